@@ -1,0 +1,15 @@
+// The public surface of joblib-ts: re-exports only.
+
+export {
+  DumpError,
+  FormatError,
+  InvalidOptionError,
+  JoblibError,
+  SerializationError,
+  UnregisteredTypeError,
+} from './errors.js';
+export { type DumpOptions, type DumpTarget, dump, dumpSync } from './persistence/dump.js';
+export { type LoadSource, load, loadSync } from './persistence/load.js';
+export { type CompressOption, type CompressorSpec, registerCompressor } from './serialization/compressors.js';
+export { hash } from './serialization/hash.js';
+export { registerType, type TypeCodec } from './serialization/type-registry.js';

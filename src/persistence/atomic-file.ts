@@ -1,0 +1,85 @@
+// Crash-safe file writes: the bytes go to a temporary file beside the target, which is renamed
+// over the target only once complete. A crash, a full disk or a kill mid-write leaves the old
+// file (or none) under the target name, never a half-written one. Writes use writev so the
+// caller's buffers go to the kernel as they are, without being joined first.
+
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Linux accepts at most 1024 buffers per writev call. */
+const IOV_MAX = 1024;
+
+function temporaryNameFor(target: string): string {
+  return path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+  );
+}
+
+/** What is left to write after `written` bytes of `parts` went out. */
+function remainder(parts: readonly Uint8Array[], written: number): Uint8Array[] {
+  const rest: Uint8Array[] = [];
+  for (const part of parts) {
+    if (written >= part.byteLength) {
+      written -= part.byteLength;
+      continue;
+    }
+    rest.push(written > 0 ? part.subarray(written) : part);
+    written = 0;
+  }
+  return rest;
+}
+
+/** Writes every byte of `parts` at the descriptor's current position, resuming after short writes. */
+export function writeAllSync(fd: number, parts: readonly Uint8Array[]): void {
+  let pending = parts.filter((p) => p.byteLength > 0);
+  while (pending.length > 0) {
+    const batch = pending.slice(0, IOV_MAX);
+    const written = fs.writevSync(fd, batch);
+    pending = [...remainder(batch, written), ...pending.slice(IOV_MAX)];
+  }
+}
+
+export async function writeAll(handle: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  let pending = parts.filter((p) => p.byteLength > 0);
+  while (pending.length > 0) {
+    const batch = pending.slice(0, IOV_MAX);
+    const { bytesWritten } = await handle.writev(batch);
+    pending = [...remainder(batch, bytesWritten), ...pending.slice(IOV_MAX)];
+  }
+}
+
+/** Writes `parts` to `target` atomically; on failure removes the temporary file and rethrows. */
+export function writeFileAtomicSync(target: string, parts: readonly Uint8Array[]): void {
+  const temporary = temporaryNameFor(target);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(temporary, 'wx');
+    writeAllSync(fd, parts);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(temporary, target);
+  } catch (error) {
+    if (fd !== null) fs.closeSync(fd);
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+export async function writeFileAtomic(target: string, parts: readonly Uint8Array[]): Promise<void> {
+  const temporary = temporaryNameFor(target);
+  let handle: FileHandle | null = null;
+  try {
+    handle = await fs.promises.open(temporary, 'wx');
+    await writeAll(handle, parts);
+    await handle.close();
+    handle = null;
+    await fs.promises.rename(temporary, target);
+  } catch (error) {
+    await handle?.close().catch(() => {});
+    await fs.promises.rm(temporary, { force: true });
+    throw error;
+  }
+}

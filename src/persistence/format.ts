@@ -1,0 +1,127 @@
+// The joblib-ts container (FORMAT.md): a 64-byte header, the MessagePack structure, then one
+// 64-byte-aligned data section holding the large binary blocks. Writing yields a list of parts
+// that point at the caller's own memory; reading checks every length and both checksums
+// before it trusts a byte, and returns typed arrays that are views into the buffer it was given.
+
+import { xxh3 } from '@node-rs/xxhash';
+import { FormatError } from '../errors.js';
+import { HOST_IS_LITTLE_ENDIAN } from '../serialization/binary-types.js';
+import { decodeValue } from '../serialization/decoder.js';
+import { encodeValue } from '../serialization/encoder.js';
+import { alignUp, BLOCK_ALIGNMENT } from '../serialization/ext-codes.js';
+
+/** "\x89JBTS\r\n\x1a": a non-ASCII first byte and line endings that reveal text-mode damage. */
+export const FILE_MAGIC = Uint8Array.of(0x89, 0x4a, 0x42, 0x54, 0x53, 0x0d, 0x0a, 0x1a);
+export const FORMAT_VERSION = 1;
+export const HEADER_BYTES = 64;
+
+const PADDING = new Uint8Array(BLOCK_ALIGNMENT);
+
+if (!HOST_IS_LITTLE_ENDIAN) {
+  throw new Error('joblib-ts stores binary data little-endian and does not support big-endian hosts.');
+}
+
+/** Splits `value` into the parts of a file, in order; blocks are the caller's memory, not copies. */
+export function encodeFile(value: unknown): Uint8Array[] {
+  const { structure, blocks, dataLength } = encodeValue(value);
+  const dataOffset = alignUp(HEADER_BYTES + structure.byteLength, BLOCK_ALIGNMENT);
+
+  const parts: Uint8Array[] = [];
+  const header = Buffer.alloc(HEADER_BYTES);
+  parts.push(header, structure);
+  const structurePad = dataOffset - HEADER_BYTES - structure.byteLength;
+  if (structurePad > 0) parts.push(PADDING.subarray(0, structurePad));
+
+  const dataChecksum = xxh3.Xxh3.withSeed(0n);
+  let written = 0;
+  for (const { bytes, offset } of blocks) {
+    if (offset > written) {
+      const pad = PADDING.subarray(0, offset - written);
+      parts.push(pad);
+      dataChecksum.update(pad);
+    }
+    parts.push(bytes);
+    dataChecksum.update(bytes);
+    written = offset + bytes.byteLength;
+  }
+  if (dataLength > written) {
+    const pad = PADDING.subarray(0, dataLength - written);
+    parts.push(pad);
+    dataChecksum.update(pad);
+  }
+
+  header.set(FILE_MAGIC, 0);
+  header.writeUInt16LE(FORMAT_VERSION, 8);
+  header.writeUInt16LE(0, 10); // flags, none defined yet
+  header.writeUInt32LE(HEADER_BYTES, 12);
+  header.writeBigUInt64LE(BigInt(structure.byteLength), 16);
+  header.writeBigUInt64LE(BigInt(dataOffset), 24);
+  header.writeBigUInt64LE(BigInt(dataLength), 32);
+  header.writeBigUInt64LE(checksumOf(structure), 40);
+  header.writeBigUInt64LE(dataChecksum.digest(), 48);
+  return parts;
+}
+
+export function startsWithFileMagic(bytes: Uint8Array): boolean {
+  if (bytes.byteLength < FILE_MAGIC.byteLength) return false;
+  for (let i = 0; i < FILE_MAGIC.byteLength; i++) if (bytes[i] !== FILE_MAGIC[i]) return false;
+  return true;
+}
+
+/** XXH3-64 of a possibly large range, fed in place in chunks (the streaming API is the fast one). */
+function checksumOf(bytes: Uint8Array): bigint {
+  const sum = xxh3.Xxh3.withSeed(0n);
+  const chunk = 8 * 1024 * 1024;
+  for (let offset = 0; offset < bytes.byteLength; offset += chunk)
+    sum.update(bytes.subarray(offset, offset + chunk));
+  return sum.digest();
+}
+
+/** Rebuilds the value of an uncompressed file held entirely in `bytes`. */
+export function decodeFile(bytes: Uint8Array): unknown {
+  const size = bytes.byteLength;
+  if (!startsWithFileMagic(bytes))
+    throw new FormatError('Not a joblib-ts file: the magic number is missing.');
+  if (size < HEADER_BYTES) {
+    throw new FormatError(
+      `The file is truncated: ${size} bytes, shorter than the ${HEADER_BYTES}-byte header.`,
+    );
+  }
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+  const version = header.readUInt16LE(8);
+  if (version !== FORMAT_VERSION) {
+    throw new FormatError(
+      `The file uses format version ${version}; this joblib-ts reads version ${FORMAT_VERSION}. ` +
+        'Upgrade joblib-ts to read it.',
+    );
+  }
+  const headerBytes = header.readUInt32LE(12);
+  const structureLength = header.readBigUInt64LE(16);
+  const dataOffset = header.readBigUInt64LE(24);
+  const dataLength = header.readBigUInt64LE(32);
+  const structureEnd = BigInt(headerBytes) + structureLength;
+  if (
+    headerBytes !== HEADER_BYTES ||
+    dataOffset < structureEnd ||
+    dataOffset % BigInt(BLOCK_ALIGNMENT) !== 0n
+  ) {
+    throw new FormatError('The file header is corrupt: its section offsets are inconsistent.');
+  }
+  const expected = dataOffset + dataLength;
+  if (expected !== BigInt(size)) {
+    throw new FormatError(
+      expected > BigInt(size)
+        ? `The file is truncated: the header promises ${expected} bytes but only ${size} are present.`
+        : `The file has ${BigInt(size) - expected} unexpected trailing bytes after its data section.`,
+    );
+  }
+  const structure = bytes.subarray(headerBytes, Number(structureEnd));
+  if (checksumOf(structure) !== header.readBigUInt64LE(40)) {
+    throw new FormatError('The file is corrupt: the checksum of its structure section does not match.');
+  }
+  const data = bytes.subarray(Number(dataOffset), size);
+  if (checksumOf(data) !== header.readBigUInt64LE(48)) {
+    throw new FormatError('The file is corrupt: the checksum of its data section does not match.');
+  }
+  return decodeValue(structure, data);
+}

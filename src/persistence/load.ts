@@ -1,0 +1,196 @@
+// load / loadSync: read a whole dump into one buffer, undo the compression its magic number
+// names, and rebuild the value. Typed arrays come back as views into that one buffer, so an
+// uncompressed file is read once and copied never. Loading never runs code from the file.
+
+import { constants as bufferConstants } from 'node:buffer';
+import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { FormatError, InvalidOptionError } from '../errors.js';
+import { type Compressor, detectCompressor } from '../serialization/compressors.js';
+import { decodeFile, startsWithFileMagic } from './format.js';
+
+/** What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor. */
+export type LoadSource = string | URL | Uint8Array | NodeJS.ReadableStream | FileHandle | number;
+
+function describeSource(source: LoadSource): string {
+  if (typeof source === 'string') return source;
+  if (source instanceof URL) return source.href;
+  if (typeof source === 'number') return `file descriptor ${source}`;
+  if (source instanceof Uint8Array) return 'the given bytes';
+  return 'the stream';
+}
+
+function unknownFormat(bytes: Uint8Array): FormatError {
+  if (bytes.byteLength === 0) return new FormatError('It is empty (0 bytes).');
+  const head = Buffer.from(bytes.subarray(0, 8)).toString('hex').replace(/(..)/g, '$1 ').trim();
+  const pickle =
+    bytes[0] === 0x80
+      ? ' It looks like a Python pickle (joblib.dump); joblib-ts reads only its own format.'
+      : '';
+  return new FormatError(
+    `It is not a joblib-ts file: it starts with ${head}, which is neither the joblib-ts magic number nor that of a ` +
+      `registered compressor.${pickle}`,
+  );
+}
+
+/** Checks what a compressor produced is our format before decoding it. */
+function innerFile(compressor: Compressor, inner: Uint8Array): Uint8Array {
+  if (!startsWithFileMagic(inner)) {
+    throw new FormatError(
+      `The ${compressor.name} stream decompressed fine but does not hold a joblib-ts file.`,
+    );
+  }
+  return inner;
+}
+
+function withSource<T>(source: LoadSource, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    throw explain(source, error);
+  }
+}
+
+function explain(source: LoadSource, error: unknown): unknown {
+  if (error instanceof FormatError) {
+    return new FormatError(`Cannot load ${describeSource(source)}: ${error.message}`, { cause: error });
+  }
+  return error;
+}
+
+function decodeBytesSync(bytes: Uint8Array): unknown {
+  if (startsWithFileMagic(bytes)) return decodeFile(bytes);
+  const compressor = detectCompressor(bytes);
+  if (!compressor) throw unknownFormat(bytes);
+  return decodeFile(innerFile(compressor, compressor.decompressSync(bytes)));
+}
+
+async function decodeBytes(bytes: Uint8Array): Promise<unknown> {
+  if (startsWithFileMagic(bytes)) return decodeFile(bytes);
+  const compressor = detectCompressor(bytes);
+  if (!compressor) throw unknownFormat(bytes);
+  return decodeFile(innerFile(compressor, await compressor.decompress(bytes)));
+}
+
+function checkSize(size: number): void {
+  if (size > bufferConstants.MAX_LENGTH) {
+    throw new FormatError(
+      `It is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} a Node Buffer can hold.`,
+    );
+  }
+}
+
+/** A fresh, 64-byte aligned buffer (offset 0 of its own ArrayBuffer) holding the whole file. */
+function readFdSync(fd: number): Buffer {
+  const size = fs.fstatSync(fd).size;
+  checkSize(size);
+  const buf = Buffer.allocUnsafeSlow(size);
+  let filled = 0;
+  while (filled < size) {
+    const n = fs.readSync(fd, buf, filled, size - filled, null);
+    if (n === 0) break;
+    filled += n;
+  }
+  return filled === size ? buf : buf.subarray(0, filled);
+}
+
+async function readHandle(handle: FileHandle): Promise<Buffer> {
+  const { size } = await handle.stat();
+  checkSize(size);
+  const buf = Buffer.allocUnsafeSlow(size);
+  let filled = 0;
+  while (filled < size) {
+    const { bytesRead } = await handle.read(buf, filled, size - filled, null);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === size ? buf : buf.subarray(0, filled);
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    total += bytes.byteLength;
+    checkSize(total);
+    chunks.push(bytes);
+  }
+  const buf = Buffer.allocUnsafeSlow(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    buf.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return buf;
+}
+
+const isReadable = (source: unknown): source is NodeJS.ReadableStream =>
+  typeof source === 'object' && source !== null && Symbol.asyncIterator in source;
+
+const isFileHandle = (source: unknown): source is FileHandle =>
+  typeof source === 'object' &&
+  source !== null &&
+  typeof (source as FileHandle).read === 'function' &&
+  typeof (source as FileHandle).fd === 'number';
+
+function invalidSource(source: unknown, sync: boolean): InvalidOptionError {
+  const accepted = sync
+    ? 'a path, a file URL, a Uint8Array or a file descriptor'
+    : 'a path, a file URL, a Uint8Array, a readable stream, a FileHandle or a file descriptor';
+  return new InvalidOptionError(
+    `load's argument must be ${accepted}; got ${source === null ? 'null' : typeof source}.`,
+  );
+}
+
+/**
+ * Reads a value written by `dump`. The compression method is found from the magic number,
+ * whatever the file is called. Typed arrays are views into the buffer read (for a Uint8Array
+ * source: into that Uint8Array), so nothing is copied for uncompressed files.
+ *
+ * `T` is what you assert the file holds; nothing checks it at run time.
+ *
+ * @throws FormatError when the input is not a joblib-ts dump, is truncated or corrupt;
+ *   UnregisteredTypeError when it holds a class instance whose type is not registered.
+ * @example
+ * const model = await load<{ weights: Float64Array }>('model.lz4');
+ */
+export async function load<T = unknown>(source: LoadSource): Promise<T> {
+  try {
+    let bytes: Uint8Array;
+    if (typeof source === 'string' || source instanceof URL) {
+      const handle = await fs.promises.open(typeof source === 'string' ? source : fileURLToPath(source), 'r');
+      try {
+        bytes = await readHandle(handle);
+      } finally {
+        await handle.close();
+      }
+    } else if (source instanceof Uint8Array) bytes = source;
+    else if (typeof source === 'number') bytes = readFdSync(source);
+    else if (isFileHandle(source)) bytes = await readHandle(source);
+    else if (isReadable(source)) bytes = await readStream(source);
+    else throw invalidSource(source, false);
+    return (await decodeBytes(bytes)) as T;
+  } catch (error) {
+    throw explain(source, error);
+  }
+}
+
+/** The synchronous `load`, for a path, a file URL, bytes or a file descriptor. */
+export function loadSync<T = unknown>(source: string | URL | Uint8Array | number): T {
+  return withSource(source, () => {
+    let bytes: Uint8Array;
+    if (typeof source === 'string' || source instanceof URL) {
+      const fd = fs.openSync(source, 'r');
+      try {
+        bytes = readFdSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } else if (source instanceof Uint8Array) bytes = source;
+    else if (typeof source === 'number') bytes = readFdSync(source);
+    else throw invalidSource(source, true);
+    return decodeBytesSync(bytes) as T;
+  });
+}

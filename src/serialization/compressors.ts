@@ -1,0 +1,292 @@
+// The compressor registry: each method has a name, a magic number, file extensions and a level
+// range. `load` finds the method from the magic number alone, never from the file name.
+// Built in: zlib (.z) and gzip (.gz) through node:zlib, lz4 (.lz4) as checksummed LZ4 frames.
+
+import { constants as bufferConstants } from 'node:buffer';
+import { once } from 'node:events';
+import zlib from 'node:zlib';
+import { FormatError, InvalidOptionError } from '../errors.js';
+import { LZ4_MAGIC, lz4Compress, lz4CompressSync, lz4Decompress, lz4DecompressSync } from './lz4-frame.js';
+
+/** A compression method as `registerCompressor` accepts it. */
+export interface CompressorSpec {
+  /** The first bytes of every output; `load` recognises the method by them. */
+  magic: Uint8Array | readonly number[];
+  /** File extensions (with the dot) that select this method in `dump`, e.g. `['.zst']`. */
+  extensions?: readonly string[];
+  /** Level used when none is given. */
+  defaultLevel?: number;
+  /** Accepted levels, inclusive; default `[0, 9]`. */
+  levels?: readonly [number, number];
+  compress(data: Uint8Array, level: number): Uint8Array;
+  decompress(data: Uint8Array): Uint8Array;
+  /** Optional non-blocking variants used by `dump`/`load`; the sync ones are used otherwise. */
+  compressAsync?(data: Uint8Array, level: number): Promise<Uint8Array>;
+  decompressAsync?(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** A registered method. The file content arrives as a list of parts, never concatenated by us. */
+export interface Compressor {
+  readonly name: string;
+  readonly magic: Uint8Array;
+  readonly extensions: readonly string[];
+  readonly defaultLevel: number;
+  readonly levels: readonly [number, number];
+  compressSync(parts: readonly Uint8Array[], level: number): Uint8Array[];
+  compress(parts: readonly Uint8Array[], level: number): Promise<Uint8Array[]>;
+  decompressSync(data: Uint8Array): Uint8Array;
+  decompress(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Deflate cannot expand more than ~1032x; more output than that is a zip bomb or a lie. */
+const maxInflated = (compressedBytes: number): number =>
+  Math.min(bufferConstants.MAX_LENGTH, compressedBytes * 1032 + (1 << 20));
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+const inflateFailure = (name: string, error: unknown): FormatError =>
+  new FormatError(`The ${name} data is corrupt or truncated (${(error as Error).message}).`, {
+    cause: error,
+  });
+
+function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension: string): Compressor {
+  const createCompressor = name === 'zlib' ? zlib.createDeflate : zlib.createGzip;
+  const compressSync = name === 'zlib' ? zlib.deflateSync : zlib.gzipSync;
+  const decompressSync = name === 'zlib' ? zlib.inflateSync : zlib.gunzipSync;
+  const decompress = name === 'zlib' ? zlib.inflate : zlib.gunzip;
+  return {
+    name,
+    magic: Uint8Array.from(magic),
+    extensions: [extension],
+    defaultLevel: 3,
+    levels: [0, 9],
+    // Node has no synchronous streaming deflate, so the sync path compresses one contiguous
+    // copy; the async path below streams the parts through a zlib stream instead.
+    compressSync: (parts, level) => [compressSync(concat(parts), { level })],
+    async compress(parts, level) {
+      const stream = createCompressor({ level });
+      const out: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => out.push(chunk));
+      const done = once(stream, 'end');
+      for (const part of parts) {
+        if (!stream.write(part)) await once(stream, 'drain');
+      }
+      stream.end();
+      await done;
+      return out;
+    },
+    decompressSync(data) {
+      try {
+        return decompressSync(data, { maxOutputLength: maxInflated(data.byteLength) });
+      } catch (error) {
+        throw inflateFailure(name, error);
+      }
+    },
+    decompress: (data) =>
+      new Promise((resolve, reject) =>
+        decompress(data, { maxOutputLength: maxInflated(data.byteLength) }, (error, result) =>
+          error ? reject(inflateFailure(name, error)) : resolve(result),
+        ),
+      ),
+  };
+}
+
+const lz4: Compressor = {
+  name: 'lz4',
+  magic: LZ4_MAGIC,
+  extensions: ['.lz4'],
+  defaultLevel: 0,
+  // lz4_flex has one (fast) mode; levels are accepted for joblib compatibility and ignored.
+  levels: [0, 9],
+  compressSync: (parts) => lz4CompressSync(parts),
+  compress: (parts) => lz4Compress(parts),
+  decompressSync: lz4DecompressSync,
+  decompress: lz4Decompress,
+};
+
+const registry = new Map<string, Compressor>([
+  ['zlib', deflateMethod('zlib', [0x78], '.z')],
+  ['gzip', deflateMethod('gzip', [0x1f, 0x8b], '.gz')],
+  ['lz4', lz4],
+]);
+
+/**
+ * Adds a compression method usable by name in `dump(..., { compress: 'name' })`, chosen by its
+ * file extensions, and recognised by its magic number in `load`.
+ *
+ * @example
+ * import zlib from 'node:zlib'; // Node 22.15+ has zstd
+ * registerCompressor('zstd', {
+ *   magic: [0x28, 0xb5, 0x2f, 0xfd], extensions: ['.zst'], defaultLevel: 3, levels: [1, 19],
+ *   compress: (data, level) => zlib.zstdCompressSync(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } }),
+ *   decompress: (data) => zlib.zstdDecompressSync(data),
+ * });
+ */
+export function registerCompressor(
+  name: string,
+  spec: CompressorSpec,
+  options: { force?: boolean } = {},
+): void {
+  if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/i.test(name)) {
+    throw new InvalidOptionError(
+      `A compressor name must be a word such as "zstd", got ${JSON.stringify(name)}.`,
+    );
+  }
+  if (registry.has(name) && !options.force) {
+    throw new InvalidOptionError(
+      `A compressor named "${name}" is already registered; pass { force: true } to replace it.`,
+    );
+  }
+  const magic = Uint8Array.from(spec.magic);
+  if (magic.byteLength === 0)
+    throw new InvalidOptionError(`Compressor "${name}" needs a non-empty magic number.`);
+  if (typeof spec.compress !== 'function' || typeof spec.decompress !== 'function') {
+    throw new InvalidOptionError(
+      `Compressor "${name}" needs compress(data, level) and decompress(data) functions.`,
+    );
+  }
+  const levels = spec.levels ?? [0, 9];
+  registry.set(name, {
+    name,
+    magic,
+    extensions: spec.extensions ?? [],
+    defaultLevel: spec.defaultLevel ?? levels[0],
+    levels,
+    compressSync: (parts, level) => [spec.compress(concat(parts), level)],
+    compress: async (parts, level) => [
+      await (spec.compressAsync
+        ? spec.compressAsync(concat(parts), level)
+        : spec.compress(concat(parts), level)),
+    ],
+    decompressSync: (data) => spec.decompress(data),
+    decompress: async (data) => (spec.decompressAsync ? spec.decompressAsync(data) : spec.decompress(data)),
+  });
+}
+
+/** The method whose magic number starts `head`, or undefined. */
+export function detectCompressor(head: Uint8Array): Compressor | undefined {
+  for (const compressor of registry.values()) {
+    const { magic } = compressor;
+    if (head.byteLength < magic.byteLength) continue;
+    let match = true;
+    for (let i = 0; i < magic.byteLength; i++) {
+      if (head[i] !== magic[i]) {
+        match = false;
+        break;
+      }
+    }
+    if (match) return compressor;
+  }
+  return undefined;
+}
+
+/** The longest magic number registered: how many bytes detection needs to see. */
+export function longestMagic(): number {
+  let longest = 0;
+  for (const { magic } of registry.values()) longest = Math.max(longest, magic.byteLength);
+  return longest;
+}
+
+/** The `compress` option of `dump`. */
+export type CompressOption =
+  | boolean
+  | number
+  | string
+  | readonly [method: string, level: number]
+  | { readonly method: string; readonly level?: number };
+
+export interface Compression {
+  readonly compressor: Compressor | null;
+  readonly level: number;
+}
+
+const validForms = (): string =>
+  'Valid forms: false, true (zlib, level 3), a level 0–9, a method name ' +
+  `(${[...registry.keys()].map((n) => `"${n}"`).join(', ')}), [method, level], or { method, level }.`;
+
+function methodNamed(name: unknown, given: unknown): Compressor {
+  const compressor = typeof name === 'string' ? registry.get(name) : undefined;
+  if (!compressor) {
+    throw new InvalidOptionError(
+      `Unknown compression method ${JSON.stringify(name)} in compress=${show(given)}. ${validForms()}`,
+    );
+  }
+  return compressor;
+}
+
+function checkLevel(compressor: Compressor, level: unknown, given: unknown): number {
+  const [min, max] = compressor.levels;
+  if (typeof level !== 'number' || !Number.isInteger(level) || level < min || level > max) {
+    throw new InvalidOptionError(
+      `Invalid compression level ${show(level)} in compress=${show(given)}: ${compressor.name} takes an integer ${min}–${max}. ${validForms()}`,
+    );
+  }
+  return level;
+}
+
+function show(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** The method a file name's extension selects, if any. */
+function byExtension(path: string | undefined): Compressor | undefined {
+  if (!path) return undefined;
+  const lower = path.toLowerCase();
+  for (const compressor of registry.values()) {
+    if (compressor.extensions.some((ext) => lower.endsWith(ext.toLowerCase()))) return compressor;
+  }
+  return undefined;
+}
+
+/**
+ * Resolves `dump`'s `compress` option with joblib's rules: an explicit method wins; otherwise
+ * the target's extension picks the method; a bare level (or `true`) without a matching
+ * extension means zlib.
+ */
+export function resolveCompression(option: CompressOption | undefined | null, path?: string): Compression {
+  const fromExtension = byExtension(path);
+  if (option === undefined || option === null || option === false || option === 0) {
+    return fromExtension
+      ? { compressor: fromExtension, level: fromExtension.defaultLevel }
+      : { compressor: null, level: 0 };
+  }
+  if (option === true) {
+    const compressor = fromExtension ?? registry.get('zlib')!;
+    return { compressor, level: compressor.defaultLevel };
+  }
+  if (typeof option === 'number') {
+    if (!Number.isInteger(option) || option < 0 || option > 9) {
+      throw new InvalidOptionError(
+        `Invalid compress level ${show(option)}: a level is an integer 0–9. ${validForms()}`,
+      );
+    }
+    const compressor = fromExtension ?? registry.get('zlib')!;
+    return { compressor, level: checkLevel(compressor, option, option) };
+  }
+  if (typeof option === 'string') {
+    const compressor = methodNamed(option, option);
+    return { compressor, level: compressor.defaultLevel };
+  }
+  if (Array.isArray(option)) {
+    if (option.length !== 2) {
+      throw new InvalidOptionError(
+        `A compress tuple must be exactly [method, level], got ${show(option)}. ${validForms()}`,
+      );
+    }
+    const compressor = methodNamed(option[0], option);
+    return { compressor, level: checkLevel(compressor, option[1], option) };
+  }
+  if (typeof option === 'object' && 'method' in option) {
+    const compressor = methodNamed(option.method, option);
+    const level =
+      option.level === undefined ? compressor.defaultLevel : checkLevel(compressor, option.level, option);
+    return { compressor, level };
+  }
+  throw new InvalidOptionError(`Invalid compress option ${show(option)}. ${validForms()}`);
+}

@@ -1,0 +1,441 @@
+// The decoding walk, the inverse of encoder.ts. It trusts nothing: every length is checked
+// against the bytes that remain before anything is allocated, `__proto__` keys stay plain
+// data, and no code from the input ever runs (only decoders the process itself registered).
+// Blocks of the data section become typed-array views into the caller's buffer (no copy).
+
+import { FormatError, UnregisteredTypeError } from '../errors.js';
+import { binaryKindByCode } from './binary-types.js';
+import {
+  BINARY_BLOCK,
+  BINARY_INLINE,
+  EXT_BIGINT,
+  EXT_BINARY,
+  EXT_DATE,
+  EXT_ERROR,
+  EXT_MAP,
+  EXT_NULL_PROTO_OBJECT,
+  EXT_REF,
+  EXT_REGEXP,
+  EXT_REGISTERED,
+  EXT_SET,
+  EXT_SPARSE_ARRAY,
+  EXT_UNDEFINED,
+} from './ext-codes.js';
+import { registeredTypeByName } from './type-registry.js';
+
+const PENDING = Symbol('pending');
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+const ERROR_CLASSES: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+function defineData(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+class Decoder {
+  private pos: number;
+  private readonly view: DataView;
+  private readonly refs: unknown[] = [];
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly end: number,
+    private readonly data: Uint8Array | null,
+  ) {
+    this.pos = 0;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  finish(): void {
+    if (this.pos !== this.end) {
+      throw new FormatError(`The structure has ${this.end - this.pos} unexpected trailing bytes.`);
+    }
+  }
+
+  private fail(what: string): never {
+    throw new FormatError(`Corrupt structure at byte ${this.pos}: ${what}.`);
+  }
+
+  /** Reserves `n` bytes and returns where they start. */
+  private take(n: number): number {
+    const at = this.pos;
+    if (n > this.end - at) this.fail(`needs ${n} bytes but only ${this.end - at} remain (truncated?)`);
+    this.pos = at + n;
+    return at;
+  }
+
+  /** A container of `count` items needs at least one byte each. */
+  private checkCount(count: number): number {
+    if (count > this.end - this.pos) this.fail(`a container claims ${count} items, more than the bytes left`);
+    return count;
+  }
+
+  readValue(): unknown {
+    const b = this.buf[this.take(1)]!;
+    if (b < 0x80) return b;
+    if (b < 0x90) return this.readObjectBody(b & 0x0f, {});
+    if (b < 0xa0) return this.readArrayBody(b & 0x0f);
+    if (b < 0xc0) return this.readString(b & 0x1f);
+    if (b >= 0xe0) return b - 0x100;
+    const view = this.view;
+    switch (b) {
+      case 0xc0:
+        return null;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xc4:
+        return this.readBin(this.buf[this.take(1)]!);
+      case 0xc5:
+        return this.readBin(view.getUint16(this.take(2)));
+      case 0xc6:
+        return this.readBin(view.getUint32(this.take(4)));
+      case 0xc7:
+        return this.readExt(this.buf[this.take(1)]!);
+      case 0xc8:
+        return this.readExt(view.getUint16(this.take(2)));
+      case 0xc9:
+        return this.readExt(view.getUint32(this.take(4)));
+      case 0xca:
+        return view.getFloat32(this.take(4));
+      case 0xcb:
+        return view.getFloat64(this.take(8));
+      case 0xcc:
+        return this.buf[this.take(1)];
+      case 0xcd:
+        return view.getUint16(this.take(2));
+      case 0xce:
+        return view.getUint32(this.take(4));
+      case 0xcf: {
+        const n = view.getBigUint64(this.take(8));
+        return n <= MAX_SAFE ? Number(n) : n;
+      }
+      case 0xd0:
+        return view.getInt8(this.take(1));
+      case 0xd1:
+        return view.getInt16(this.take(2));
+      case 0xd2:
+        return view.getInt32(this.take(4));
+      case 0xd3: {
+        const n = view.getBigInt64(this.take(8));
+        return n <= MAX_SAFE && n >= -MAX_SAFE ? Number(n) : n;
+      }
+      case 0xd4:
+        return this.readExt(1);
+      case 0xd5:
+        return this.readExt(2);
+      case 0xd6:
+        return this.readExt(4);
+      case 0xd7:
+        return this.readExt(8);
+      case 0xd8:
+        return this.readExt(16);
+      case 0xd9:
+        return this.readString(this.buf[this.take(1)]!);
+      case 0xda:
+        return this.readString(view.getUint16(this.take(2)));
+      case 0xdb:
+        return this.readString(view.getUint32(this.take(4)));
+      case 0xdc:
+        return this.readArrayBody(view.getUint16(this.take(2)));
+      case 0xdd:
+        return this.readArrayBody(view.getUint32(this.take(4)));
+      case 0xde:
+        return this.readObjectBody(view.getUint16(this.take(2)), {});
+      case 0xdf:
+        return this.readObjectBody(view.getUint32(this.take(4)), {});
+      default:
+        return this.fail(`unknown MessagePack type byte 0x${b.toString(16)}`);
+    }
+  }
+
+  private readString(length: number): string {
+    const start = this.take(length);
+    const buf = this.buf;
+    if (length < 24) {
+      let s = '';
+      for (let i = start, end = start + length; i < end; i++) {
+        const c = buf[i]!;
+        if (c >= 0x80) return buf.toString('utf8', start, end);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return buf.toString('utf8', start, start + length);
+  }
+
+  private readKey(): string {
+    const key = this.readValue();
+    if (typeof key !== 'string') this.fail('an object key is not a string');
+    return key;
+  }
+
+  private readObjectBody(size: number, target: Record<string, unknown>): Record<string, unknown> {
+    this.checkCount(size);
+    this.refs.push(target);
+    for (let i = 0; i < size; i++) {
+      const key = this.readKey();
+      const value = this.readValue();
+      if (key === '__proto__') defineData(target, key, value);
+      else target[key] = value;
+    }
+    return target;
+  }
+
+  private readArrayBody(length: number): unknown[] {
+    const array = new Array<unknown>(this.checkCount(length));
+    this.refs.push(array);
+    for (let i = 0; i < length; i++) array[i] = this.readValue();
+    return array;
+  }
+
+  /** Reads the MessagePack array header that starts an ext payload. */
+  private readArrayHeader(): number {
+    const b = this.buf[this.take(1)]!;
+    if (b >= 0x90 && b < 0xa0) return this.checkCount(b & 0x0f);
+    if (b === 0xdc) return this.checkCount(this.view.getUint16(this.take(2)));
+    if (b === 0xdd) return this.checkCount(this.view.getUint32(this.take(4)));
+    return this.fail('an extension payload does not start with an array');
+  }
+
+  private readBin(length: number): Uint8Array {
+    const start = this.take(length);
+    const copy = new Uint8Array(this.buf.subarray(start, start + length));
+    this.refs.push(copy);
+    return copy;
+  }
+
+  private readExt(length: number): unknown {
+    const type = this.buf[this.take(1)]!;
+    const start = this.pos;
+    const end = start + length;
+    if (length > this.end - start) this.fail(`an extension claims ${length} bytes, more than remain`);
+    const value = this.readExtPayload(type, length);
+    if (this.pos !== end) this.fail(`extension ${type} payload length does not match its content`);
+    return value;
+  }
+
+  private readExtPayload(type: number, length: number): unknown {
+    switch (type) {
+      case EXT_UNDEFINED:
+        return undefined;
+      case EXT_REF: {
+        const id = this.readValue();
+        if (typeof id !== 'number' || id >= this.refs.length)
+          this.fail('a reference points past the values read');
+        const target = this.refs[id];
+        if (target === PENDING) this.fail('a reference points into a value still being rebuilt');
+        return target;
+      }
+      case EXT_BIGINT: {
+        const digits = this.buf.toString('latin1', this.take(length), this.pos);
+        if (!/^-?\d+$/.test(digits)) this.fail('a BigInt is not a decimal integer');
+        return BigInt(digits);
+      }
+      case EXT_DATE: {
+        if (length !== 8) this.fail('a Date payload is not 8 bytes');
+        const date = new Date(this.view.getFloat64(this.take(8), true));
+        this.refs.push(date);
+        return date;
+      }
+      case EXT_BINARY:
+        return this.readBinary(length);
+      case EXT_MAP: {
+        const map = new Map<unknown, unknown>();
+        this.refs.push(map);
+        const count = this.readArrayHeader();
+        if (count % 2 !== 0) this.fail('a Map payload has an odd number of items');
+        for (let i = 0; i < count; i += 2) {
+          const key = this.readValue();
+          map.set(key, this.readValue());
+        }
+        return map;
+      }
+      case EXT_SET: {
+        const set = new Set<unknown>();
+        this.refs.push(set);
+        const count = this.readArrayHeader();
+        for (let i = 0; i < count; i++) set.add(this.readValue());
+        return set;
+      }
+      case EXT_REGEXP: {
+        const slot = this.reserve();
+        if (this.readArrayHeader() !== 2) this.fail('a RegExp payload is not [source, flags]');
+        const source = this.readValue();
+        const flags = this.readValue();
+        if (typeof source !== 'string' || typeof flags !== 'string')
+          this.fail('a RegExp payload is not strings');
+        let regexp: RegExp;
+        try {
+          regexp = new RegExp(source, flags);
+        } catch (error) {
+          throw new FormatError(`A stored RegExp is invalid: ${(error as Error).message}`, { cause: error });
+        }
+        this.refs[slot] = regexp;
+        return regexp;
+      }
+      case EXT_ERROR:
+        return this.readError();
+      case EXT_SPARSE_ARRAY: {
+        const slot = this.reserve();
+        const count = this.readArrayHeader();
+        const length = this.readValue();
+        if (typeof length !== 'number' || !(length >= 0 && length < 2 ** 32) || count % 2 !== 1) {
+          this.fail('a sparse array payload is malformed');
+        }
+        const array = new Array<unknown>(length);
+        this.refs[slot] = array;
+        for (let i = 1; i < count; i += 2) {
+          const index = this.readValue();
+          if (typeof index !== 'number' || !(index >= 0 && index < length))
+            this.fail('a sparse index is out of range');
+          array[index] = this.readValue();
+        }
+        return array;
+      }
+      case EXT_NULL_PROTO_OBJECT: {
+        const b = this.buf[this.take(1)]!;
+        let size: number;
+        if (b >= 0x80 && b < 0x90) size = b & 0x0f;
+        else if (b === 0xde) size = this.view.getUint16(this.take(2));
+        else if (b === 0xdf) size = this.view.getUint32(this.take(4));
+        else return this.fail('a null-prototype object payload is not a map');
+        return this.readObjectBody(size, Object.create(null) as Record<string, unknown>);
+      }
+      case EXT_REGISTERED: {
+        const slot = this.reserve();
+        if (this.readArrayHeader() !== 2) this.fail('a registered-type payload is not [name, state]');
+        const name = this.readValue();
+        if (typeof name !== 'string') this.fail('a registered-type name is not a string');
+        const entry = registeredTypeByName(name);
+        if (!entry) throw new UnregisteredTypeError(name);
+        const instance = entry.decode(this.readValue());
+        this.refs[slot] = instance;
+        return instance;
+      }
+      default:
+        return this.fail(`unknown extension type ${type}`);
+    }
+  }
+
+  private reserve(): number {
+    this.refs.push(PENDING);
+    return this.refs.length - 1;
+  }
+
+  private readBinary(length: number): unknown {
+    if (length < 2) this.fail('a binary payload is shorter than its 2-byte prefix');
+    const at = this.take(2);
+    const kind = binaryKindByCode(this.buf[at]!);
+    if (!kind) this.fail(`unknown binary kind ${this.buf[at]}`);
+    const storage = this.buf[at + 1];
+    let source: Uint8Array;
+    let zeroCopy = false;
+    if (storage === BINARY_INLINE) {
+      const start = this.take(length - 2);
+      source = this.buf.subarray(start, start + length - 2);
+    } else if (storage === BINARY_BLOCK) {
+      if (length !== 18) this.fail('a block reference is not 16 bytes');
+      const p = this.take(16);
+      const offset = this.view.getBigUint64(p, true);
+      const byteLength = this.view.getBigUint64(p + 8, true);
+      const data = this.data;
+      if (!data || offset + byteLength > BigInt(data.byteLength)) {
+        this.fail('a block lies outside the data section');
+      }
+      source = data.subarray(Number(offset), Number(offset + byteLength));
+      zeroCopy = true;
+    } else return this.fail(`unknown binary storage ${storage}`);
+    const size = kind.bytesPerElement;
+    if (source.byteLength % size !== 0) this.fail(`a ${kind.name} block is not a whole number of elements`);
+    let value: unknown;
+    if (!kind.view) {
+      // ArrayBuffer and SharedArrayBuffer own their memory: always a copy.
+      const owned =
+        kind.code === 15 ? new SharedArrayBuffer(source.byteLength) : new ArrayBuffer(source.byteLength);
+      new Uint8Array(owned).set(source);
+      value = owned;
+    } else {
+      if (!zeroCopy || source.byteOffset % size !== 0) {
+        const copy = new Uint8Array(source.byteLength);
+        copy.set(source);
+        source = copy;
+      }
+      value = kind.view(source.buffer, source.byteOffset, source.byteLength / size);
+    }
+    this.refs.push(value);
+    return value;
+  }
+
+  private readError(): Error {
+    const slot = this.reserve();
+    const b = this.buf[this.take(1)]!;
+    let size: number;
+    if (b >= 0x80 && b < 0x90) size = b & 0x0f;
+    else if (b === 0xde) size = this.view.getUint16(this.take(2));
+    else if (b === 0xdf) size = this.view.getUint32(this.take(4));
+    else return this.fail('an Error payload is not a map');
+    this.checkCount(size);
+    const fields: Record<string, unknown> = Object.create(null);
+    const order: string[] = [];
+    for (let i = 0; i < size; i++) {
+      const key = this.readKey();
+      fields[key] = this.readValue();
+      order.push(key);
+    }
+    const name = typeof fields.name === 'string' ? fields.name : 'Error';
+    const message = typeof fields.message === 'string' ? fields.message : '';
+    const Class = Object.hasOwn(ERROR_CLASSES, name) ? ERROR_CLASSES[name]! : Error;
+    const error =
+      name === 'AggregateError'
+        ? new AggregateError(Array.isArray(fields.errors) ? fields.errors : [], message)
+        : new Class(message);
+    if (error.name !== name) defineData(error, 'name', name);
+    if ('stack' in fields) {
+      Object.defineProperty(error, 'stack', { value: fields.stack, writable: true, configurable: true });
+    }
+    if ('cause' in fields) {
+      Object.defineProperty(error, 'cause', { value: fields.cause, writable: true, configurable: true });
+    }
+    for (const key of order) {
+      if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause') continue;
+      if (key === 'errors' && name === 'AggregateError') continue;
+      defineData(error, key, fields[key]);
+    }
+    this.refs[slot] = error;
+    return error;
+  }
+}
+
+/**
+ * Decodes a structure written by `encodeValue`. `data` is the data section its blocks point
+ * into; typed arrays in the result are views of it. Throws `FormatError` on any inconsistency.
+ */
+export function decodeValue(structure: Uint8Array, data: Uint8Array | null): unknown {
+  const buf = Buffer.isBuffer(structure)
+    ? structure
+    : Buffer.from(structure.buffer, structure.byteOffset, structure.byteLength);
+  const decoder = new Decoder(buf, buf.byteLength, data);
+  let value: unknown;
+  try {
+    value = decoder.readValue();
+  } catch (error) {
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw new FormatError('The structure is nested too deeply to rebuild (call stack exceeded).', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  decoder.finish();
+  return value;
+}

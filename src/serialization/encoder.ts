@@ -1,0 +1,514 @@
+// The encoding walk: one pass over a value that writes standard MessagePack with the
+// project's extension types (ext-codes.ts), numbers every object in pre-order so shared and
+// cyclic references become EXT_REF, and sets large binary blocks aside (not copied) for the
+// file's aligned data section.
+
+import { SerializationError } from '../errors.js';
+import { type BinaryKind, type BinaryValue, binaryKindOf, bytesOf } from './binary-types.js';
+import {
+  alignUp,
+  BINARY_BLOCK,
+  BINARY_INLINE,
+  BLOCK_ALIGNMENT,
+  BLOCK_THRESHOLD,
+  EXT_BIGINT,
+  EXT_BINARY,
+  EXT_DATE,
+  EXT_ERROR,
+  EXT_MAP,
+  EXT_NULL_PROTO_OBJECT,
+  EXT_REF,
+  EXT_REGEXP,
+  EXT_REGISTERED,
+  EXT_SET,
+  EXT_SPARSE_ARRAY,
+  EXT_UNDEFINED,
+} from './ext-codes.js';
+import { registeredTypeOf } from './type-registry.js';
+
+/** A binary block of the data section: the caller's bytes (not copied) and where they go. */
+export interface Block {
+  readonly bytes: Uint8Array;
+  readonly offset: number;
+}
+
+export interface EncodedValue {
+  /** The MessagePack structure; a view into the encoder's buffer. */
+  readonly structure: Uint8Array;
+  readonly blocks: readonly Block[];
+  /** Length of the data section: blocks at 64-byte aligned offsets, the last one padded. */
+  readonly dataLength: number;
+}
+
+export interface EncodeOptions {
+  /** Binary values of at least this many bytes become blocks; `Infinity` keeps all inline. */
+  readonly blockThreshold?: number;
+}
+
+const MAX_UINT32 = 0x1_0000_0000;
+
+/** Thrown inside the walk; the containers on the way up prepend their key to `segments`. */
+class PathedError extends Error {
+  readonly segments: string[] = [];
+  constructor(
+    message: string,
+    readonly original?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const keySegment = (key: string | number): string =>
+  typeof key === 'number' ? `[${key}]` : IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+
+function describeClass(value: object): string {
+  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor
+    ?.name;
+  return name ? `an instance of class ${name}` : 'an object with a custom prototype';
+}
+
+class Encoder {
+  buf = Buffer.allocUnsafe(8192);
+  view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  pos = 0;
+  private readonly seen = new Map<object, number>();
+  /** The objects of `seen` in id order, so a rewound array can forget what it numbered. */
+  private readonly numbered: object[] = [];
+  readonly blocks: Block[] = [];
+  dataLength = 0;
+
+  constructor(private readonly blockThreshold: number) {}
+
+  private ensure(extra: number): void {
+    const needed = this.pos + extra;
+    if (needed <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(needed, this.buf.length * 2));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+    this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
+  }
+
+  writeValue(value: unknown): void {
+    switch (typeof value) {
+      case 'string':
+        return this.writeString(value);
+      case 'number':
+        return this.writeNumber(value);
+      case 'boolean':
+        this.ensure(1);
+        this.buf[this.pos++] = value ? 0xc3 : 0xc2;
+        return;
+      case 'undefined':
+        this.ensure(3);
+        this.buf[this.pos++] = 0xc7;
+        this.buf[this.pos++] = 0;
+        this.buf[this.pos++] = EXT_UNDEFINED;
+        return;
+      case 'bigint':
+        return this.writeBigInt(value);
+      case 'object':
+        if (value === null) {
+          this.ensure(1);
+          this.buf[this.pos++] = 0xc0;
+          return;
+        }
+        return this.writeObject(value);
+      case 'function':
+        throw new PathedError(
+          `is a function (${value.name || 'anonymous'}); functions are code, not data, and cannot be dumped. ` +
+            'Store its result, or the data it needs, instead.',
+        );
+      default:
+        throw new PathedError(`is a ${typeof value}, which cannot be serialized.`);
+    }
+  }
+
+  private writeNumber(n: number): void {
+    this.ensure(9);
+    const buf = this.buf;
+    if (Number.isSafeInteger(n) && !Object.is(n, -0)) {
+      if (n >= 0) {
+        if (n < 0x80) buf[this.pos++] = n;
+        else if (n < 0x100) {
+          buf[this.pos++] = 0xcc;
+          buf[this.pos++] = n;
+        } else if (n < 0x10000) {
+          buf[this.pos++] = 0xcd;
+          this.view.setUint16(this.pos, n);
+          this.pos += 2;
+        } else if (n < MAX_UINT32) {
+          buf[this.pos++] = 0xce;
+          this.view.setUint32(this.pos, n);
+          this.pos += 4;
+        } else {
+          buf[this.pos++] = 0xcf;
+          this.view.setUint32(this.pos, Math.floor(n / MAX_UINT32));
+          this.view.setUint32(this.pos + 4, n >>> 0);
+          this.pos += 8;
+        }
+      } else if (n >= -0x20) buf[this.pos++] = n & 0xff;
+      else if (n >= -0x80) {
+        buf[this.pos++] = 0xd0;
+        this.view.setInt8(this.pos++, n);
+      } else if (n >= -0x8000) {
+        buf[this.pos++] = 0xd1;
+        this.view.setInt16(this.pos, n);
+        this.pos += 2;
+      } else if (n >= -0x8000_0000) {
+        buf[this.pos++] = 0xd2;
+        this.view.setInt32(this.pos, n);
+        this.pos += 4;
+      } else {
+        buf[this.pos++] = 0xd3;
+        this.view.setBigInt64(this.pos, BigInt(n));
+        this.pos += 8;
+      }
+      return;
+    }
+    // Non-integers, -0, NaN, ±Infinity and unsafe integers: float64 keeps every bit.
+    buf[this.pos++] = 0xcb;
+    this.view.setFloat64(this.pos, n);
+    this.pos += 8;
+  }
+
+  writeString(s: string): void {
+    const length = s.length;
+    // Short strings: UTF-8 needs at most 3 bytes per UTF-16 unit, so the header is sized for
+    // that bound (a wider header than needed is valid MessagePack) and the bytes are written
+    // once. Long strings are measured first so the buffer never over-grows by 3x.
+    const maxBytes = length < 4096 ? length * 3 : Buffer.byteLength(s);
+    this.ensure(maxBytes + 5);
+    const buf = this.buf;
+    let headerSize: number;
+    if (maxBytes < 32) headerSize = 1;
+    else if (maxBytes < 0x100) headerSize = 2;
+    else if (maxBytes < 0x10000) headerSize = 3;
+    else headerSize = 5;
+    const start = this.pos + headerSize;
+    let bytes = -1;
+    if (length < 64) {
+      let p = start;
+      for (let i = 0; i < length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) {
+          p = -1;
+          break;
+        }
+        buf[p++] = c;
+      }
+      if (p >= 0) bytes = p - start;
+    }
+    if (bytes < 0) bytes = buf.write(s, start);
+    if (headerSize === 1) buf[this.pos] = 0xa0 | bytes;
+    else if (headerSize === 2) {
+      buf[this.pos] = 0xd9;
+      buf[this.pos + 1] = bytes;
+    } else if (headerSize === 3) {
+      buf[this.pos] = 0xda;
+      this.view.setUint16(this.pos + 1, bytes);
+    } else {
+      buf[this.pos] = 0xdb;
+      this.view.setUint32(this.pos + 1, bytes);
+    }
+    this.pos = start + bytes;
+  }
+
+  private writeBigInt(n: bigint): void {
+    const digits = n.toString();
+    this.writeExtHeader(EXT_BIGINT, digits.length);
+    this.pos += this.buf.write(digits, this.pos, 'latin1');
+  }
+
+  /** Writes an ext header with an exact payload length; the caller writes the payload. */
+  private writeExtHeader(type: number, length: number): void {
+    this.ensure(length + 6);
+    if (length < 0x100) {
+      this.buf[this.pos++] = 0xc7;
+      this.buf[this.pos++] = length;
+    } else if (length < 0x10000) {
+      this.buf[this.pos++] = 0xc8;
+      this.view.setUint16(this.pos, length);
+      this.pos += 2;
+    } else {
+      this.buf[this.pos++] = 0xc9;
+      this.view.setUint32(this.pos, length);
+      this.pos += 4;
+    }
+    this.buf[this.pos++] = type;
+  }
+
+  /** Opens an ext32 whose payload is MessagePack written next; returns where to patch its length. */
+  private openExt(type: number): number {
+    this.ensure(6);
+    this.buf[this.pos] = 0xc9;
+    this.buf[this.pos + 5] = type;
+    this.pos += 6;
+    return this.pos;
+  }
+
+  private closeExt(payloadStart: number): void {
+    this.view.setUint32(payloadStart - 5, this.pos - payloadStart);
+  }
+
+  writeArrayHeader(length: number): void {
+    this.writeContainerHeader(length, 0x90, 0xdc);
+  }
+
+  private writeMapHeader(size: number): void {
+    this.writeContainerHeader(size, 0x80, 0xde);
+  }
+
+  /** fix{array,map} below 16 items, else the 16-bit form (`code16`) or the 32-bit one after it. */
+  private writeContainerHeader(count: number, fixBase: number, code16: number): void {
+    this.ensure(5);
+    if (count < 16) this.buf[this.pos++] = fixBase | count;
+    else if (count < 0x10000) {
+      this.buf[this.pos++] = code16;
+      this.view.setUint16(this.pos, count);
+      this.pos += 2;
+    } else {
+      this.buf[this.pos++] = code16 + 1;
+      this.view.setUint32(this.pos, count);
+      this.pos += 4;
+    }
+  }
+
+  private writeObject(value: object): void {
+    const id = this.seen.get(value);
+    if (id !== undefined) {
+      this.writeExtHeader(EXT_REF, 5);
+      this.buf[this.pos++] = 0xce;
+      this.view.setUint32(this.pos, id);
+      this.pos += 4;
+      return;
+    }
+    this.seen.set(value, this.numbered.length);
+    this.numbered.push(value);
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Object.prototype) return this.writeProperties(value as Record<string, unknown>);
+    if (proto === Array.prototype) return this.writeArray(value as unknown[]);
+    if (proto === null) {
+      const start = this.openExt(EXT_NULL_PROTO_OBJECT);
+      this.writeProperties(value as Record<string, unknown>);
+      return this.closeExt(start);
+    }
+    const cls = (proto as { constructor?: unknown }).constructor;
+    const registered = registeredTypeOf(cls);
+    if (registered) {
+      const start = this.openExt(EXT_REGISTERED);
+      this.writeArrayHeader(2);
+      this.writeString(registered.name);
+      this.writeValue(registered.encode(value));
+      return this.closeExt(start);
+    }
+    const kind = binaryKindOf(cls);
+    if (kind) return this.writeBinary(value as BinaryValue, kind);
+    if (cls === Map) return this.writeMap(value as Map<unknown, unknown>);
+    if (cls === Set) return this.writeSet(value as Set<unknown>);
+    if (cls === Date) {
+      this.writeExtHeader(EXT_DATE, 8);
+      this.view.setFloat64(this.pos, (value as Date).getTime(), true);
+      this.pos += 8;
+      return;
+    }
+    if (cls === RegExp) {
+      const start = this.openExt(EXT_REGEXP);
+      this.writeArrayHeader(2);
+      this.writeString((value as RegExp).source);
+      this.writeString((value as RegExp).flags);
+      return this.closeExt(start);
+    }
+    if (value instanceof Error) return this.writeError(value);
+    throw new PathedError(
+      `is ${describeClass(value)}, which joblib-ts cannot rebuild. ` +
+        'Register the class with registerType(Class, { name, encode, decode }), or pass a plain object.',
+    );
+  }
+
+  private writeProperties(object: Record<string, unknown>): void {
+    const keys = Object.keys(object);
+    this.writeMapHeader(keys.length);
+    let key = '';
+    try {
+      for (let i = 0; i < keys.length; i++) {
+        key = keys[i]!;
+        this.writeString(key);
+        this.writeValue(object[key]);
+      }
+    } catch (error) {
+      throw withSegment(error, keySegment(key));
+    }
+  }
+
+  private writeArray(array: unknown[]): void {
+    const start = this.pos;
+    const dataMark = this.dataLength;
+    const length = array.length;
+    this.writeArrayHeader(length);
+    let i = 0;
+    try {
+      for (; i < length; i++) {
+        const item = array[i];
+        if (item === undefined && !(i in array)) {
+          this.rewind(start, array, dataMark);
+          return this.writeSparseArray(array);
+        }
+        this.writeValue(item);
+      }
+    } catch (error) {
+      throw withSegment(error, `[${i}]`);
+    }
+  }
+
+  /** Forgets everything written since `array` was numbered, so it can be written again. */
+  private rewind(position: number, array: unknown[], dataMark: number): void {
+    this.pos = position;
+    const keep = this.seen.get(array)! + 1;
+    while (this.numbered.length > keep) this.seen.delete(this.numbered.pop()!);
+    while (this.blocks.length > 0 && this.blocks[this.blocks.length - 1]!.offset >= dataMark)
+      this.blocks.pop();
+    this.dataLength = dataMark;
+  }
+
+  private writeSparseArray(array: unknown[]): void {
+    const indices = Object.keys(array).filter((k) => String(Number(k) >>> 0) === k);
+    const start = this.openExt(EXT_SPARSE_ARRAY);
+    this.writeArrayHeader(1 + 2 * indices.length);
+    this.writeNumber(array.length);
+    let index = 0;
+    try {
+      for (const k of indices) {
+        index = Number(k);
+        this.writeNumber(index);
+        this.writeValue(array[index]);
+      }
+    } catch (error) {
+      throw withSegment(error, `[${index}]`);
+    }
+    this.closeExt(start);
+  }
+
+  private writeMap(map: Map<unknown, unknown>): void {
+    const start = this.openExt(EXT_MAP);
+    this.writeArrayHeader(map.size * 2);
+    let i = 0;
+    try {
+      for (const [key, item] of map) {
+        this.writeValue(key);
+        this.writeValue(item);
+        i++;
+      }
+    } catch (error) {
+      throw withSegment(error, `<Map entry ${i}>`);
+    }
+    this.closeExt(start);
+  }
+
+  private writeSet(set: Set<unknown>): void {
+    const start = this.openExt(EXT_SET);
+    this.writeArrayHeader(set.size);
+    let i = 0;
+    try {
+      for (const item of set) {
+        this.writeValue(item);
+        i++;
+      }
+    } catch (error) {
+      throw withSegment(error, `<Set item ${i}>`);
+    }
+    this.closeExt(start);
+  }
+
+  private writeError(error: Error): void {
+    const start = this.openExt(EXT_ERROR);
+    const extra = Object.keys(error).filter(
+      (k) => k !== 'name' && k !== 'message' && k !== 'stack' && k !== 'cause',
+    );
+    if (error instanceof AggregateError && !extra.includes('errors')) extra.push('errors');
+    const hasCause = 'cause' in error;
+    const hasStack = typeof error.stack === 'string';
+    this.writeMapHeader(2 + (hasStack ? 1 : 0) + (hasCause ? 1 : 0) + extra.length);
+    this.writeString('name');
+    this.writeString(String(error.name));
+    this.writeString('message');
+    this.writeString(String(error.message));
+    if (hasStack) {
+      this.writeString('stack');
+      this.writeString(error.stack as string);
+    }
+    let key = 'cause';
+    try {
+      if (hasCause) {
+        this.writeString('cause');
+        this.writeValue(error.cause);
+      }
+      for (key of extra) {
+        this.writeString(key);
+        this.writeValue((error as unknown as Record<string, unknown>)[key]);
+      }
+    } catch (e) {
+      throw withSegment(e, keySegment(key));
+    }
+    this.closeExt(start);
+  }
+
+  private writeBinary(value: BinaryValue, kind: BinaryKind): void {
+    const bytes = bytesOf(value);
+    const length = bytes.byteLength;
+    if (length < this.blockThreshold) {
+      this.writeExtHeader(EXT_BINARY, 2 + length);
+      this.buf[this.pos++] = kind.code;
+      this.buf[this.pos++] = BINARY_INLINE;
+      this.buf.set(bytes, this.pos);
+      this.pos += length;
+      return;
+    }
+    const offset = this.dataLength;
+    this.blocks.push({ bytes, offset });
+    this.dataLength = alignUp(offset + length, BLOCK_ALIGNMENT);
+    this.writeExtHeader(EXT_BINARY, 18);
+    this.buf[this.pos++] = kind.code;
+    this.buf[this.pos++] = BINARY_BLOCK;
+    this.view.setBigUint64(this.pos, BigInt(offset), true);
+    this.view.setBigUint64(this.pos + 8, BigInt(length), true);
+    this.pos += 16;
+  }
+}
+
+function withSegment(error: unknown, segment: string): unknown {
+  if (error instanceof PathedError) error.segments.push(segment);
+  return error;
+}
+
+/**
+ * Encodes `value` into a MessagePack structure plus a list of binary blocks (the caller's
+ * memory, not copied). Throws `SerializationError` naming where in the value the problem is.
+ */
+export function encodeValue(value: unknown, options: EncodeOptions = {}): EncodedValue {
+  const encoder = new Encoder(options.blockThreshold ?? BLOCK_THRESHOLD);
+  try {
+    encoder.writeValue(value);
+  } catch (error) {
+    if (error instanceof PathedError) {
+      const path = `value${error.segments.reverse().join('')}`;
+      throw new SerializationError(`Cannot serialize ${path}: it ${error.message}`, path, {
+        cause: error.original,
+      });
+    }
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw new SerializationError(
+        'Cannot serialize value: it is nested too deeply (the walk exceeded the call stack). ' +
+          'Flatten long linked structures into arrays.',
+        'value',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  return {
+    structure: encoder.buf.subarray(0, encoder.pos),
+    blocks: encoder.blocks,
+    dataLength: encoder.dataLength,
+  };
+}
