@@ -230,8 +230,9 @@ class Decoder {
         return undefined;
       case EXT_REF: {
         const id = this.readValue();
-        if (typeof id !== 'number' || id >= this.refs.length)
+        if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= this.refs.length) {
           this.fail('a reference points past the values read');
+        }
         const target = this.refs[id];
         if (target === PENDING) this.fail('a reference points into a value still being rebuilt');
         return target;

@@ -31,17 +31,63 @@ describe('codec round trip', () => {
     ['null', null],
     ['undefined', undefined],
     ['booleans', [true, false]],
-    ['small and large integers', [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32, 2 ** 53 - 1, -1, -32, -33, -129, -32769, -(2 ** 31) - 1, -(2 ** 53) + 1]],
-    ['floats and specials', [0.1, -2.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 53 + 2]],
-    ['strings', ['', 'a', 'héllo wörld', '日本語', '😀', 'x'.repeat(100), 'é'.repeat(5000), 'y'.repeat(70000)]],
+    [
+      'small and large integers',
+      [
+        0,
+        1,
+        127,
+        128,
+        255,
+        256,
+        65535,
+        65536,
+        2 ** 32,
+        2 ** 53 - 1,
+        -1,
+        -32,
+        -33,
+        -129,
+        -32769,
+        -(2 ** 31) - 1,
+        -(2 ** 53) + 1,
+      ],
+    ],
+    [
+      'floats and specials',
+      [
+        0.1,
+        -2.5,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        Number.MAX_VALUE,
+        Number.MIN_VALUE,
+        2 ** 53 + 2,
+      ],
+    ],
+    [
+      'strings',
+      ['', 'a', 'héllo wörld', '日本語', '😀', 'x'.repeat(100), 'é'.repeat(5000), 'y'.repeat(70000)],
+    ],
     ['bigints', [0n, -1n, 2n ** 64n, -(2n ** 200n)]],
     ['nested containers', { a: [1, { b: [2, [3, { c: null }]] }], d: {} }],
     ['Date, including invalid', [new Date(0), new Date(1_700_000_000_123), new Date(Number.NaN)]],
     ['RegExp with flags', [/a+b/gimsuy, /\//]],
-    ['Map with object keys', new Map<unknown, unknown>([[1, 'one'], [{ k: 1 }, [2]], ['s', new Map([[null, undefined]])]])],
+    [
+      'Map with object keys',
+      new Map<unknown, unknown>([
+        [1, 'one'],
+        [{ k: 1 }, [2]],
+        ['s', new Map([[null, undefined]])],
+      ]),
+    ],
     ['Set', new Set([1, 'a', { b: 2 }, null])],
     ['every typed array', typedArrays],
-    ['DataView and ArrayBuffer', [new DataView(new Uint8Array([1, 2, 3]).buffer, 1, 2), new Uint8Array([9, 8]).buffer]],
+    [
+      'DataView and ArrayBuffer',
+      [new DataView(new Uint8Array([1, 2, 3]).buffer, 1, 2), new Uint8Array([9, 8]).buffer],
+    ],
     ['Buffer', Buffer.from('bytes')],
     ['null-prototype object', Object.assign(Object.create(null), { a: 1 })],
   ])('keeps %s', (_name, value) => {
@@ -238,16 +284,19 @@ describe('registerType', () => {
 
   it('rejects a name already taken by another class', () => {
     class Other {}
-    expect(() => registerType(Other, { name: 'test/Point', encode: () => 0, decode: () => new Other() })).toThrow(
-      /already registered for another class/,
-    );
+    expect(() =>
+      registerType(Other, { name: 'test/Point', encode: () => 0, decode: () => new Other() }),
+    ).toThrow(/already registered for another class/);
   });
 
   it('fails to load a registered type that this process does not know, naming it', () => {
     class Temp {}
     registerType(Temp, { name: 'test/Temp', encode: () => 1, decode: () => new Temp() });
     const { structure } = encodeValue(new Temp());
-    const renamed = Buffer.from(Buffer.from(structure).toString('latin1').replace('test/Temp', 'test/Gone'), 'latin1');
+    const renamed = Buffer.from(
+      Buffer.from(structure).toString('latin1').replace('test/Temp', 'test/Gone'),
+      'latin1',
+    );
     expect(() => decodeValue(renamed, null)).toThrow(UnregisteredTypeError);
     expect(() => decodeValue(renamed, null)).toThrow(/"test\/Gone".*registerType/);
   });
@@ -263,6 +312,8 @@ describe('hostile structures', () => {
     ['an extension longer than the input', [0xc9, 0x10, 0x00, 0x00, 0x00, 0x01]],
     ['a block outside the data section', [0xc7, 18, 1, 9, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]],
     ['a reference to nothing', [0x91, 0xc7, 0x01, 0x09, 0x05]],
+    ['a negative reference', [0x91, 0xc7, 0x01, 0x09, 0xff]],
+    ['a fractional reference', [0x91, 0xc7, 0x09, 0x09, 0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0]],
     ['an unknown extension', [0xc7, 0x00, 0x63]],
     ['a reserved type byte', [0xc1]],
     ['trailing bytes', [0x01, 0x02]],

@@ -1,0 +1,158 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dumpSync, FormatError, InvalidOptionError, loadSync, registerCompressor } from '../../src/index.js';
+import { detectCompressor, resolveCompression } from '../../src/serialization/compressors.js';
+import { lz4CompressSync, lz4DecompressSync } from '../../src/serialization/lz4-frame.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-compress-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('resolveCompression (joblib rules)', () => {
+  const resolved = (option: Parameters<typeof resolveCompression>[0], file?: string) => {
+    const { compressor, level } = resolveCompression(option, file);
+    return [compressor?.name ?? 'none', level];
+  };
+
+  it.each([
+    [undefined, 'x.bin', ['none', 0]],
+    [false, undefined, ['none', 0]],
+    [0, 'x.pkl', ['none', 0]],
+    [true, undefined, ['zlib', 3]],
+    [6, undefined, ['zlib', 6]],
+    ['gzip', undefined, ['gzip', 3]],
+    ['lz4', 'x.z', ['lz4', 0]],
+    [['gzip', 6], 'x.lz4', ['gzip', 6]],
+    [{ method: 'zlib', level: 1 }, undefined, ['zlib', 1]],
+    [{ method: 'gzip' }, undefined, ['gzip', 3]],
+    [undefined, 'model.lz4', ['lz4', 0]],
+    [undefined, 'rows.GZ', ['gzip', 3]],
+    [false, 'data.z', ['zlib', 3]],
+    [9, 'data.gz', ['gzip', 9]],
+    [true, 'data.lz4', ['lz4', 0]],
+  ] as const)('compress=%j with %s gives %j', (option, file, expected) => {
+    expect(resolved(option as never, file)).toEqual(expected);
+  });
+
+  it.each([
+    [10, /Invalid compress level 10: a level is an integer 0–9/],
+    [-1, /Invalid compress level -1/],
+    [1.5, /Invalid compress level 1\.5/],
+    ['wrong', /Unknown compression method "wrong"/],
+    [['gzip'], /exactly \[method, level\]/],
+    [['gzip', 3, 4], /exactly \[method, level\]/],
+    [['gzip', 12], /gzip takes an integer 0–9/],
+    [{ level: 3 }, /Invalid compress option/],
+    [{ method: 'nope', level: 1 }, /Unknown compression method "nope"/],
+  ])('rejects compress=%j, listing the valid forms', (option, message) => {
+    expect(() => resolveCompression(option as never)).toThrow(InvalidOptionError);
+    expect(() => resolveCompression(option as never)).toThrow(message);
+    expect(() => resolveCompression(option as never)).toThrow(/Valid forms: false, true/);
+  });
+});
+
+describe('detection by magic number', () => {
+  it('finds each built-in method from its first bytes', () => {
+    expect(detectCompressor(zlib.deflateSync(Buffer.from('x')))?.name).toBe('zlib');
+    expect(detectCompressor(zlib.gzipSync(Buffer.from('x')))?.name).toBe('gzip');
+    expect(detectCompressor(Buffer.concat(lz4CompressSync([Buffer.from('x')])))?.name).toBe('lz4');
+    expect(detectCompressor(Buffer.from('plain'))).toBeUndefined();
+  });
+
+  it('ignores a misleading file name', () => {
+    const file = path.join(dir, 'really-gzip.lz4');
+    dumpSync({ a: 1 }, file, { compress: ['gzip', 3] });
+    expect(fs.readFileSync(file).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(loadSync(file)).toEqual({ a: 1 });
+  });
+});
+
+describe('registerCompressor', () => {
+  // A toy method with its own magic: brotli behind a 4-byte tag (brotli has no magic of its own).
+  const MAGIC = [0x42, 0x52, 0x54, 0x4c];
+  registerCompressor('brotli-tagged', {
+    magic: MAGIC,
+    extensions: ['.br'],
+    defaultLevel: 4,
+    levels: [0, 11],
+    compress: (data, level) =>
+      Buffer.concat([
+        Buffer.from(MAGIC),
+        zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: level } }),
+      ]),
+    decompress: (data) => zlib.brotliDecompressSync(data.subarray(4)),
+  });
+
+  it('is used by name, by extension and found again by its magic number', () => {
+    const byName = path.join(dir, 'custom.bin');
+    dumpSync({ v: [1, 2, 3] }, byName, { compress: ['brotli-tagged', 11] });
+    expect([...fs.readFileSync(byName).subarray(0, 4)]).toEqual(MAGIC);
+    expect(loadSync(byName)).toEqual({ v: [1, 2, 3] });
+    const byExtension = path.join(dir, 'custom.br');
+    dumpSync('text', byExtension);
+    expect([...fs.readFileSync(byExtension).subarray(0, 4)]).toEqual(MAGIC);
+    expect(loadSync(byExtension)).toBe('text');
+  });
+
+  it('checks levels against the declared range', () => {
+    expect(() => dumpSync(1, path.join(dir, 'x.br'), { compress: ['brotli-tagged', 12] })).toThrow(/0–11/);
+  });
+
+  it('refuses a duplicate name unless forced, and a missing magic number', () => {
+    const spec = { magic: [1], compress: (d: Uint8Array) => d, decompress: (d: Uint8Array) => d };
+    expect(() => registerCompressor('gzip', spec)).toThrow(/already registered.*force/);
+    expect(() => registerCompressor('empty', { ...spec, magic: [] })).toThrow(/non-empty magic/);
+  });
+});
+
+describe('LZ4 frames', () => {
+  const lz4Cli = spawnSync('lz4', ['--version']).status === 0;
+
+  it('round-trips content spanning many 4 MiB blocks, from many parts', () => {
+    const parts = [
+      Buffer.alloc(3),
+      Buffer.alloc(9 * 1024 * 1024, 7),
+      Buffer.from('tail'),
+      Buffer.alloc(5 * 1024 * 1024),
+    ];
+    const out = lz4DecompressSync(Buffer.concat(lz4CompressSync(parts)));
+    expect(Buffer.compare(Buffer.from(out), Buffer.concat(parts))).toBe(0);
+  });
+
+  it('stores incompressible blocks raw and still round-trips', () => {
+    const noise = Buffer.from(new Float64Array(600_000).map(() => Math.random()).buffer);
+    const framed = Buffer.concat(lz4CompressSync([noise]));
+    expect(framed.byteLength).toBeLessThan(noise.byteLength + 100);
+    expect(Buffer.compare(Buffer.from(lz4DecompressSync(framed)), noise)).toBe(0);
+  });
+
+  it('fails with FormatError when a byte is flipped (content checksum)', () => {
+    const framed = Buffer.concat(lz4CompressSync([Buffer.from('abc'.repeat(1000))]));
+    framed[framed.byteLength - 10]! ^= 0xff;
+    expect(() => lz4DecompressSync(framed)).toThrow(FormatError);
+  });
+
+  it('rejects a frame claiming an impossible content size', () => {
+    // FLG with the content-size bit, then a claimed size of 100 GB.
+    const frame = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x6c, 0x70, ...Buffer.alloc(8), 0, 0, 0, 0, 0]);
+    frame.writeBigUInt64LE(100_000_000_000n, 6);
+    expect(() => lz4DecompressSync(frame)).toThrow(/claims 100000000000 bytes/);
+  });
+
+  it.skipIf(!lz4Cli)('writes files the lz4 CLI decompresses, and loads files the CLI wrote', () => {
+    const value = { rows: Array.from({ length: 1000 }, (_, i) => ({ i })), a: new Float32Array(5000) };
+    const file = path.join(dir, 'cli.lz4');
+    dumpSync(value, file);
+    const raw = execFileSync('lz4', ['-d', '-c', file]);
+    expect(loadSync(raw)).toEqual(value);
+
+    const plain = path.join(dir, 'plain.bin');
+    dumpSync(value, plain);
+    const byCli = path.join(dir, 'by-cli.lz4');
+    execFileSync('lz4', ['-q', '-f', '-9', '--content-size', plain, byCli]);
+    expect(loadSync(byCli)).toEqual(value);
+  });
+});
