@@ -10,12 +10,37 @@ import path from 'node:path';
 
 /** Linux accepts at most 1024 buffers per writev call. */
 const IOV_MAX = 1024;
+/**
+ * Bytes per write call. One 200 MB writev measured 0.36–0.89 s here against 0.07 s for the
+ * same bytes in 16 MiB calls (strace, Linux 6.x VM), so large parts are cut at this size.
+ */
+const MAX_WRITE_BYTES = 16 * 1024 * 1024;
 
 function temporaryNameFor(target: string): string {
   return path.join(
     path.dirname(target),
     `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
   );
+}
+
+/** The parts with none longer than MAX_WRITE_BYTES (views, no copies) and none empty. */
+function writeSized(parts: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const part of parts) {
+    for (let offset = 0; offset < part.byteLength; offset += MAX_WRITE_BYTES) {
+      out.push(part.subarray(offset, offset + MAX_WRITE_BYTES));
+    }
+  }
+  return out;
+}
+
+/** Takes the buffers for one write call: at most IOV_MAX of them and about MAX_WRITE_BYTES. */
+function nextBatch(pending: readonly Uint8Array[]): Uint8Array[] {
+  let bytes = 0;
+  let count = 0;
+  while (count < pending.length && count < IOV_MAX && bytes < MAX_WRITE_BYTES)
+    bytes += pending[count++]!.byteLength;
+  return pending.slice(0, count);
 }
 
 /** What is left to write after `written` bytes of `parts` went out. */
@@ -34,20 +59,20 @@ function remainder(parts: readonly Uint8Array[], written: number): Uint8Array[] 
 
 /** Writes every byte of `parts` at the descriptor's current position, resuming after short writes. */
 export function writeAllSync(fd: number, parts: readonly Uint8Array[]): void {
-  let pending = parts.filter((p) => p.byteLength > 0);
+  let pending = writeSized(parts);
   while (pending.length > 0) {
-    const batch = pending.slice(0, IOV_MAX);
+    const batch = nextBatch(pending);
     const written = fs.writevSync(fd, batch);
-    pending = [...remainder(batch, written), ...pending.slice(IOV_MAX)];
+    pending = [...remainder(batch, written), ...pending.slice(batch.length)];
   }
 }
 
 export async function writeAll(handle: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
-  let pending = parts.filter((p) => p.byteLength > 0);
+  let pending = writeSized(parts);
   while (pending.length > 0) {
-    const batch = pending.slice(0, IOV_MAX);
+    const batch = nextBatch(pending);
     const { bytesWritten } = await handle.writev(batch);
-    pending = [...remainder(batch, bytesWritten), ...pending.slice(IOV_MAX)];
+    pending = [...remainder(batch, bytesWritten), ...pending.slice(batch.length)];
   }
 }
 

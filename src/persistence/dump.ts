@@ -126,8 +126,8 @@ export async function dump(value: unknown, target: DumpTarget, options: DumpOpti
 }
 
 /**
- * The synchronous `dump`, for a path or a file descriptor. With zlib or gzip it compresses one
- * contiguous copy of the content (Node has no synchronous streaming deflate); `dump` does not.
+ * The synchronous `dump`, for a path or a file descriptor. It compresses on this thread only;
+ * `dump` spreads zlib, gzip and lz4 compression over the cores.
  *
  * @returns `[path]` for a path target, `[]` for a file descriptor.
  */

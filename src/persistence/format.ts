@@ -14,6 +14,8 @@ import { alignUp, BLOCK_ALIGNMENT } from '../serialization/ext-codes.js';
 export const FILE_MAGIC = Uint8Array.of(0x89, 0x4a, 0x42, 0x54, 0x53, 0x0d, 0x0a, 0x1a);
 export const FORMAT_VERSION = 1;
 export const HEADER_BYTES = 64;
+/** Header flag: the structure holds EXT_REF values (shared or cyclic references). */
+const FLAG_REFERENCES = 0x0001;
 
 const PADDING = new Uint8Array(BLOCK_ALIGNMENT);
 
@@ -23,7 +25,7 @@ if (!HOST_IS_LITTLE_ENDIAN) {
 
 /** Splits `value` into the parts of a file, in order; blocks are the caller's memory, not copies. */
 export function encodeFile(value: unknown): Uint8Array[] {
-  const { structure, blocks, dataLength } = encodeValue(value);
+  const { structure, blocks, dataLength, hasReferences } = encodeValue(value);
   const dataOffset = alignUp(HEADER_BYTES + structure.byteLength, BLOCK_ALIGNMENT);
 
   const parts: Uint8Array[] = [];
@@ -52,7 +54,7 @@ export function encodeFile(value: unknown): Uint8Array[] {
 
   header.set(FILE_MAGIC, 0);
   header.writeUInt16LE(FORMAT_VERSION, 8);
-  header.writeUInt16LE(0, 10); // flags, none defined yet
+  header.writeUInt16LE(hasReferences ? FLAG_REFERENCES : 0, 10);
   header.writeUInt32LE(HEADER_BYTES, 12);
   header.writeBigUInt64LE(BigInt(structure.byteLength), 16);
   header.writeBigUInt64LE(BigInt(dataOffset), 24);
@@ -66,6 +68,17 @@ export function startsWithFileMagic(bytes: Uint8Array): boolean {
   if (bytes.byteLength < FILE_MAGIC.byteLength) return false;
   for (let i = 0; i < FILE_MAGIC.byteLength; i++) if (bytes[i] !== FILE_MAGIC[i]) return false;
   return true;
+}
+
+/**
+ * The total size a file declares in its header (for decompressors to allocate once), or null
+ * when `head` is too short or not our format. Callers still bound it by what the input allows.
+ */
+export function declaredSize(head: Uint8Array): number | null {
+  if (head.byteLength < HEADER_BYTES || !startsWithFileMagic(head)) return null;
+  const header = Buffer.from(head.buffer, head.byteOffset, HEADER_BYTES);
+  const total = header.readBigUInt64LE(24) + header.readBigUInt64LE(32);
+  return total <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(total) : null;
 }
 
 /** XXH3-64 of a possibly large range, fed in place in chunks (the streaming API is the fast one). */
@@ -93,6 +106,12 @@ export function decodeFile(bytes: Uint8Array): unknown {
     throw new FormatError(
       `The file uses format version ${version}; this joblib-ts reads version ${FORMAT_VERSION}. ` +
         'Upgrade joblib-ts to read it.',
+    );
+  }
+  const flags = header.readUInt16LE(10);
+  if ((flags & ~FLAG_REFERENCES) !== 0) {
+    throw new FormatError(
+      `The file header has unknown flags 0x${flags.toString(16)}; a newer joblib-ts wrote it.`,
     );
   }
   const headerBytes = header.readUInt32LE(12);
@@ -123,5 +142,5 @@ export function decodeFile(bytes: Uint8Array): unknown {
   if (checksumOf(data) !== header.readBigUInt64LE(48)) {
     throw new FormatError('The file is corrupt: the checksum of its data section does not match.');
   }
-  return decodeValue(structure, data);
+  return decodeValue(structure, data, (flags & FLAG_REFERENCES) !== 0);
 }

@@ -8,7 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { FormatError, InvalidOptionError } from '../errors.js';
 import { type Compressor, detectCompressor } from '../serialization/compressors.js';
-import { decodeFile, startsWithFileMagic } from './format.js';
+import { declaredSize, decodeFile, startsWithFileMagic } from './format.js';
 
 /** What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor. */
 export type LoadSource = string | URL | Uint8Array | NodeJS.ReadableStream | FileHandle | number;
@@ -63,14 +63,14 @@ function decodeBytesSync(bytes: Uint8Array): unknown {
   if (startsWithFileMagic(bytes)) return decodeFile(bytes);
   const compressor = detectCompressor(bytes);
   if (!compressor) throw unknownFormat(bytes);
-  return decodeFile(innerFile(compressor, compressor.decompressSync(bytes)));
+  return decodeFile(innerFile(compressor, compressor.decompressSync(bytes, declaredSize)));
 }
 
 async function decodeBytes(bytes: Uint8Array): Promise<unknown> {
   if (startsWithFileMagic(bytes)) return decodeFile(bytes);
   const compressor = detectCompressor(bytes);
   if (!compressor) throw unknownFormat(bytes);
-  return decodeFile(innerFile(compressor, await compressor.decompress(bytes)));
+  return decodeFile(innerFile(compressor, await compressor.decompress(bytes, declaredSize)));
 }
 
 function checkSize(size: number): void {

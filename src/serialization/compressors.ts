@@ -3,10 +3,11 @@
 // Built in: zlib (.z) and gzip (.gz) through node:zlib, lz4 (.lz4) as checksummed LZ4 frames.
 
 import { constants as bufferConstants } from 'node:buffer';
-import { once } from 'node:events';
 import zlib from 'node:zlib';
 import { FormatError, InvalidOptionError } from '../errors.js';
 import { LZ4_MAGIC, lz4Compress, lz4CompressSync, lz4Decompress, lz4DecompressSync } from './lz4-frame.js';
+import { OutputAssembly, type SizeHint } from './output-assembly.js';
+import { deflateChunkedSync, deflateParallel } from './parallel-deflate.js';
 
 /** A compression method as `registerCompressor` accepts it. */
 export interface CompressorSpec {
@@ -25,7 +26,10 @@ export interface CompressorSpec {
   decompressAsync?(data: Uint8Array): Promise<Uint8Array>;
 }
 
-/** A registered method. The file content arrives as a list of parts, never concatenated by us. */
+/**
+ * A registered method. The file content arrives as a list of parts, never concatenated by us;
+ * decompression may use `sizeHint` to place its output straight into one buffer of the right size.
+ */
 export interface Compressor {
   readonly name: string;
   readonly magic: Uint8Array;
@@ -34,9 +38,12 @@ export interface Compressor {
   readonly levels: readonly [number, number];
   compressSync(parts: readonly Uint8Array[], level: number): Uint8Array[];
   compress(parts: readonly Uint8Array[], level: number): Promise<Uint8Array[]>;
-  decompressSync(data: Uint8Array): Uint8Array;
-  decompress(data: Uint8Array): Promise<Uint8Array>;
+  decompressSync(data: Uint8Array, sizeHint?: SizeHint): Uint8Array;
+  decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Uint8Array>;
 }
+
+/** Output chunk size for inflating: Node's 16 KiB default took 1.9x as long on 200 MB here. */
+const INFLATE_CHUNK = 1024 * 1024;
 
 /** Deflate cannot expand more than ~1032x; more output than that is a zip bomb or a lie. */
 const maxInflated = (compressedBytes: number): number =>
@@ -52,44 +59,49 @@ const inflateFailure = (name: string, error: unknown): FormatError =>
   });
 
 function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension: string): Compressor {
-  const createCompressor = name === 'zlib' ? zlib.createDeflate : zlib.createGzip;
-  const compressSync = name === 'zlib' ? zlib.deflateSync : zlib.gzipSync;
   const decompressSync = name === 'zlib' ? zlib.inflateSync : zlib.gunzipSync;
-  const decompress = name === 'zlib' ? zlib.inflate : zlib.gunzip;
+  const createDecompressor = name === 'zlib' ? zlib.createInflate : zlib.createGunzip;
   return {
     name,
     magic: Uint8Array.from(magic),
     extensions: [extension],
     defaultLevel: 3,
     levels: [0, 9],
-    // Node has no synchronous streaming deflate, so the sync path compresses one contiguous
-    // copy; the async path below streams the parts through a zlib stream instead.
-    compressSync: (parts, level) => [compressSync(concat(parts), { level })],
-    async compress(parts, level) {
-      const stream = createCompressor({ level });
-      const out: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => out.push(chunk));
-      const done = once(stream, 'end');
-      for (const part of parts) {
-        if (!stream.write(part)) await once(stream, 'drain');
-      }
-      stream.end();
-      await done;
-      return out;
-    },
+    compressSync: (parts, level) => deflateChunkedSync(parts, level, name),
+    compress: (parts, level) => deflateParallel(parts, level, name),
     decompressSync(data) {
       try {
-        return decompressSync(data, { maxOutputLength: maxInflated(data.byteLength) });
+        return decompressSync(data, {
+          maxOutputLength: maxInflated(data.byteLength),
+          chunkSize: INFLATE_CHUNK,
+        });
       } catch (error) {
         throw inflateFailure(name, error);
       }
     },
-    decompress: (data) =>
-      new Promise((resolve, reject) =>
-        decompress(data, { maxOutputLength: maxInflated(data.byteLength) }, (error, result) =>
-          error ? reject(inflateFailure(name, error)) : resolve(result),
-        ),
-      ),
+    // Streams into one buffer sized from the file header: no collect-then-concat double copy.
+    decompress: (data, sizeHint) =>
+      new Promise((resolve, reject) => {
+        const assembly = new OutputAssembly(name, maxInflated(data.byteLength), sizeHint);
+        const stream = createDecompressor({ chunkSize: INFLATE_CHUNK });
+        stream.on('data', (chunk: Buffer) => {
+          try {
+            assembly.add(chunk);
+          } catch (error) {
+            stream.destroy();
+            reject(error);
+          }
+        });
+        stream.on('error', (error) => reject(inflateFailure(name, error)));
+        stream.on('end', () => {
+          try {
+            resolve(assembly.finish());
+          } catch (error) {
+            reject(error);
+          }
+        });
+        stream.end(data);
+      }),
   };
 }
 

@@ -35,6 +35,8 @@ export interface Block {
 export interface EncodedValue {
   /** The MessagePack structure; a view into the encoder's buffer. */
   readonly structure: Uint8Array;
+  /** Whether any EXT_REF was written (a shared or cyclic reference); decoding can skip numbering if not. */
+  readonly hasReferences: boolean;
   readonly blocks: readonly Block[];
   /** Length of the data section: blocks at 64-byte aligned offsets, the last one padded. */
   readonly dataLength: number;
@@ -77,6 +79,7 @@ class Encoder {
   private readonly numbered: object[] = [];
   readonly blocks: Block[] = [];
   dataLength = 0;
+  hasReferences = false;
 
   constructor(private readonly blockThreshold: number) {}
 
@@ -277,6 +280,7 @@ class Encoder {
   private writeObject(value: object): void {
     const id = this.seen.get(value);
     if (id !== undefined) {
+      this.hasReferences = true;
       this.writeExtHeader(EXT_REF, 5);
       this.buf[this.pos++] = 0xce;
       this.view.setUint32(this.pos, id);
@@ -508,6 +512,7 @@ export function encodeValue(value: unknown, options: EncodeOptions = {}): Encode
   }
   return {
     structure: encoder.buf.subarray(0, encoder.pos),
+    hasReferences: encoder.hasReferences,
     blocks: encoder.blocks,
     dataLength: encoder.dataLength,
   };

@@ -4,13 +4,22 @@
 // so that a flipped byte fails loudly instead of decoding to wrong data.
 
 import { Xxh32, xxh32 } from '@node-rs/xxhash';
-import { compress, compressSync, decompressFrame, decompressFrameSync } from 'lz4-napi';
+import {
+  compress,
+  compressSync,
+  decompressFrame,
+  decompressFrameSync,
+  uncompress,
+  uncompressSync,
+} from 'lz4-napi';
 import { FormatError } from '../errors.js';
+import { byteLengthOf, chunksOf } from './chunks.js';
+import { OutputAssembly, type SizeHint } from './output-assembly.js';
 
 export const LZ4_MAGIC = Uint8Array.of(0x04, 0x22, 0x4d, 0x18);
 const BLOCK_BYTES = 4 * 1024 * 1024;
-/** FLG: version 01, independent blocks, content checksum. BD: 4 MiB maximum block size. */
-const FLG = 0x64;
+/** FLG: version 01, independent blocks, content size, content checksum. BD: 4 MiB blocks. */
+const FLG = 0x6c;
 const BD = 0x70;
 const UNCOMPRESSED_BIT = 0x8000_0000;
 /** LZ4 cannot expand data by more than this factor; a larger claimed size is a lie. */
@@ -18,39 +27,16 @@ const MAX_RATIO = 256;
 /** How many blocks the async writer keeps on libuv's thread pool at once. */
 const IN_FLIGHT = 4;
 
-function frameHeader(): Buffer {
-  const header = Buffer.alloc(7);
+/** Magic, descriptor and the content size (so a reader can allocate the output once). */
+function frameHeader(parts: readonly Uint8Array[]): Buffer {
+  const contentSize = byteLengthOf(parts);
+  const header = Buffer.alloc(15);
   header.set(LZ4_MAGIC, 0);
   header[4] = FLG;
   header[5] = BD;
-  header[6] = (xxh32(header.subarray(4, 6), 0) >>> 8) & 0xff;
+  header.writeBigUInt64LE(BigInt(contentSize), 6);
+  header[14] = (xxh32(header.subarray(4, 14), 0) >>> 8) & 0xff;
   return header;
-}
-
-/** Cuts the parts into full blocks (the last may be short), copying only across part edges. */
-function* blocksOf(parts: readonly Uint8Array[]): Generator<Buffer> {
-  let staging: Buffer | null = null;
-  let filled = 0;
-  for (const part of parts) {
-    let offset = 0;
-    while (offset < part.byteLength) {
-      const take = Math.min(BLOCK_BYTES - filled, part.byteLength - offset);
-      if (filled === 0 && take === BLOCK_BYTES) {
-        yield Buffer.from(part.buffer, part.byteOffset + offset, take);
-      } else {
-        staging ??= Buffer.allocUnsafe(BLOCK_BYTES);
-        staging.set(part.subarray(offset, offset + take), filled);
-        filled += take;
-        if (filled === BLOCK_BYTES) {
-          yield staging;
-          staging = null;
-          filled = 0;
-        }
-      }
-      offset += take;
-    }
-  }
-  if (filled > 0 && staging) yield staging.subarray(0, filled);
 }
 
 /** Frames one block: lz4-napi's output is a 4-byte size prefix plus the raw LZ4 block. */
@@ -74,17 +60,17 @@ function frameEnd(parts: readonly Uint8Array[]): Buffer {
 }
 
 export function lz4CompressSync(parts: readonly Uint8Array[]): Uint8Array[] {
-  const out: Uint8Array[] = [frameHeader()];
-  for (const block of blocksOf(parts)) out.push(...framedBlock(block, compressSync(block)));
+  const out: Uint8Array[] = [frameHeader(parts)];
+  for (const block of chunksOf(parts, BLOCK_BYTES)) out.push(...framedBlock(block, compressSync(block)));
   out.push(frameEnd(parts));
   return out;
 }
 
 export async function lz4Compress(parts: readonly Uint8Array[]): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [frameHeader()];
+  const out: Uint8Array[] = [frameHeader(parts)];
   const pending: Promise<Uint8Array[]>[] = [];
-  for (const block of blocksOf(parts)) {
-    // A staging block is handed over whole (blocksOf never reuses it), so no copy is needed.
+  for (const block of chunksOf(parts, BLOCK_BYTES)) {
+    // A straddling chunk is a fresh copy chunksOf never reuses, so it can go to another thread.
     pending.push(compress(block).then((prefixed) => framedBlock(block, prefixed)));
     if (pending.length >= IN_FLIGHT) out.push(...(await pending.shift()!));
   }
@@ -93,14 +79,35 @@ export async function lz4Compress(parts: readonly Uint8Array[]): Promise<Uint8Ar
   return out;
 }
 
-/** Rejects frames whose header claims a content size LZ4 could never produce from this input. */
-function checkFrame(data: Uint8Array): Buffer {
+interface FrameLayout {
+  readonly blocks: { readonly start: number; readonly end: number; readonly raw: boolean }[];
+  readonly contentSize: number | null;
+  readonly blockMax: number;
+  readonly contentChecksum: number | null;
+}
+
+const BLOCK_MAX_BYTES = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024];
+
+/**
+ * Walks an LZ4 frame's block headers (no decoding) and checks every length against the input.
+ * Returns null for frames the block-wise decoder does not handle (linked blocks, dictionaries,
+ * block checksums), which lz4-napi's frame decoder then takes.
+ */
+function layoutOf(data: Uint8Array): FrameLayout | null {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (buf.byteLength < 7) throw new FormatError('The LZ4 frame is truncated: its header is incomplete.');
   const flg = buf[4]!;
   if (flg >> 6 !== 1)
     throw new FormatError(`The LZ4 frame has an unsupported version (FLG 0x${flg.toString(16)}).`);
-  if (flg & 0x08) {
+  const independent = (flg & 0x20) !== 0;
+  const blockChecksums = (flg & 0x10) !== 0;
+  const hasSize = (flg & 0x08) !== 0;
+  const hasChecksum = (flg & 0x04) !== 0;
+  const hasDictionary = (flg & 0x01) !== 0;
+  const blockMax = BLOCK_MAX_BYTES[(buf[5]! >> 4) & 0x07]!;
+  let pos = 6;
+  let contentSize: number | null = null;
+  if (hasSize) {
     if (buf.byteLength < 15) throw new FormatError('The LZ4 frame is truncated: its header is incomplete.');
     const claimed = buf.readBigUInt64LE(6);
     if (claimed > BigInt(buf.byteLength) * BigInt(MAX_RATIO) + 65536n) {
@@ -108,26 +115,116 @@ function checkFrame(data: Uint8Array): Buffer {
         `The LZ4 frame claims ${claimed} bytes of content, impossible for ${buf.byteLength} compressed bytes.`,
       );
     }
+    contentSize = Number(claimed);
+    pos += 8;
   }
-  return buf;
+  if (hasDictionary) pos += 4;
+  pos += 1; // header checksum
+  if (!independent || blockChecksums || hasDictionary || blockMax === 0) return null;
+  const blocks: FrameLayout['blocks'] = [];
+  for (;;) {
+    if (pos + 4 > buf.byteLength)
+      throw new FormatError('The LZ4 frame is truncated: a block header is missing.');
+    const word = buf.readUInt32LE(pos);
+    pos += 4;
+    if (word === 0) break;
+    const length = word & 0x7fff_ffff;
+    if (length > blockMax || pos + length > buf.byteLength) {
+      throw new FormatError('The LZ4 frame is corrupt or truncated: a block runs past the end.');
+    }
+    blocks.push({ start: pos, end: pos + length, raw: (word & UNCOMPRESSED_BIT) !== 0 });
+    pos += length;
+  }
+  let contentChecksum: number | null = null;
+  if (hasChecksum) {
+    if (pos + 4 > buf.byteLength)
+      throw new FormatError('The LZ4 frame is truncated: its checksum is missing.');
+    contentChecksum = buf.readUInt32LE(pos);
+    pos += 4;
+  }
+  if (pos !== buf.byteLength) throw new FormatError('The LZ4 frame has unexpected trailing bytes.');
+  return { blocks, contentSize, blockMax, contentChecksum };
 }
 
 const lz4Failure = (error: unknown): FormatError =>
-  new FormatError(`The LZ4 data is corrupt or truncated (${(error as Error).message}).`, { cause: error });
+  error instanceof FormatError
+    ? error
+    : new FormatError(`The LZ4 data is corrupt or truncated (${(error as Error).message}).`, {
+        cause: error,
+      });
 
-export function lz4DecompressSync(data: Uint8Array): Uint8Array {
-  const frame = checkFrame(data);
+/** lz4-napi decodes a block given a size prefix; the block maximum is safe for any block. */
+function prefixed(buf: Buffer, block: FrameLayout['blocks'][number], blockMax: number): Buffer {
+  const input = Buffer.allocUnsafe(4 + block.end - block.start);
+  input.writeUInt32LE(blockMax, 0);
+  buf.copy(input, 4, block.start, block.end);
+  return input;
+}
+
+/** Places decoded blocks in order and checks the frame's xxh32 content checksum over them. */
+class CheckedAssembly {
+  private readonly checksum = new Xxh32(0);
+  private readonly assembly: OutputAssembly;
+
+  constructor(data: Uint8Array, layout: FrameLayout, sizeHint: SizeHint | undefined) {
+    this.assembly = new OutputAssembly(
+      'LZ4',
+      data.byteLength * MAX_RATIO + 65536,
+      sizeHint,
+      layout.contentSize,
+    );
+  }
+
+  add(bytes: Buffer): void {
+    this.checksum.update(bytes);
+    this.assembly.add(bytes);
+  }
+
+  finish(expected: number | null): Uint8Array {
+    if (expected !== null && this.checksum.digest() >>> 0 !== expected) {
+      throw new FormatError('The LZ4 data is corrupt: its content checksum does not match.');
+    }
+    return this.assembly.finish();
+  }
+}
+
+export function lz4DecompressSync(data: Uint8Array, sizeHint?: SizeHint): Uint8Array {
   try {
-    return decompressFrameSync(frame);
+    const layout = layoutOf(data);
+    if (!layout) return decompressFrameSync(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const assembly = new CheckedAssembly(data, layout, sizeHint);
+    for (const block of layout.blocks) {
+      assembly.add(
+        block.raw
+          ? buf.subarray(block.start, block.end)
+          : uncompressSync(prefixed(buf, block, layout.blockMax)),
+      );
+    }
+    return assembly.finish(layout.contentChecksum);
   } catch (error) {
     throw lz4Failure(error);
   }
 }
 
-export async function lz4Decompress(data: Uint8Array): Promise<Uint8Array> {
-  const frame = checkFrame(data);
+/** Decodes blocks on libuv's thread pool, several at once, placing them in order as they finish. */
+export async function lz4Decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Uint8Array> {
   try {
-    return await decompressFrame(frame);
+    const layout = layoutOf(data);
+    if (!layout) return await decompressFrame(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const assembly = new CheckedAssembly(data, layout, sizeHint);
+    const decode = (block: FrameLayout['blocks'][number]): Promise<Buffer> =>
+      block.raw
+        ? Promise.resolve(buf.subarray(block.start, block.end))
+        : uncompress(prefixed(buf, block, layout.blockMax));
+    const inFlight: Promise<Buffer>[] = [];
+    for (const block of layout.blocks) {
+      inFlight.push(decode(block));
+      if (inFlight.length >= IN_FLIGHT) assembly.add(await inFlight.shift()!);
+    }
+    for (const decoded of inFlight) assembly.add(await decoded);
+    return assembly.finish(layout.contentChecksum);
   } catch (error) {
     throw lz4Failure(error);
   }

@@ -4,9 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dumpSync, FormatError, InvalidOptionError, loadSync, registerCompressor } from '../../src/index.js';
+import {
+  dumpSync,
+  FormatError,
+  InvalidOptionError,
+  load,
+  loadSync,
+  registerCompressor,
+} from '../../src/index.js';
 import { detectCompressor, resolveCompression } from '../../src/serialization/compressors.js';
 import { lz4CompressSync, lz4DecompressSync } from '../../src/serialization/lz4-frame.js';
+import { deflateChunkedSync, deflateParallel } from '../../src/serialization/parallel-deflate.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-compress-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -151,8 +159,58 @@ describe('LZ4 frames', () => {
 
     const plain = path.join(dir, 'plain.bin');
     dumpSync(value, plain);
-    const byCli = path.join(dir, 'by-cli.lz4');
-    execFileSync('lz4', ['-q', '-f', '-9', '--content-size', plain, byCli]);
-    expect(loadSync(byCli)).toEqual(value);
+    // Content size or not (then our header sizes the output), small or linked blocks (then
+    // lz4-napi's frame decoder takes over), block checksums: every CLI variant loads.
+    for (const flags of [['-9', '--content-size'], [], ['-B4'], ['-BD'], ['-BX'], ['--no-frame-crc']]) {
+      const byCli = path.join(dir, `by-cli${flags.join('')}.lz4`);
+      execFileSync('lz4', ['-q', '-f', ...flags, plain, byCli]);
+      expect(loadSync(byCli)).toEqual(value);
+    }
+  });
+
+  it.skipIf(!lz4Cli)('loads CLI frames asynchronously too', async () => {
+    const plain = path.join(dir, 'plain-async.bin');
+    dumpSync({ big: new Float64Array(2_000_000).fill(0.5) }, plain);
+    const byCli = path.join(dir, 'by-cli-async.lz4');
+    execFileSync('lz4', ['-q', '-f', '-B4', plain, byCli]);
+    expect(await load(byCli)).toEqual({ big: new Float64Array(2_000_000).fill(0.5) });
+  });
+});
+
+describe('parallel deflate (pigz-style chunks)', () => {
+  // 9.5 MiB over parts of odd sizes: chunks straddle parts and the last chunk is short.
+  const parts = [
+    Buffer.from('head'),
+    Buffer.alloc(7 * 1024 * 1024 + 3, 1),
+    Buffer.from(new Float64Array(300_000).map(Math.sqrt).buffer),
+  ];
+  const content = Buffer.concat(parts);
+
+  it.each(['zlib', 'gzip'] as const)(
+    '%s output is one standard stream with the checksum zlib computes',
+    async (format) => {
+      for (const out of [await deflateParallel(parts, 3, format), deflateChunkedSync(parts, 3, format)]) {
+        const stream = Buffer.concat(out);
+        const inflated = format === 'zlib' ? zlib.inflateSync(stream) : zlib.gunzipSync(stream);
+        expect(Buffer.compare(inflated, content)).toBe(0);
+        const reference = format === 'zlib' ? zlib.deflateSync(content) : zlib.gzipSync(content);
+        const trailer = format === 'zlib' ? 4 : 8;
+        expect(stream.subarray(-trailer)).toEqual(reference.subarray(-trailer));
+      }
+    },
+  );
+
+  it('writes gzip files the gzip CLI accepts', () => {
+    const target = path.join(dir, 'cli-check.gz');
+    dumpSync({ content }, target);
+    expect(spawnSync('gzip', ['-t', target]).status).toBe(0);
+    expect(Buffer.compare(loadSync<{ content: Buffer }>(target).content, content)).toBe(0);
+  });
+
+  it('handles empty content', async () => {
+    expect(zlib.inflateSync(Buffer.concat(await deflateParallel([], 6, 'zlib'))).byteLength).toBe(0);
+    expect(zlib.gunzipSync(Buffer.concat(deflateChunkedSync([Buffer.alloc(0)], 1, 'gzip'))).byteLength).toBe(
+      0,
+    );
   });
 });

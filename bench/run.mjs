@@ -1,0 +1,11 @@
+// `npm run bench [-- suite...]`: runs the named benchmark suites (all by default).
+import { persistence } from './persistence.mjs';
+
+const suites = { persistence };
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in suites));
+if (unknown.length > 0) {
+  console.error(`Unknown suite(s): ${unknown.join(', ')}. Available: ${Object.keys(suites).join(', ')}`);
+  process.exit(2);
+}
+for (const name of wanted.length > 0 ? wanted : Object.keys(suites)) suites[name]();
