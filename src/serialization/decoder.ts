@@ -580,6 +580,10 @@ class Decoder {
     return value;
   }
 
+  /**
+   * Builds the Error as soon as `name` and `message` (which the writer puts first) are read, so
+   * that a `cause` or property referring back to the error (a cycle) finds it.
+   */
   private readError(): Error {
     const slot = this.reserve();
     const b = this.buf[this.take(1)]!;
@@ -589,34 +593,42 @@ class Decoder {
     else if (b === 0xdf) size = this.view.getUint32(this.take(4));
     else return this.fail('an Error payload is not a map');
     this.checkCount(size);
-    const fields: Record<string, unknown> = Object.create(null);
-    const order: string[] = [];
+    let name: unknown;
+    let message: unknown;
+    let error: Error | null = null;
+    const early: [string, unknown][] = [];
     for (let i = 0; i < size; i++) {
       const key = this.readKey();
-      fields[key] = this.readValue();
-      order.push(key);
+      if (error === null && key === 'name') name = this.readValue();
+      else if (error === null && key === 'message') message = this.readValue();
+      else if (error === null) early.push([key, this.readValue()]);
+      else setErrorField(error, key, this.readValue());
+      if (error === null && name !== undefined && message !== undefined) {
+        error = this.createError(slot, name, message);
+      }
     }
-    const name = typeof fields.name === 'string' ? fields.name : 'Error';
-    const message = typeof fields.message === 'string' ? fields.message : '';
-    const Class = Object.hasOwn(ERROR_CLASSES, name) ? ERROR_CLASSES[name]! : Error;
-    const error =
-      name === 'AggregateError'
-        ? new AggregateError(Array.isArray(fields.errors) ? fields.errors : [], message)
-        : new Class(message);
-    if (error.name !== name) defineData(error, 'name', name);
-    if ('stack' in fields) {
-      Object.defineProperty(error, 'stack', { value: fields.stack, writable: true, configurable: true });
-    }
-    if ('cause' in fields) {
-      Object.defineProperty(error, 'cause', { value: fields.cause, writable: true, configurable: true });
-    }
-    for (const key of order) {
-      if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause') continue;
-      if (key === 'errors' && name === 'AggregateError') continue;
-      defineData(error, key, fields[key]);
-    }
+    error ??= this.createError(slot, name, message);
+    for (const [key, value] of early) setErrorField(error, key, value);
+    return error;
+  }
+
+  private createError(slot: number, name: unknown, message: unknown): Error {
+    const errorName = typeof name === 'string' ? name : 'Error';
+    const text = typeof message === 'string' ? message : '';
+    const Class = Object.hasOwn(ERROR_CLASSES, errorName) ? ERROR_CLASSES[errorName]! : Error;
+    const error = errorName === 'AggregateError' ? new AggregateError([], text) : new Class(text);
+    if (error.name !== errorName) defineData(error, 'name', errorName);
     this.fill(slot, error);
     return error;
+  }
+}
+
+/** Sets one stored field on a rebuilt Error: stack, cause and `errors` as the engine defines them. */
+function setErrorField(error: Error, key: string, value: unknown): void {
+  if (key === 'stack' || key === 'cause' || (key === 'errors' && error instanceof AggregateError)) {
+    Object.defineProperty(error, key, { value, writable: true, configurable: true });
+  } else if (key !== 'name' && key !== 'message') {
+    defineData(error, key, value);
   }
 }
 

@@ -80,6 +80,8 @@ class Encoder {
   readonly blocks: Block[] = [];
   dataLength = 0;
   hasReferences = false;
+  /** Registered instances whose state is being written: a reference back to one could not be rebuilt. */
+  private readonly openRegistered = new Set<object>();
 
   constructor(private readonly blockThreshold: number) {}
 
@@ -280,6 +282,12 @@ class Encoder {
   private writeObject(value: object): void {
     const id = this.seen.get(value);
     if (id !== undefined) {
+      if (this.openRegistered.has(value)) {
+        throw new PathedError(
+          `refers back to the ${registeredTypeOf(Object.getPrototypeOf(value)?.constructor)?.name} instance whose ` +
+            'state is being written; its decode could not rebuild that cycle. Break the cycle in encode.',
+        );
+      }
       this.hasReferences = true;
       this.writeExtHeader(EXT_REF, 5);
       this.buf[this.pos++] = 0xce;
@@ -303,7 +311,14 @@ class Encoder {
       const start = this.openExt(EXT_REGISTERED);
       this.writeArrayHeader(2);
       this.writeString(registered.name);
-      this.writeValue(registered.encode(value));
+      this.openRegistered.add(value);
+      try {
+        this.writeValue(registered.encode(value));
+      } catch (error) {
+        throw withSegment(error, `<${registered.name} state>`);
+      } finally {
+        this.openRegistered.delete(value);
+      }
       return this.closeExt(start);
     }
     const kind = binaryKindOf(cls);

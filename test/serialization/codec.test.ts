@@ -173,6 +173,18 @@ describe('codec round trip', () => {
     expect((back[1] as AggregateError).errors[0].message).toBe('a');
   });
 
+  it('keeps an Error whose cause chain leads back to itself', () => {
+    const outer = new Error('outer');
+    const inner = new Error('inner', { cause: outer });
+    outer.cause = inner;
+    const selfish = Object.assign(new TypeError('me'), { me: null as unknown });
+    selfish.me = selfish;
+    const back = roundTrip([outer, selfish]);
+    expect((back[0]!.cause as Error).cause).toBe(back[0]);
+    expect((back[1] as typeof selfish).me).toBe(back[1]);
+    expect(back[1]).toBeInstanceOf(TypeError);
+  });
+
   it('keeps a "__proto__" key as plain data without touching prototypes', () => {
     const value = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}');
     const back = roundTrip(value);
@@ -280,6 +292,23 @@ describe('registerType', () => {
     expect(back.p.norm()).toBe(5);
     expect(back.again).toBe(back.p);
     expect(back.list[0]!.norm()).toBe(1);
+  });
+
+  it('refuses at dump time a registered state that refers back to its own instance', () => {
+    class Node {
+      parent: Node | null = null;
+    }
+    registerType(Node, {
+      name: 'test/Node',
+      encode: (n) => ({ parent: n.parent }),
+      decode: () => new Node(),
+    });
+    const loop = new Node();
+    loop.parent = loop;
+    expect(() => encodeValue({ loop })).toThrow(SerializationError);
+    expect(() => encodeValue({ loop })).toThrow(
+      /value\.loop<test\/Node state>\.parent: it refers back to the test\/Node instance/,
+    );
   });
 
   it('rejects a name already taken by another class', () => {

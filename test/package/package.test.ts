@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// These run against dist/ (`npm test` builds first), through the package's own name and
+// exports map, the way an installed copy is used.
+const root = path.join(import.meta.dirname, '..', '..');
+const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+const EXPORTS = [
+  'DumpError',
+  'FormatError',
+  'InvalidOptionError',
+  'JoblibError',
+  'SerializationError',
+  'UnregisteredTypeError',
+  'dump',
+  'dumpSync',
+  'hash',
+  'load',
+  'loadSync',
+  'registerCompressor',
+  'registerType',
+];
+
+describe('the built package', () => {
+  it('imports as ESM with exactly the public names', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      "import * as j from 'joblib-ts'; console.log(JSON.stringify(Object.keys(j).sort()))",
+    ]);
+    expect(JSON.parse(out)).toEqual(EXPORTS);
+  });
+
+  it('can be require()d from CommonJS (no top-level await anywhere)', () => {
+    const script = `
+      const j = require('joblib-ts');
+      const bytes = require('node:fs').readFileSync(require('node:path').join('fixtures', 'v1', 'arrays.lz4'));
+      const back = j.loadSync(bytes);
+      console.log(typeof j.dump, back.float64.length, j.hash({ a: 1 }) === j.hash({ a: 1 }));
+    `;
+    expect(node(['-e', script]).trim()).toBe('function 1024 true');
+  });
+
+  it('ships declarations that type a consumer (tsc through the exports map)', () => {
+    expect(fs.existsSync(path.join(root, 'dist', 'index.d.ts'))).toBe(true);
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const consumer = path.join('test', 'package', 'consumer.ts');
+    node([
+      tsc,
+      '--noEmit',
+      '--strict',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      '--skipLibCheck',
+      consumer,
+    ]);
+  });
+
+  it('declares engines, ESM and the exports map', () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    expect(manifest.type).toBe('module');
+    expect(manifest.engines.node).toBe('>=20.19');
+    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+  });
+});
