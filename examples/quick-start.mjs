@@ -32,6 +32,7 @@ class Point {
     this.x = x;
     this.y = y;
   }
+
   norm() {
     return Math.hypot(this.x, this.y);
   }

@@ -132,7 +132,8 @@ const registry = new Map<string, Compressor>([
  * import zlib from 'node:zlib'; // Node 22.15+ has zstd
  * registerCompressor('zstd', {
  *   magic: [0x28, 0xb5, 0x2f, 0xfd], extensions: ['.zst'], defaultLevel: 3, levels: [1, 19],
- *   compress: (data, level) => zlib.zstdCompressSync(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } }),
+ *   compress: (data, level) =>
+ *     zlib.zstdCompressSync(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } }),
  *   decompress: (data) => zlib.zstdDecompressSync(data),
  * });
  */

@@ -36,7 +36,10 @@ const ERROR_CLASSES: Record<string, ErrorConstructor> = {
   URIError,
 };
 
-/** Builds a string from up to 16 ASCII bytes in one call: 78 ns against 200–390 ns for concatenation, apply or toString. */
+/**
+ * Builds a string from up to 16 ASCII bytes in one call: 78 ns here, against 200–390 ns for
+ * concatenation, `fromCharCode.apply` or `toString('latin1')`.
+ */
 function shortAscii(b: Buffer, p: number, length: number): string {
   const f = String.fromCharCode;
   switch (length) {

@@ -17,8 +17,8 @@ export interface TypeCodec<T, S = unknown> {
   decode(state: S): T;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a constructor of any shape may be registered.
-type AnyConstructor = abstract new (...args: any[]) => unknown;
+/** Any class: `never[]` parameters accept every constructor signature. */
+type AnyConstructor = abstract new (...args: never[]) => unknown;
 
 export interface RegisteredType {
   readonly name: string;

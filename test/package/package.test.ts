@@ -28,7 +28,7 @@ describe('the built package', () => {
     const out = node([
       '--input-type=module',
       '-e',
-      "import * as j from 'joblib-ts'; console.log(JSON.stringify(Object.keys(j).sort()))",
+      'import * as j from \'joblib-ts\'; console.log(JSON.stringify(Object.keys(j).sort()))',
     ]);
     expect(JSON.parse(out)).toEqual(EXPORTS);
   });

@@ -16,7 +16,7 @@ const rich = () => {
   const shared = { s: 1 };
   const cyclic: Record<string, unknown> = { c: 1 };
   cyclic.me = cyclic;
-  // biome-ignore lint/suspicious/noSparseArray: sparse arrays are part of the format
+  // eslint-disable-next-line no-sparse-arrays -- sparse arrays are part of the format
   const sparse = [1, , 3];
   return {
     n: [0, -1, 1.5, Number.NaN, -0, 2 ** 40],

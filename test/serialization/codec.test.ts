@@ -116,7 +116,7 @@ describe('codec round trip', () => {
   });
 
   it('keeps sparse arrays sparse, including holes after objects and blocks', () => {
-    // biome-ignore lint/suspicious/noSparseArray: the hole is the point of the test
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the point of the test
     const sparse = [{ a: 1 }, new Float64Array(200), , 'x'];
     sparse.length = 10;
     const back = roundTrip({ sparse, after: { b: 2 } });
@@ -275,6 +275,7 @@ describe('registerType', () => {
       public x: number,
       public y: number,
     ) {}
+
     norm(): number {
       return Math.hypot(this.x, this.y);
     }
@@ -312,14 +313,18 @@ describe('registerType', () => {
   });
 
   it('rejects a name already taken by another class', () => {
-    class Other {}
+    class Other {
+      readonly kind = 'other';
+    }
     expect(() =>
       registerType(Other, { name: 'test/Point', encode: () => 0, decode: () => new Other() }),
     ).toThrow(/already registered for another class/);
   });
 
   it('fails to load a registered type that this process does not know, naming it', () => {
-    class Temp {}
+    class Temp {
+      readonly kind = 'temp';
+    }
     registerType(Temp, { name: 'test/Temp', encode: () => 1, decode: () => new Temp() });
     const { structure } = encodeValue(new Temp());
     const renamed = Buffer.from(

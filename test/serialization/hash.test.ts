@@ -75,7 +75,7 @@ describe('hash', () => {
       new Date(1),
       /1/,
       new Error('1'),
-      // biome-ignore lint/suspicious/noSparseArray: a hole differs from undefined
+      // eslint-disable-next-line no-sparse-arrays -- a hole differs from undefined
       [, 1],
       [undefined, 1],
       -0,
