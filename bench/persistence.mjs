@@ -60,6 +60,10 @@ export function persistence() {
     const theirFile = path.join(work, `theirs-${dataset}.${ext}`);
     const runs = { d: [], l: [], jd: [], jl: [] };
     for (let i = 0; i < REPEATS; i++) {
+      // Both write a new file: overwriting makes joblib truncate (freeing the old pages for
+      // reuse) while our atomic replace writes beside the old file; README notes that cost.
+      fs.rmSync(ourFile, { force: true });
+      fs.rmSync(theirFile, { force: true });
       runs.d.push(ours('dump', dataset, method, ourFile));
       if (anchor) runs.jd.push(theirs('dump', dataset, method, theirFile));
       runs.l.push(ours('load', dataset, method, ourFile));

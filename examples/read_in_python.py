@@ -101,7 +101,7 @@ def read(path):
                 return None  # an invalid Date
             return datetime.datetime.fromtimestamp(millis / 1000, tz=datetime.timezone.utc)
         if code == EXT_BIGINT:
-            return int(payload.decode("ascii"))
+            return int(payload.decode("ascii"), 16)
         if code == EXT_REGEXP:
             source, flags = unpack(payload)
             return {"regexp": source, "flags": flags}

@@ -8,7 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { FormatError, InvalidOptionError } from '../errors.js';
 import { type Compressor, detectCompressor } from '../serialization/compressors.js';
-import { declaredSize, decodeFile, startsWithFileMagic } from './format.js';
+import { declaredSize, decodeFile, FILE_MAGIC, startsWithFileMagic } from './format.js';
 
 /** What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor. */
 export type LoadSource = string | URL | Uint8Array | NodeJS.ReadableStream | FileHandle | number;
@@ -59,18 +59,29 @@ function explain(source: LoadSource, error: unknown): unknown {
   return error;
 }
 
+/**
+ * Sizes a decompressor's output from our header, and stops it at the first chunk when the
+ * content is not ours, instead of inflating a possibly huge foreign stream only to refuse it.
+ */
+function sizeHint(head: Uint8Array): number | null {
+  if (head.byteLength >= FILE_MAGIC.byteLength && !startsWithFileMagic(head)) {
+    throw new FormatError('It decompressed fine but does not hold a joblib-ts file.');
+  }
+  return declaredSize(head);
+}
+
 function decodeBytesSync(bytes: Uint8Array): unknown {
   if (startsWithFileMagic(bytes)) return decodeFile(bytes);
   const compressor = detectCompressor(bytes);
   if (!compressor) throw unknownFormat(bytes);
-  return decodeFile(innerFile(compressor, compressor.decompressSync(bytes, declaredSize)));
+  return decodeFile(innerFile(compressor, compressor.decompressSync(bytes, sizeHint)));
 }
 
 async function decodeBytes(bytes: Uint8Array): Promise<unknown> {
   if (startsWithFileMagic(bytes)) return decodeFile(bytes);
   const compressor = detectCompressor(bytes);
   if (!compressor) throw unknownFormat(bytes);
-  return decodeFile(innerFile(compressor, await compressor.decompress(bytes, declaredSize)));
+  return decodeFile(innerFile(compressor, await compressor.decompress(bytes, sizeHint)));
 }
 
 function checkSize(size: number): void {

@@ -155,7 +155,7 @@ class CanonicalWalk {
         return sink.string(value);
       case 'bigint':
         sink.tag(T_BIGINT);
-        return sink.string(value.toString());
+        return sink.string(value.toString(16));
       case 'symbol':
         sink.tag(T_SYMBOL);
         return sink.string(Symbol.keyFor(value) ?? value.description ?? '');

@@ -10,6 +10,7 @@ export type SizeHint = (head: Uint8Array) => number | null;
 export class OutputAssembly {
   private out: Buffer | null = null;
   private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   private filled = 0;
   private size: number | null = null;
 
@@ -39,7 +40,13 @@ export class OutputAssembly {
       for (const chunk of earlier) this.place(chunk);
     }
     if (this.out) this.place(bytes);
-    else this.pending.push(bytes);
+    else {
+      this.pendingBytes += bytes.byteLength;
+      if (this.pendingBytes > this.limit) {
+        throw new FormatError(`The ${this.method} stream inflates past what its compressed size allows.`);
+      }
+      this.pending.push(bytes);
+    }
   }
 
   private place(bytes: Uint8Array): void {

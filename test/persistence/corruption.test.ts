@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FormatError, loadSync, registerType, UnregisteredTypeError } from '../../src/index.js';
+import { FormatError, load, loadSync, registerType, UnregisteredTypeError } from '../../src/index.js';
 import { encodeFile } from '../../src/persistence/format.js';
 import { decodeValue } from '../../src/serialization/decoder.js';
 import { encodeValue } from '../../src/serialization/encoder.js';
@@ -176,5 +176,13 @@ describe('fuzzing', () => {
     for (const method of [false, 'zlib', 'gzip', 'lz4'] as const) {
       expect(loadSync(fileBytes(method))).toEqual(rich());
     }
+  });
+});
+
+describe('compressed content that is not ours', () => {
+  it('is refused at its first chunk, asynchronously too', async () => {
+    const foreign = zlib.gzipSync(Buffer.alloc(50 * 1024 * 1024)); // 50 MB of zeros, ~50 KB gzipped
+    await expect(load(foreign)).rejects.toThrow(/does not hold a joblib-ts file/);
+    expect(() => loadSync(foreign)).toThrow(/does not hold a joblib-ts file/);
   });
 });

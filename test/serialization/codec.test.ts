@@ -70,7 +70,7 @@ describe('codec round trip', () => {
       'strings',
       ['', 'a', 'héllo wörld', '日本語', '😀', 'x'.repeat(100), 'é'.repeat(5000), 'y'.repeat(70000)],
     ],
-    ['bigints', [0n, -1n, 2n ** 64n, -(2n ** 200n)]],
+    ['bigints, one of a million bits', [0n, -1n, 15n, -255n, 2n ** 64n, -(2n ** 200n), 2n ** 1_000_000n - 1n]],
     ['nested containers', { a: [1, { b: [2, [3, { c: null }]] }], d: {} }],
     ['Date, including invalid', [new Date(0), new Date(1_700_000_000_123), new Date(Number.NaN)]],
     ['RegExp with flags', [/a+b/gimsuy, /\//]],

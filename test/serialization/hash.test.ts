@@ -135,12 +135,14 @@ describe('hash', () => {
       object: hash({ abcde: 123, sadfas: [-9999, 2, 3] }),
       floats: hash(new Float64Array([1.5, -2.25, 1e300])),
       mixed: hash({ m: new Map([['k', new Set([1n, null])]]), d: new Date(0), u: undefined }),
+      bigint: hash([255n, -(2n ** 70n)]),
     }).toEqual({
       string: 'f1512b58361d6793d9cd582c2277eac1',
       tuple: '9500a2557e2ad5dccd330e41df70a09a',
       object: '34590908abed47419560b86688fd1f76',
       floats: '1a99736a14544031443f4613b76e7a9d',
       mixed: '48bc9dde8f1a2c7f9727ec1ffd02ddc9',
+      bigint: 'e48ec63c442458a0c92fd49cffa913f0',
     });
   });
 
