@@ -90,8 +90,11 @@ function checksumOf(bytes: Uint8Array): bigint {
   return sum.digest();
 }
 
-/** Rebuilds the value of an uncompressed file held entirely in `bytes`. */
-export function decodeFile(bytes: Uint8Array): unknown {
+/**
+ * Rebuilds the value of an uncompressed file held entirely in `bytes`. `checksums: false` skips
+ * the two XXH3 checks when a compression layer already verified every byte of the content.
+ */
+export function decodeFile(bytes: Uint8Array, { checksums = true }: { checksums?: boolean } = {}): unknown {
   const size = bytes.byteLength;
   if (!startsWithFileMagic(bytes))
     throw new FormatError('Not a joblib-ts file: the magic number is missing.');
@@ -135,11 +138,11 @@ export function decodeFile(bytes: Uint8Array): unknown {
     );
   }
   const structure = bytes.subarray(headerBytes, Number(structureEnd));
-  if (checksumOf(structure) !== header.readBigUInt64LE(40)) {
+  if (checksums && checksumOf(structure) !== header.readBigUInt64LE(40)) {
     throw new FormatError('The file is corrupt: the checksum of its structure section does not match.');
   }
   const data = bytes.subarray(Number(dataOffset), size);
-  if (checksumOf(data) !== header.readBigUInt64LE(48)) {
+  if (checksums && checksumOf(data) !== header.readBigUInt64LE(48)) {
     throw new FormatError('The file is corrupt: the checksum of its data section does not match.');
   }
   return decodeValue(structure, data, (flags & FLAG_REFERENCES) !== 0);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { FormatError, InvalidOptionError } from '../errors.js';
-import { type Compressor, detectCompressor } from '../serialization/compressors.js';
+import { type Compressor, type Decompressed, detectCompressor } from '../serialization/compressors.js';
 import { declaredSize, decodeFile, FILE_MAGIC, startsWithFileMagic } from './format.js';
 
 /** What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor. */
@@ -34,14 +34,14 @@ function unknownFormat(bytes: Uint8Array): FormatError {
   );
 }
 
-/** Checks what a compressor produced is our format before decoding it. */
-function innerFile(compressor: Compressor, inner: Uint8Array): Uint8Array {
+/** Checks what a compressor produced is our format, then decodes it. */
+function decodeInner(compressor: Compressor, { bytes: inner, verified }: Decompressed): unknown {
   if (!startsWithFileMagic(inner)) {
     throw new FormatError(
       `The ${compressor.name} stream decompressed fine but does not hold a joblib-ts file.`,
     );
   }
-  return inner;
+  return decodeFile(inner, { checksums: !verified });
 }
 
 function withSource<T>(source: LoadSource, run: () => T): T {
@@ -74,14 +74,14 @@ function decodeBytesSync(bytes: Uint8Array): unknown {
   if (startsWithFileMagic(bytes)) return decodeFile(bytes);
   const compressor = detectCompressor(bytes);
   if (!compressor) throw unknownFormat(bytes);
-  return decodeFile(innerFile(compressor, compressor.decompressSync(bytes, sizeHint)));
+  return decodeInner(compressor, compressor.decompressSync(bytes, sizeHint));
 }
 
 async function decodeBytes(bytes: Uint8Array): Promise<unknown> {
   if (startsWithFileMagic(bytes)) return decodeFile(bytes);
   const compressor = detectCompressor(bytes);
   if (!compressor) throw unknownFormat(bytes);
-  return decodeFile(innerFile(compressor, await compressor.decompress(bytes, sizeHint)));
+  return decodeInner(compressor, await compressor.decompress(bytes, sizeHint));
 }
 
 function checkSize(size: number): void {

@@ -27,6 +27,16 @@ export interface CompressorSpec {
 }
 
 /**
+ * Decompressed content, and whether the method itself verified all of it with a checksum
+ * (zlib's adler32, gzip's CRC-32, an LZ4 frame's content checksum): then the file's own
+ * checksums would only check the same bytes again.
+ */
+export interface Decompressed {
+  readonly bytes: Uint8Array;
+  readonly verified: boolean;
+}
+
+/**
  * A registered method. The file content arrives as a list of parts, never concatenated by us;
  * decompression may use `sizeHint` to place its output straight into one buffer of the right size.
  */
@@ -38,8 +48,8 @@ export interface Compressor {
   readonly levels: readonly [number, number];
   compressSync(parts: readonly Uint8Array[], level: number): Uint8Array[];
   compress(parts: readonly Uint8Array[], level: number): Promise<Uint8Array[]>;
-  decompressSync(data: Uint8Array, sizeHint?: SizeHint): Uint8Array;
-  decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Uint8Array>;
+  decompressSync(data: Uint8Array, sizeHint?: SizeHint): Decompressed;
+  decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Decompressed>;
 }
 
 /** Output chunk size for inflating: Node's 16 KiB default took 1.9x as long on 200 MB here. */
@@ -69,12 +79,14 @@ function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension: string
     levels: [0, 9],
     compressSync: (parts, level) => deflateChunkedSync(parts, level, name),
     compress: (parts, level) => deflateParallel(parts, level, name),
+    // Node's inflate checks the adler32 (zlib) or CRC-32 and length (gzip) trailer.
     decompressSync(data) {
       try {
-        return decompressSync(data, {
+        const bytes = decompressSync(data, {
           maxOutputLength: maxInflated(data.byteLength),
           chunkSize: INFLATE_CHUNK,
         });
+        return { bytes, verified: true };
       } catch (error) {
         throw inflateFailure(name, error);
       }
@@ -95,7 +107,7 @@ function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension: string
         stream.on('error', (error) => reject(inflateFailure(name, error)));
         stream.on('end', () => {
           try {
-            resolve(assembly.finish());
+            resolve({ bytes: assembly.finish(), verified: true });
           } catch (error) {
             reject(error);
           }
@@ -173,8 +185,11 @@ export function registerCompressor(
         ? spec.compressAsync(concat(parts), level)
         : spec.compress(concat(parts), level)),
     ],
-    decompressSync: (data) => spec.decompress(data),
-    decompress: async (data) => (spec.decompressAsync ? spec.decompressAsync(data) : spec.decompress(data)),
+    decompressSync: (data) => ({ bytes: spec.decompress(data), verified: false }),
+    decompress: async (data) => ({
+      bytes: await (spec.decompressAsync ? spec.decompressAsync(data) : spec.decompress(data)),
+      verified: false,
+    }),
   });
 }
 

@@ -14,6 +14,7 @@ import {
 } from 'lz4-napi';
 import { FormatError } from '../errors.js';
 import { byteLengthOf, chunksOf } from './chunks.js';
+import type { Decompressed } from './compressors.js';
 import { OutputAssembly, type SizeHint } from './output-assembly.js';
 
 export const LZ4_MAGIC = Uint8Array.of(0x04, 0x22, 0x4d, 0x18);
@@ -188,10 +189,16 @@ class CheckedAssembly {
   }
 }
 
-export function lz4DecompressSync(data: Uint8Array, sizeHint?: SizeHint): Uint8Array {
+/** Whether the frame carries a content checksum, which either decoder then verifies. */
+const checksummed = (data: Uint8Array): boolean => (data[4]! & 0x04) !== 0;
+
+export function lz4DecompressSync(data: Uint8Array, sizeHint?: SizeHint): Decompressed {
   try {
     const layout = layoutOf(data);
-    if (!layout) return decompressFrameSync(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    const verified = checksummed(data);
+    if (!layout) {
+      return { bytes: decompressFrameSync(Buffer.from(data.buffer, data.byteOffset, data.byteLength)), verified };
+    }
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const assembly = new CheckedAssembly(data, layout, sizeHint);
     for (const block of layout.blocks) {
@@ -201,17 +208,20 @@ export function lz4DecompressSync(data: Uint8Array, sizeHint?: SizeHint): Uint8A
           : uncompressSync(prefixed(buf, block, layout.blockMax)),
       );
     }
-    return assembly.finish(layout.contentChecksum);
+    return { bytes: assembly.finish(layout.contentChecksum), verified };
   } catch (error) {
     throw lz4Failure(error);
   }
 }
 
 /** Decodes blocks on libuv's thread pool, several at once, placing them in order as they finish. */
-export async function lz4Decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Uint8Array> {
+export async function lz4Decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Decompressed> {
   try {
     const layout = layoutOf(data);
-    if (!layout) return await decompressFrame(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    const verified = checksummed(data);
+    if (!layout) {
+      return { bytes: await decompressFrame(Buffer.from(data.buffer, data.byteOffset, data.byteLength)), verified };
+    }
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const assembly = new CheckedAssembly(data, layout, sizeHint);
     const decode = (block: FrameLayout['blocks'][number]): Promise<Buffer> =>
@@ -224,7 +234,7 @@ export async function lz4Decompress(data: Uint8Array, sizeHint?: SizeHint): Prom
       if (inFlight.length >= IN_FLIGHT) assembly.add(await inFlight.shift()!);
     }
     for (const decoded of inFlight) assembly.add(await decoded);
-    return assembly.finish(layout.contentChecksum);
+    return { bytes: assembly.finish(layout.contentChecksum), verified };
   } catch (error) {
     throw lz4Failure(error);
   }

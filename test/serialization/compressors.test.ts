@@ -127,14 +127,15 @@ describe('LZ4 frames', () => {
       Buffer.alloc(5 * 1024 * 1024),
     ];
     const out = lz4DecompressSync(Buffer.concat(lz4CompressSync(parts)));
-    expect(Buffer.compare(Buffer.from(out), Buffer.concat(parts))).toBe(0);
+    expect(Buffer.compare(Buffer.from(out.bytes), Buffer.concat(parts))).toBe(0);
+    expect(out.verified).toBe(true); // our frames carry a content checksum
   });
 
   it('stores incompressible blocks raw and still round-trips', () => {
     const noise = Buffer.from(new Float64Array(600_000).map(() => Math.random()).buffer);
     const framed = Buffer.concat(lz4CompressSync([noise]));
     expect(framed.byteLength).toBeLessThan(noise.byteLength + 100);
-    expect(Buffer.compare(Buffer.from(lz4DecompressSync(framed)), noise)).toBe(0);
+    expect(Buffer.compare(Buffer.from(lz4DecompressSync(framed).bytes), noise)).toBe(0);
   });
 
   it('fails with FormatError when a byte is flipped (content checksum)', () => {
@@ -166,6 +167,17 @@ describe('LZ4 frames', () => {
       execFileSync('lz4', ['-q', '-f', ...flags, plain, byCli]);
       expect(loadSync(byCli)).toEqual(value);
     }
+  });
+
+  it.skipIf(!lz4Cli)('still checks the file checksums when a frame has no content checksum', () => {
+    const plain = path.join(dir, 'unchecked.bin');
+    dumpSync({ big: new Float64Array(100_000).map((_, i) => i) }, plain);
+    const framed = path.join(dir, 'unchecked.lz4');
+    execFileSync('lz4', ['-q', '-f', '--no-frame-crc', plain, framed]);
+    expect(lz4DecompressSync(fs.readFileSync(framed)).verified).toBe(false);
+    const damaged = fs.readFileSync(framed);
+    damaged[damaged.byteLength - 8]! ^= 0x01; // a literal byte of the last block
+    expect(() => loadSync(damaged)).toThrow(/checksum of its data section does not match/);
   });
 
   it.skipIf(!lz4Cli)('loads CLI frames asynchronously too', async () => {
