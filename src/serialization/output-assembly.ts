@@ -13,6 +13,8 @@ export class OutputAssembly {
   private pendingBytes = 0;
   private filled = 0;
   private size: number | null = null;
+  /** The hint reads the start of the content, so it is asked once, about the first chunk only. */
+  private hinted = false;
 
   /** `limit`: the most this input could honestly decompress to; a larger claimed size is refused. */
   constructor(
@@ -25,8 +27,9 @@ export class OutputAssembly {
   }
 
   add(bytes: Uint8Array): void {
-    if (this.out === null && this.size === null && this.sizeHint && this.filled === 0) {
-      this.size = this.sizeHint(bytes);
+    if (!this.hinted) {
+      this.hinted = true;
+      if (this.size === null && this.sizeHint) this.size = this.sizeHint(bytes);
     }
     if (this.out === null && this.size !== null) {
       if (this.size > this.limit) {
