@@ -60,19 +60,20 @@ export class MessagePackReader {
 
   /** Reads the MessagePack array header that starts an ext payload. */
   protected readArrayHeader(): number {
-    const b = this.buf[this.take(1)]!;
-    if (b >= 0x90 && b < 0xa0) return this.checkCount(b & 0x0f);
-    if (b === 0xdc) return this.checkCount(this.view.getUint16(this.take(2)));
-    if (b === 0xdd) return this.checkCount(this.view.getUint32(this.take(4)));
-    return this.fail('an extension payload does not start with an array');
+    return this.readContainerHeader(0x90, 0xdc, 'an array');
   }
 
   /** Reads a MessagePack map header (an Error's fields, a null-prototype object). */
   protected readMapHeader(): number {
+    return this.readContainerHeader(0x80, 0xde, 'a map');
+  }
+
+  /** fix{array,map} (`fixBase`), or the 16-bit form (`code16`) or the 32-bit one after it. */
+  private readContainerHeader(fixBase: number, code16: number, what: string): number {
     const b = this.buf[this.take(1)]!;
-    if (b >= 0x80 && b < 0x90) return this.checkCount(b & 0x0f);
-    if (b === 0xde) return this.checkCount(this.view.getUint16(this.take(2)));
-    if (b === 0xdf) return this.checkCount(this.view.getUint32(this.take(4)));
-    return this.fail('an extension payload does not start with a map');
+    if (b >= fixBase && b < fixBase + 0x10) return this.checkCount(b & 0x0f);
+    if (b === code16) return this.checkCount(this.view.getUint16(this.take(2)));
+    if (b === code16 + 1) return this.checkCount(this.view.getUint32(this.take(4)));
+    return this.fail(`an extension payload does not start with ${what}`);
   }
 }
