@@ -69,5 +69,7 @@ describe('the built package', () => {
     expect(manifest.type).toBe('module');
     expect(manifest.engines.node).toBe('>=20.19');
     expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    // dist's source maps point at ../src, so the sources ship too.
+    expect(manifest.files).toEqual(expect.arrayContaining(['dist', 'src']));
   });
 });
