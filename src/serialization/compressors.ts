@@ -210,13 +210,6 @@ export function detectCompressor(head: Uint8Array): Compressor | undefined {
   return undefined;
 }
 
-/** The longest magic number registered: how many bytes detection needs to see. */
-export function longestMagic(): number {
-  let longest = 0;
-  for (const { magic } of registry.values()) longest = Math.max(longest, magic.byteLength);
-  return longest;
-}
-
 /** The `compress` option of `dump`. */
 export type CompressOption =
   | boolean
