@@ -71,3 +71,107 @@ export class DumpError extends JoblibError {
     super('ERR_JOBLIB_DUMP', message, options);
   }
 }
+
+/**
+ * A function given to `delayed` cannot be rebuilt in a worker: it captures local or
+ * module-level variables, or it is a bound or native function that is not a global. The
+ * message names the variables and the fixes.
+ */
+export class FunctionReferenceError extends JoblibError {
+  /** The function's name (`'<anonymous>'` when it has none). */
+  readonly functionName: string;
+  /** The captured variables that prevent shipping it, if that is the reason. */
+  readonly variables: readonly string[];
+
+  constructor(functionName: string, message: string, variables: readonly string[] = [], options?: { cause?: unknown }) {
+    super('ERR_JOBLIB_FUNCTION_REFERENCE', message, options);
+    this.functionName = functionName;
+    this.variables = variables;
+  }
+}
+
+/**
+ * A worker process died while it held tasks (process.exit, a signal such as SIGKILL from the
+ * OOM killer, a native crash), or could not start at all. The pool replaces the worker.
+ */
+export class TerminatedWorkerError extends JoblibError {
+  readonly pid: number | undefined;
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Position in the input of the first task the worker was running, if it was running one. */
+  readonly taskIndex: number | undefined;
+  /** True when the worker died before it was ready: the command line or a loader is broken. */
+  readonly duringStartup: boolean;
+
+  constructor(
+    message: string,
+    details: { pid: number | undefined; exitCode: number | null; signal: NodeJS.Signals | null;
+      taskIndex?: number | undefined; duringStartup?: boolean; },
+  ) {
+    super('ERR_JOBLIB_TERMINATED_WORKER', message);
+    this.pid = details.pid;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.taskIndex = details.taskIndex;
+    this.duringStartup = details.duringStartup ?? false;
+  }
+}
+
+/** A task ran longer than the `timeout` option; its worker was killed and replaced. */
+export class TaskTimeoutError extends JoblibError {
+  /** Position of the task in the input. */
+  readonly taskIndex: number;
+  readonly timeoutMs: number;
+
+  constructor(taskIndex: number, timeoutMs: number, functionName: string) {
+    super(
+      'ERR_JOBLIB_TASK_TIMEOUT',
+      `Task #${taskIndex} (${functionName}) did not finish within its timeout of ${timeoutMs} ms; ` +
+        'its worker was killed. Raise `timeout`, or pass `onTimeout: "continue"` to get this error as that task\'s result.',
+    );
+    this.taskIndex = taskIndex;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Set as the `cause` of an error a task threw in a worker: the worker-side stack, and which
+ * task failed where. The error itself keeps its class, message and own properties.
+ */
+export class RemoteTaskError extends JoblibError {
+  readonly taskIndex: number;
+  readonly pid: number | undefined;
+  /** The stack as printed in the worker. */
+  readonly remoteStack: string;
+
+  constructor(taskIndex: number, functionName: string, pid: number | undefined, remoteStack: string,
+    options?: { cause?: unknown }) {
+    super(
+      'ERR_JOBLIB_REMOTE_TASK',
+      `Task #${taskIndex} (${functionName}) failed in worker ${pid === undefined ? '(in-process)' : `pid ${pid}`}:\n` +
+        `"""\n${remoteStack}\n"""`,
+      options,
+    );
+    this.taskIndex = taskIndex;
+    this.pid = pid;
+    this.remoteStack = remoteStack;
+  }
+}
+
+/** Work was submitted to an executor that was shut down, or was pending when it shut down. */
+export class ShutdownExecutorError extends JoblibError {
+  constructor(message = 'The executor was shut down; tasks cannot be scheduled on it. Call getReusableExecutor() for a new one.') {
+    super('ERR_JOBLIB_EXECUTOR_SHUTDOWN', message);
+  }
+}
+
+/** A `Parallel` callable was called again while its previous call was still running. */
+export class ParallelBusyError extends JoblibError {
+  constructor() {
+    super(
+      'ERR_JOBLIB_PARALLEL_BUSY',
+      'This Parallel instance is already running. Wait for its previous call (or finish or abandon ' +
+        'its generator) before calling it again, or create a second Parallel to run both at once.',
+    );
+  }
+}

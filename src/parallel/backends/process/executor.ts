@@ -1,0 +1,346 @@
+// The process pool (loky's executor): spawns `node` workers lazily up to `maxWorkers`, sends
+// them batches (an idle worker first, then a new one, then a second batch queued behind a busy
+// one so no worker waits on a round trip), heals after crashes and timeouts, recycles workers
+// that leak or reach `maxTasksPerWorker`, lets idle workers exit after `idleTimeout`, and never
+// keeps the parent alive while idle.
+
+import { SerializationError, ShutdownExecutorError, TaskTimeoutError, TerminatedWorkerError } from '../../../errors.js';
+import { encodeValue } from '../../../serialization/encoder.js';
+import type { RegisteredFunction } from '../../function-table.js';
+import type { BatchMessage, WorkerMessage } from './messages.js';
+import { type SpawnOptions, WorkerProcess } from './worker-process.js';
+
+/** The outcome of one batch: all results, or the first failure and what finished before it. */
+export type JobOutcome =
+  | { readonly ok: true; readonly results: unknown[] }
+  | { readonly ok: false; readonly error: Error; readonly index: number; readonly partial: unknown[];
+    readonly stack: string | undefined; readonly pid: number | undefined; readonly remote: boolean; };
+
+/** A batch of calls on its way through the pool. */
+export interface Job {
+  readonly functions: readonly RegisteredFunction[];
+  readonly calls: readonly (readonly [number, readonly unknown[]])[];
+  /** Position of the first call in the caller's input, for error messages. */
+  readonly firstIndex: number;
+  readonly timeoutMs: number | undefined;
+  /** Who submitted it: `cancel(owner)` drops all of its jobs. */
+  readonly owner: object;
+  readonly settle: (outcome: JobOutcome) => void;
+}
+
+interface LiveJob extends Job {
+  readonly id: number;
+  worker: WorkerProcess | undefined;
+  partial: unknown[];
+  current: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface ExecutorOptions {
+  readonly maxWorkers: number;
+  readonly idleTimeoutMs: number;
+  readonly maxTasksPerWorker: number;
+  readonly spawn: SpawnOptions;
+}
+
+/** Batches one worker may hold: the running one and one waiting in its pipe. */
+const PIPELINE_DEPTH = 2;
+
+const liveExecutors = new Set<ProcessExecutor>();
+let exitHookInstalled = false;
+
+export class ProcessExecutor {
+  private readonly workers = new Set<WorkerProcess>();
+  private readonly queue: LiveJob[] = [];
+  private readonly jobs = new Map<number, LiveJob>();
+  private nextJobId = 1;
+  private startupFailure: TerminatedWorkerError | undefined;
+  private isShutdown = false;
+  maxWorkers: number;
+
+  constructor(readonly options: ExecutorOptions) {
+    this.maxWorkers = options.maxWorkers;
+    liveExecutors.add(this);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      // process.exit() and a natural exit: take the workers down with us.
+      process.on('exit', () => {
+        for (const executor of liveExecutors) for (const worker of executor.workers) worker.kill();
+      });
+    }
+  }
+
+  get isShut(): boolean {
+    return this.isShutdown;
+  }
+
+  /** Pids of the live workers. */
+  get pids(): number[] {
+    return [...this.workers].filter((w) => !w.exited && w.pid !== undefined).map((w) => w.pid!);
+  }
+
+  submitJob(job: Job): void {
+    if (this.isShutdown) {
+      job.settle({ ok: false, error: new ShutdownExecutorError(), index: 0, partial: [], stack: undefined,
+        pid: undefined, remote: false });
+      return;
+    }
+    this.startupFailure = undefined;
+    const id = this.nextJobId++;
+    const live: LiveJob = { ...job, id, worker: undefined, partial: [], current: 0, timer: undefined };
+    this.queue.push(live);
+    this.pump();
+  }
+
+  /** Drops the owner's queued jobs and kills the workers running its others; other owners' jobs move on. */
+  cancel(owner: object): void {
+    for (let i = this.queue.length - 1; i >= 0; i -= 1) if (this.queue[i]!.owner === owner) this.queue.splice(i, 1);
+    for (const job of [...this.jobs.values()]) {
+      if (job.owner !== owner) continue;
+      this.jobs.delete(job.id);
+      clearTimeout(job.timer);
+      if (job.worker && !job.worker.retiring) this.killWorker(job.worker);
+    }
+    this.pump();
+  }
+
+  /** Grows at once (lazily, on demand); shrinks by retiring idle workers, busy ones when they finish. */
+  resize(maxWorkers: number): void {
+    this.maxWorkers = maxWorkers;
+    let excess = this.activeWorkers().length - maxWorkers;
+    for (const worker of this.activeWorkers().sort((a, b) => a.outstanding.length - b.outstanding.length)) {
+      if (excess <= 0) break;
+      worker.close();
+      excess -= 1;
+    }
+    this.pump();
+  }
+
+  /** Stops accepting work; `kill` ends running tasks at once, otherwise they finish first. */
+  async shutdown({ kill = false } = {}): Promise<void> {
+    this.isShutdown = true;
+    liveExecutors.delete(this);
+    for (const job of this.queue.splice(0)) {
+      job.settle({ ok: false, error: new ShutdownExecutorError('The executor was shut down before this task started.'),
+        index: 0, partial: [], stack: undefined, pid: undefined, remote: false });
+    }
+    const waits: Promise<void>[] = [];
+    for (const worker of this.workers) {
+      if (worker.exited) continue;
+      waits.push(new Promise((resolve) => worker.child.once('exit', () => resolve())));
+      if (kill) this.killWorker(worker);
+      else worker.close();
+    }
+    await Promise.all(waits);
+  }
+
+  private activeWorkers(): WorkerProcess[] {
+    return [...this.workers].filter((w) => !w.retiring && !w.exited);
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const worker = this.pickWorker();
+      if (!worker) return;
+      this.send(worker, this.queue.shift()!);
+    }
+  }
+
+  private pickWorker(): WorkerProcess | undefined {
+    const active = this.activeWorkers();
+    const idle = active.find((w) => !w.busy);
+    if (idle) return idle;
+    if (active.length < this.maxWorkers && !this.startupFailure) return this.spawnWorker();
+    let best: WorkerProcess | undefined;
+    for (const worker of active) {
+      const load = worker.outstanding.length;
+      if (load < PIPELINE_DEPTH && (!best || load < best.outstanding.length)) {
+        best = worker;
+      }
+    }
+    return best;
+  }
+
+  private spawnWorker(): WorkerProcess {
+    const worker = new WorkerProcess(this.options.spawn, {
+      message: (w, message) => this.onMessage(w, message),
+      exit: (w, code, signal) => this.onExit(w, code, signal),
+      protocolError: (w, error) => {
+        process.emitWarning(`joblib-ts: an unreadable message from worker ${w.pid} (${String(error)}); replacing it.`);
+        this.killWorker(w);
+      },
+    });
+    this.workers.add(worker);
+    return worker;
+  }
+
+  private send(worker: WorkerProcess, job: LiveJob): void {
+    const defs = job.functions.filter((f) => !worker.knownFunctions.has(f.id)).map((f) => [f.id, f.ref] as const);
+    const message: BatchMessage = { t: 'batch', id: job.id, defs, calls: job.calls, stream: job.timeoutMs !== undefined };
+    try {
+      worker.send(message);
+    } catch (error) {
+      job.settle(this.encodeFailure(job, error));
+      return;
+    }
+    for (const [id] of defs) worker.knownFunctions.add(id);
+    clearTimeout(worker.idleTimer);
+    job.worker = worker;
+    this.jobs.set(job.id, job);
+    // A batch sent to an idle worker starts now; one queued behind another starts at its 'start'.
+    if (job.timeoutMs !== undefined && worker.outstanding.length === 1) this.armTimeout(job);
+  }
+
+  private encodeFailure(job: LiveJob, error: unknown): JobOutcome {
+    let index = job.calls.findIndex(([, args]) => {
+      try {
+        encodeValue(args);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    if (index < 0) index = 0;
+    const reason = error instanceof Error ? error.message : String(error);
+    const wrapped = new SerializationError(
+      `The arguments of task #${job.firstIndex + index} cannot be sent to a worker: ${reason.replace(/^Cannot serialize /, '')}`,
+      error instanceof SerializationError ? error.path.replace(/^value/, 'args') : 'args', { cause: error });
+    return { ok: false, error: wrapped, index, partial: [], stack: undefined, pid: undefined, remote: false };
+  }
+
+  private armTimeout(job: LiveJob): void {
+    clearTimeout(job.timer);
+    job.timer = setTimeout(() => this.onTimeout(job), job.timeoutMs);
+  }
+
+  private onTimeout(job: LiveJob): void {
+    if (!this.jobs.has(job.id)) return;
+    this.jobs.delete(job.id);
+    const fn = job.functions.find((f) => f.id === job.calls[job.current]![0]);
+    const error = new TaskTimeoutError(job.firstIndex + job.current, job.timeoutMs!, fn?.ref.name ?? '<function>');
+    if (job.worker) this.killWorker(job.worker);
+    job.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
+      pid: job.worker?.pid, remote: false });
+  }
+
+  private onMessage(worker: WorkerProcess, message: WorkerMessage): void {
+    if (message.t === 'ready') {
+      worker.ready = true;
+      return;
+    }
+    const job = this.jobs.get(message.id);
+    if (!job) return; // cancelled or timed out: its worker is being killed
+    switch (message.t) {
+      case 'start':
+        job.current = message.index;
+        if (job.timeoutMs !== undefined) this.armTimeout(job);
+        return;
+      case 'result':
+        job.partial[message.index] = message.value;
+        return;
+      case 'done':
+      case 'fail':
+        break;
+    }
+    this.jobs.delete(job.id);
+    clearTimeout(job.timer);
+    worker.finished(job.id);
+    worker.tasksDone += message.t === 'done' ? job.calls.length : message.index + 1;
+    if (message.recycle) worker.retiring = true;
+    if (message.t === 'done') {
+      job.settle({ ok: true, results: (message.results as unknown[] | null) ?? job.partial });
+    } else {
+      job.settle({ ok: false, error: message.error as Error, index: message.index, partial: job.partial,
+        stack: message.stack, pid: worker.pid, remote: true });
+    }
+    const next = worker.outstanding[0] === undefined ? undefined : this.jobs.get(worker.outstanding[0]);
+    if (next?.timeoutMs !== undefined) this.armTimeout(next);
+    this.afterBatch(worker);
+    this.pump();
+  }
+
+  private afterBatch(worker: WorkerProcess): void {
+    const { maxTasksPerWorker } = this.options;
+    if (!worker.retiring && maxTasksPerWorker > 0 && worker.tasksDone >= maxTasksPerWorker) worker.retiring = true;
+    if (worker.busy) return;
+    if (worker.retiring) {
+      worker.close();
+      return;
+    }
+    worker.idleTimer = setTimeout(() => {
+      if (!worker.busy) worker.close();
+    }, this.options.idleTimeoutMs);
+    worker.idleTimer.unref();
+  }
+
+  private killWorker(worker: WorkerProcess): void {
+    worker.kill();
+    // Batches waiting in its pipe never started: they go back to the front of the queue.
+    const innocent: LiveJob[] = [];
+    for (const id of worker.outstanding) {
+      const job = this.jobs.get(id);
+      if (job) {
+        this.jobs.delete(id);
+        clearTimeout(job.timer);
+        job.worker = undefined;
+        innocent.push(job);
+      }
+    }
+    worker.outstanding.length = 0;
+    this.queue.unshift(...innocent);
+  }
+
+  private onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    this.workers.delete(worker);
+    const running = worker.outstanding[0] === undefined ? undefined : this.jobs.get(worker.outstanding[0]);
+    if (!worker.ready && !worker.retiring) {
+      this.startupFailure = new TerminatedWorkerError(
+        `A worker process (pid ${worker.pid}) exited with ${describeExit(code, signal)} before it was ready. ` +
+          'The worker command line is broken: check the loaders in process.execArgv (workers inherit them) and the ' +
+          'stderr output above. joblib-ts does not respawn workers that fail to start.',
+        { pid: worker.pid, exitCode: code, signal, duringStartup: true });
+      for (const id of worker.outstanding) this.failJob(id, this.startupFailure);
+      for (const job of this.queue.splice(0)) {
+        job.settle({ ok: false, error: this.startupFailure, index: 0, partial: [], stack: undefined, pid: worker.pid,
+          remote: false });
+      }
+      return;
+    }
+    if (running) {
+      const index = running.firstIndex + running.current;
+      const fn = running.functions.find((f) => f.id === running.calls[running.current]![0]);
+      const where = running.timeoutMs === undefined && running.calls.length > 1
+        ? `tasks #${running.firstIndex}–#${running.firstIndex + running.calls.length - 1}`
+        : `task #${index}`;
+      this.failJob(running.id, new TerminatedWorkerError(
+        `A worker process (pid ${worker.pid}) was unexpectedly terminated with ${describeExit(code, signal)} while ` +
+          `running ${where} (${fn?.ref.name ?? 'a task'}). This can be caused by process.exit() in the task, a ` +
+          'native crash, or the operating system killing it for using too much memory. The pool replaced the worker.',
+        { pid: worker.pid, exitCode: code, signal, taskIndex: index }));
+      worker.outstanding.shift();
+    }
+    const innocent = worker.outstanding.map((id) => this.jobs.get(id)).filter((j): j is LiveJob => j !== undefined);
+    for (const job of innocent) {
+      this.jobs.delete(job.id);
+      job.worker = undefined;
+    }
+    this.queue.unshift(...innocent);
+    worker.outstanding.length = 0;
+    if (!this.isShutdown) this.pump();
+  }
+
+  private failJob(id: number, error: Error): void {
+    const job = this.jobs.get(id);
+    if (!job) return;
+    this.jobs.delete(id);
+    clearTimeout(job.timer);
+    job.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
+      pid: job.worker?.pid, remote: false });
+  }
+}
+
+/** `EXIT(1)`, `SIGKILL(-9)`: loky's notation, readable in a message. */
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `signal ${signal}`;
+  return `exit code ${code ?? 'unknown'}`;
+}

@@ -1,0 +1,44 @@
+// nJobs: 1, and every Parallel inside a worker: the calls run here, one after another, with
+// the same ordering, errors, progress and cancellation as a pool. Errors are the originals.
+
+import type { BatchOutcome, ParallelBackend, TaskBatch } from './backend.js';
+
+export class SequentialBackend implements ParallelBackend {
+  readonly name = 'SequentialBackend';
+  readonly nJobs = 1;
+  readonly autoBatching = false;
+  readonly supportsTimeout = false;
+  private readonly cancelled = new WeakSet<object>();
+
+  /** Nothing crosses a process boundary: every function can run. */
+  async prepare(): Promise<void> {}
+
+  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void {
+    // Start on a later turn so a long input never recurses through dispatch → done → dispatch.
+    setImmediate(() => void this.run(batch, done));
+  }
+
+  cancel(owner: object): void {
+    this.cancelled.add(owner);
+  }
+
+  private async run(batch: TaskBatch, done: (outcome: BatchOutcome) => void): Promise<void> {
+    const results: unknown[] = [];
+    for (let index = 0; index < batch.tasks.length; index += 1) {
+      if (this.cancelled.has(batch.owner)) return;
+      const { fn, args } = batch.tasks[index]!;
+      try {
+        let value = (fn as (...a: readonly unknown[]) => unknown)(...args);
+        if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
+          value = await value;
+        }
+        results.push(value);
+      } catch (thrown) {
+        const error = thrown instanceof Error ? thrown : new Error(`A non-Error value was thrown: ${String(thrown)}`);
+        done({ ok: false, error, index, partial: results });
+        return;
+      }
+    }
+    done({ ok: true, results });
+  }
+}

@@ -1,0 +1,232 @@
+// One run of a Parallel callable over its input (joblib's dispatch loop): pull tasks lazily,
+// cut them into batches, keep `preDispatch` tasks in flight, dispatch one more batch each time
+// one finishes, record results in input order, stop everything at the first error.
+
+import { InvalidOptionError, TaskTimeoutError } from '../errors.js';
+import type { BatchOutcome, ParallelBackend } from './backends/backend.js';
+import type { AutoBatcher } from './batching.js';
+import { type DelayedTask, isDelayedTask } from './delayed.js';
+import type { ProgressReporter } from './progress.js';
+
+export interface CallSettings {
+  readonly batchSize: 'auto' | number;
+  readonly preDispatch: number;
+  readonly timeoutMs: number | undefined;
+  readonly onTimeout: 'abort' | 'continue';
+  readonly signal: AbortSignal | undefined;
+}
+
+type TaskSource = Iterator<unknown> | AsyncIterator<unknown>;
+
+export class ParallelCall {
+  readonly results: unknown[] = [];
+  /** Completion order, for `generatorUnordered`. */
+  readonly completionOrder: number[] = [];
+  private readonly have: boolean[] = [];
+  private completed = 0;
+  private pulled = 0;
+  private dispatchedTasks = 0;
+  private dispatchedBatches = 0;
+  private inFlight = 0;
+  private exhausted = false;
+  private failure: unknown;
+  private aborted = false;
+  private finished = false;
+  private readonly readyBatches: { tasks: DelayedTask[]; firstIndex: number }[] = [];
+  private dispatching: Promise<void> = Promise.resolve();
+  private wake: (() => void) | undefined;
+  private readonly source: TaskSource;
+  private readonly known: readonly unknown[] | undefined;
+
+  constructor(
+    private readonly backend: ParallelBackend,
+    input: Iterable<unknown> | AsyncIterable<unknown>,
+    private readonly settings: CallSettings,
+    private readonly batcher: AutoBatcher,
+    private readonly progress: ProgressReporter,
+  ) {
+    if (Array.isArray(input)) this.known = input;
+    const asyncIterator = (input as AsyncIterable<unknown>)[Symbol.asyncIterator];
+    const syncIterator = (input as Iterable<unknown>)[Symbol.iterator];
+    if (typeof syncIterator === 'function') this.source = syncIterator.call(input);
+    else if (typeof asyncIterator === 'function') this.source = asyncIterator.call(input);
+    else throw new InvalidOptionError('Parallel expects an iterable or async iterable of delayed(fn)(...args) tasks.');
+  }
+
+  /** Total number of tasks, once known. */
+  get total(): number | undefined {
+    return this.known?.length ?? (this.exhausted ? this.pulled : undefined);
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  get error(): unknown {
+    return this.failure;
+  }
+
+  async start(): Promise<void> {
+    const { signal } = this.settings;
+    if (signal?.aborted) return this.fail(signal.reason);
+    signal?.addEventListener('abort', () => this.fail(signal.reason), { once: true });
+    try {
+      if (this.known) {
+        this.known.forEach((task, index) => this.checkTask(task, index));
+        await this.backend.prepare(this.known as DelayedTask[]);
+      }
+      while (!this.aborted && this.dispatchedTasks < this.settings.preDispatch && (await this.dispatchOne(true)));
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this.checkFinished();
+  }
+
+  /** Resolves when something changed: a batch finished, the call failed or ended. */
+  changed(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.wake;
+      this.wake = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  isDone(index: number): boolean {
+    return this.have[index] === true;
+  }
+
+  /** Stops the call: no more dispatch, the backend drops its batches. Idempotent. */
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.backend.cancel(this);
+    this.finish();
+  }
+
+  private fail(error: unknown): void {
+    if (this.aborted) return;
+    this.failure = error;
+    this.abort();
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private checkTask(task: unknown, index: number): asserts task is DelayedTask {
+    if (!isDelayedTask(task)) {
+      throw new InvalidOptionError(
+        `Parallel expects tasks made with delayed(fn)(...args); item #${index} is ${task === null ? 'null' : typeof task}.`);
+    }
+  }
+
+  private async pull(count: number): Promise<DelayedTask[]> {
+    const tasks: DelayedTask[] = [];
+    while (tasks.length < count && !this.exhausted) {
+      const step = this.source.next();
+      const result = step instanceof Promise ? await step : (step as IteratorResult<unknown>);
+      if (result.done) {
+        this.exhausted = true;
+        break;
+      }
+      this.checkTask(result.value, this.pulled);
+      tasks.push(result.value);
+      this.pulled += 1;
+    }
+    if (!this.known && tasks.length > 0) await this.backend.prepare(tasks);
+    return tasks;
+  }
+
+  /** joblib's dispatch_one_batch: refill the ready batches when empty, then send one. */
+  private async dispatchOne(preDispatching: boolean): Promise<boolean> {
+    if (this.readyBatches.length === 0) {
+      const { nJobs } = this.backend;
+      const size = this.settings.batchSize !== 'auto' ? this.settings.batchSize
+        : this.backend.autoBatching ? this.batcher.next() : 1;
+      const big = size * nJobs;
+      const want = preDispatching ? Math.min(big, this.settings.preDispatch - this.dispatchedTasks) : big;
+      const firstIndex = this.pulled;
+      const tasks = await this.pull(want);
+      if (tasks.length === 0 || this.aborted) return false;
+      // Near the end of the input, smaller batches so no worker straggles with a big one.
+      const finalSize = !preDispatching && tasks.length < big
+        ? Math.max(1, Math.trunc(tasks.length / (10 * nJobs)))
+        : Math.max(1, Math.trunc(tasks.length / nJobs));
+      for (let start = 0; start < tasks.length; start += finalSize) {
+        this.readyBatches.push({ tasks: tasks.slice(start, start + finalSize), firstIndex: firstIndex + start });
+      }
+    }
+    const batch = this.readyBatches.shift()!;
+    this.submit(batch.tasks, batch.firstIndex);
+    this.dispatchedBatches += 1;
+    return true;
+  }
+
+  private submit(tasks: DelayedTask[], firstIndex: number): void {
+    this.inFlight += 1;
+    this.dispatchedTasks += tasks.length;
+    const sentAt = performance.now();
+    const size = tasks.length;
+    this.backend.submit({ tasks, firstIndex, owner: this, timeoutMs: this.settings.timeoutMs }, (outcome) => {
+      this.onBatchDone(tasks, firstIndex, size, sentAt, outcome);
+    });
+  }
+
+  private onBatchDone(
+    tasks: DelayedTask[], firstIndex: number, size: number, sentAt: number, outcome: BatchOutcome,
+  ): void {
+    this.inFlight -= 1;
+    if (this.aborted) return;
+    if (outcome.ok) {
+      outcome.results.forEach((value, i) => this.record(firstIndex + i, value));
+      if (this.settings.batchSize === 'auto' && this.backend.autoBatching) {
+        this.batcher.completed(size, (performance.now() - sentAt) / 1000);
+      }
+    } else if (outcome.error instanceof TaskTimeoutError && this.settings.onTimeout === 'continue') {
+      outcome.partial.slice(0, outcome.index).forEach((value, i) => this.record(firstIndex + i, value));
+      this.record(firstIndex + outcome.index, outcome.error);
+      const rest = tasks.slice(outcome.index + 1);
+      this.dispatchedTasks -= rest.length;
+      if (rest.length > 0) this.submit(rest, firstIndex + outcome.index + 1);
+    } else {
+      this.fail(outcome.error);
+      return;
+    }
+    this.progress.update(this.completed, this.dispatchedTasks, this.exhausted ? this.total : this.known?.length,
+      this.dispatchedBatches);
+    this.notify();
+    this.dispatching = this.dispatching.then(async () => {
+      if (this.aborted) return;
+      try {
+        await this.dispatchOne(false);
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      this.checkFinished();
+    });
+  }
+
+  private record(index: number, value: unknown): void {
+    this.results[index] = value;
+    this.have[index] = true;
+    this.completionOrder.push(index);
+    this.completed += 1;
+  }
+
+  private checkFinished(): void {
+    if (!this.aborted && this.exhausted && this.inFlight === 0 && this.readyBatches.length === 0) this.finish();
+    else if (!this.aborted && this.known && this.completed === this.known.length) this.finish();
+  }
+}

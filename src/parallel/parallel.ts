@@ -1,0 +1,188 @@
+// `Parallel(options)(tasks)`: joblib's Parallel for Node. Picks the backend (a process pool, or
+// this process for nJobs: 1 and inside workers), runs one ParallelCall per invocation, and
+// returns results in input order, or as an async generator in input or completion order.
+
+import { InvalidOptionError, ParallelBusyError } from '../errors.js';
+import type { ParallelBackend } from './backends/backend.js';
+import { ProcessBackend } from './backends/process/process-backend.js';
+import { SequentialBackend } from './backends/sequential.js';
+import { AutoBatcher } from './batching.js';
+import type { DelayedTask } from './delayed.js';
+import { checkBatchSize, effectiveNJobs, preDispatchCount } from './options.js';
+import { ParallelCall } from './parallel-call.js';
+import { type ProgressEvent, ProgressReporter } from './progress.js';
+
+/** How a Parallel call hands back results. */
+export type ReturnAs = 'array' | 'generator' | 'generatorUnordered';
+
+/** Options of `Parallel`, joblib's in camelCase plus Node's own (`signal`, `onProgress`). */
+export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
+  /** Workers: -1 all CPUs, -2 all but one, 1 runs in this process; default (null) 1. */
+  readonly nJobs?: number | null;
+  /** `'array'` (default): a promise of all results in input order; the generators yield as results arrive. */
+  readonly returnAs?: M;
+  /** `'auto'` (default: joblib's 0.2–2 s batches on process pools) or a fixed number of tasks per batch. */
+  readonly batchSize?: 'auto' | number;
+  /** Tasks read ahead of the workers: `'2*nJobs'` (default), a number, or `'all'`. */
+  readonly preDispatch?: 'all' | number | string;
+  /** Per-task limit in milliseconds, counted from the task's start; the worker is killed and replaced. */
+  readonly timeout?: number;
+  /** On timeout: reject the call (`'abort'`, default), or make that task's result a TaskTimeoutError and go on. */
+  readonly onTimeout?: 'abort' | 'continue';
+  /** Cancels the call; it rejects with the signal's reason and running tasks are killed. */
+  readonly signal?: AbortSignal;
+  /** 0 silent; 1–10 progress lines on stderr, more often as it grows; above 10 every batch; 50+ on stdout. */
+  readonly verbose?: number;
+  /** Called after every finished batch, in every mode. */
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Idle workers exit after this many milliseconds (default 300 000). */
+  readonly idleTimeout?: number;
+  /** Replace a worker after this many tasks (default: never). */
+  readonly maxTasksPerWorker?: number;
+  /** Replace a worker whose memory grew by more than this after a task (default '300M'; 0 disables). */
+  readonly workerMemoryLimit?: number | string;
+  /** Extra environment variables for the workers. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** The result of calling a Parallel runner with tasks resolving to `R`. */
+export type ParallelResult<R, M extends ReturnAs> = M extends 'array' ? Promise<R[]> : AsyncGenerator<R, void, undefined>;
+
+/** What `Parallel(options)` returns: call it with tasks; dispose it to reset its state. */
+export interface ParallelRunner<M extends ReturnAs> {
+  <R>(tasks: Iterable<DelayedTask<R>> | AsyncIterable<DelayedTask<R>>): ParallelResult<R, M>;
+  /** Ends the managed block: batch statistics are reset. Workers stay in the shared pool until idle. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Runs `delayed(fn)(...args)` tasks on a pool of worker processes and returns their results in
+ * order. `await using parallel = Parallel(...)` keeps batching statistics across calls.
+ *
+ * @example
+ * import { Parallel, delayed } from 'joblib-ts';
+ * const roots = await Parallel({ nJobs: 2 })([1, 4, 9].map((x) => delayed(Math.sqrt)(x))); // [1, 2, 3]
+ */
+export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<M> = {}): ParallelRunner<M> {
+  const returnAs: ReturnAs = options.returnAs ?? 'array';
+  if (!['array', 'generator', 'generatorUnordered'].includes(returnAs)) {
+    throw new InvalidOptionError(`returnAs must be 'array', 'generator' or 'generatorUnordered', got '${String(returnAs)}'.`);
+  }
+  const requested = effectiveNJobs(options.nJobs);
+  const nested = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0) > 0;
+  const nJobs = nested ? 1 : requested;
+  const batchSize = checkBatchSize(options.batchSize);
+  const preDispatch = preDispatchCount(options.preDispatch, nJobs);
+  const timeoutMs = options.timeout;
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+    throw new InvalidOptionError(`timeout must be a positive number of milliseconds, got ${timeoutMs}.`);
+  }
+  const onTimeout = options.onTimeout ?? 'abort';
+  if (onTimeout !== 'abort' && onTimeout !== 'continue') {
+    throw new InvalidOptionError(`onTimeout must be 'abort' or 'continue', got '${String(onTimeout)}'.`);
+  }
+  const verbose = options.verbose ?? 0;
+  const label = `Parallel(nJobs=${options.nJobs ?? 'null'})`;
+  let backend: ParallelBackend | undefined;
+  const batcher = new AutoBatcher((message) => {
+    if (verbose >= 10) process.stderr.write(`[${label}]: ${message}\n`);
+  });
+  let running = false;
+
+  const getBackend = (): ParallelBackend => {
+    if (!backend) {
+      backend = nJobs === 1 ? new SequentialBackend() : new ProcessBackend(nJobs, {
+        ...(options.idleTimeout !== undefined && { idleTimeout: options.idleTimeout }),
+        ...(options.maxTasksPerWorker !== undefined && { maxTasksPerWorker: options.maxTasksPerWorker }),
+        ...(options.workerMemoryLimit !== undefined && { workerMemoryLimit: options.workerMemoryLimit }),
+        ...(options.env !== undefined && { env: options.env }),
+      });
+      if (timeoutMs !== undefined && !backend.supportsTimeout) {
+        process.emitWarning(`The backend ${backend.name} does not support timeout: nJobs is 1, so tasks run in this ` +
+          `process and cannot be killed. The 'timeout' of ${timeoutMs} ms will not be used.`, 'JoblibWarning');
+      }
+    }
+    return backend;
+  };
+
+  const runner = (<R>(tasks: Iterable<DelayedTask<R>> | AsyncIterable<DelayedTask<R>>): ParallelResult<R, M> => {
+    if (running) throw new ParallelBusyError();
+    const active = getBackend();
+    running = true;
+    let call: ParallelCall;
+    let progress: ProgressReporter;
+    try {
+      const knownTotal = Array.isArray(tasks) ? tasks.length : undefined;
+      progress = new ProgressReporter(label, verbose, options.onProgress, knownTotal, preDispatch);
+      call = new ParallelCall(active, tasks, {
+        batchSize, preDispatch, timeoutMs: active.supportsTimeout ? timeoutMs : undefined, onTimeout,
+        signal: options.signal,
+      }, batcher, progress);
+    } catch (error) {
+      running = false;
+      throw error;
+    }
+    progress.print(`Using backend ${active.name} with ${active.nJobs} concurrent worker${active.nJobs > 1 ? 's' : ''}.`);
+    const release = (): void => {
+      running = false;
+    };
+    void call.start();
+    const generator = returnAs === 'generatorUnordered' ? unorderedResults<R>(call, release) : orderedResults<R>(call, release);
+    if (returnAs !== 'array') return generator as ParallelResult<R, M>;
+    return collect(generator) as ParallelResult<R, M>;
+  }) as ParallelRunner<M>;
+
+  // One runner keeps its batch statistics across calls (joblib's `with Parallel() as p`); close() resets them.
+  runner.close = async () => {
+    batcher.reset();
+  };
+  runner[Symbol.asyncDispose] = runner.close;
+  return runner;
+}
+
+async function collect<R>(generator: AsyncGenerator<R, void, undefined>): Promise<R[]> {
+  const results: R[] = [];
+  for await (const value of generator) results.push(value);
+  return results;
+}
+
+async function* orderedResults<R>(call: ParallelCall, release: () => void): AsyncGenerator<R, void, undefined> {
+  try {
+    for (let index = 0; ; index += 1) {
+      while (!call.isDone(index)) {
+        if (call.isFinished) {
+          if (call.error !== undefined) throw call.error;
+          if (call.total === undefined || index >= call.total) return;
+        }
+        await call.changed();
+      }
+      yield call.results[index] as R;
+      call.results[index] = undefined; // the consumer holds it now
+    }
+  } finally {
+    call.abort();
+    release();
+  }
+}
+
+async function* unorderedResults<R>(call: ParallelCall, release: () => void): AsyncGenerator<R, void, undefined> {
+  let position = 0;
+  try {
+    for (;;) {
+      while (position >= call.completionOrder.length) {
+        if (call.isFinished) {
+          if (call.error !== undefined) throw call.error;
+          return;
+        }
+        await call.changed();
+      }
+      const index = call.completionOrder[position++]!;
+      yield call.results[index] as R;
+      call.results[index] = undefined;
+    }
+  } finally {
+    call.abort();
+    release();
+  }
+}

@@ -1,0 +1,37 @@
+// Turning what a worker reported into the error the caller catches: the original class where
+// it can be found (built-ins, registered types, classes exported by the task's module), its
+// own properties, and a `cause` that holds the worker-side stack and the task's position.
+
+import { RemoteTaskError } from '../errors.js';
+import type { FunctionRef } from '../serialization/function-ref.js';
+
+/** Rebuilds the error task `taskIndex` threw in worker `pid`. */
+export async function rebuildTaskError(
+  thrown: unknown, stack: string, taskIndex: number, ref: FunctionRef | undefined, pid: number | undefined,
+): Promise<Error> {
+  const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+  if (ref?.kind === 'module' && Object.getPrototypeOf(error) === Error.prototype) await restoreClass(error, ref.url);
+  const previous: unknown = error.cause;
+  const remote = new RemoteTaskError(taskIndex, ref?.name ?? '<function>', pid, stack,
+    previous === undefined ? undefined : { cause: previous });
+  Object.defineProperty(error, 'cause', { value: remote, writable: true, configurable: true });
+  return error;
+}
+
+/** A class of the task's module named like the error, if it is an Error subclass. */
+async function restoreClass(error: Error, url: string): Promise<void> {
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(url)) as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  const candidates = [namespace[error.name], (namespace.default as Record<string, unknown> | undefined)?.[error.name]];
+  for (const candidate of candidates) {
+    if (typeof candidate === 'function' && candidate.prototype instanceof Error) {
+      Object.setPrototypeOf(error, candidate.prototype as object);
+      // A subclass usually sets `name` on its instances; the stored one is already an own property.
+      return;
+    }
+  }
+}

@@ -1,0 +1,248 @@
+// How a function crosses to a worker: by reference when it has a public name (a global such as
+// `Math.sqrt`, an export of a module or of a Node built-in), by source when it is defined in
+// the entry script (or `node -e`, stdin) and uses nothing but globals, imports and top-level
+// helper functions. Anything else (a captured local or module-level variable, a bound
+// function) is refused here, in the parent, with the names and the fixes.
+
+import { realpathSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { FunctionReferenceError } from '../errors.js';
+import { type FunctionLocation, locateFunction } from './function-locator.js';
+import { analyzeScript, type AnalyzedScript, type Binding, findFunctionNode, freeNames, offsetOf } from './script-scope.js';
+
+/** Any function value (the `Function` type without its unsafe call signature). */
+export type AnyFunction = (...args: never[]) => unknown;
+
+/** A module a source-shipped function imports, recreated in the worker. */
+export interface ImportSpec {
+  readonly local: string;
+  readonly specifier: string;
+  /** `'default'`, `'*'`, a named export; for `require`, a member or `null` for the whole module. */
+  readonly imported: string | null;
+  readonly style: 'import' | 'require';
+}
+
+/** What a worker needs to get a function; plain data, sent once per worker. */
+export type FunctionRef =
+  | { readonly kind: 'global'; readonly name: string; readonly path: readonly string[] }
+  | { readonly kind: 'module'; readonly name: string; readonly url: string; readonly path: readonly string[] }
+  | {
+    readonly kind: 'source';
+    readonly name: string;
+    readonly source: string;
+    readonly strict: boolean;
+    /** URL of the defining script: relative imports and `require` resolve against it. */
+    readonly baseUrl: string;
+    readonly imports: readonly ImportSpec[];
+    /** Top-level helper functions and constants it uses, as source, in dependency order. */
+    readonly helpers: readonly string[];
+    readonly cjsNames: readonly string[];
+  };
+
+const resolved = new WeakMap<AnyFunction, Promise<FunctionRef>>();
+const explicit = new WeakMap<AnyFunction, FunctionRef | 'source'>();
+
+const nameOf = (fn: AnyFunction): string => fn.name || '<anonymous>';
+
+/**
+ * Marks `fn` to be sent by reference, as the export `exportName` of the module at
+ * `moduleUrl` (usually `import.meta.url`): the bundler-proof form, loky's explicit wrapper.
+ * Returns `fn` itself.
+ */
+export function shipByReference<F extends AnyFunction>(
+  fn: F, moduleUrl: string | URL, exportName: string = fn.name,
+): F {
+  const url = String(moduleUrl);
+  explicit.set(fn, { kind: 'module', name: nameOf(fn), url, path: exportName.split('.') });
+  return fn;
+}
+
+/** Marks `fn` to be sent by source even when it is a module export. Returns `fn` itself. */
+export function shipBySource<F extends AnyFunction>(fn: F): F {
+  explicit.set(fn, 'source');
+  return fn;
+}
+
+/** The reference for `fn`, computed once per function and process. */
+export function resolveFunctionRef(fn: AnyFunction): Promise<FunctionRef> {
+  let ref = resolved.get(fn);
+  if (!ref) {
+    ref = computeRef(fn);
+    resolved.set(fn, ref);
+  }
+  return ref;
+}
+
+async function computeRef(fn: AnyFunction): Promise<FunctionRef> {
+  const marked = explicit.get(fn);
+  if (marked && marked !== 'source') return marked;
+  const globalPath = globalFunctions().get(fn);
+  if (globalPath && !marked) return { kind: 'global', name: nameOf(fn), path: globalPath };
+  const location = locateFunction(fn);
+  if (!location) {
+    throw new FunctionReferenceError(nameOf(fn),
+      `delayed(${nameOf(fn)}): a bound or native function cannot be sent to a worker, and it is not a global ` +
+        'such as Math.sqrt. Pass the bound values as arguments instead, or wrap the call in a module-level function.');
+  }
+  if (!marked) {
+    const exported = await findExport(fn, location.url);
+    if (exported) return exported;
+  }
+  return sourceRef(fn, location);
+}
+
+async function findExport(fn: AnyFunction, url: string): Promise<FunctionRef | undefined> {
+  if (url.startsWith('node:')) {
+    const candidates = url.startsWith('node:internal') ? builtinModules.filter((m) => !m.startsWith('_')) : [url.slice(5)];
+    const require = createRequire(import.meta.url);
+    for (const name of candidates) {
+      let exports: unknown;
+      try {
+        exports = require(`node:${name}`);
+      } catch {
+        continue;
+      }
+      const path = pathIn(exports, fn);
+      if (path) return { kind: 'module', name: nameOf(fn), url: `node:${name}`, path: path[0] === 'default' ? path.slice(1) : path };
+    }
+    return undefined;
+  }
+  if (!url.startsWith('file:') || isEntryScript(url)) return undefined;
+  let namespace: unknown;
+  try {
+    namespace = await import(url);
+  } catch {
+    return undefined;
+  }
+  const path = pathIn(namespace, fn);
+  return path ? { kind: 'module', name: nameOf(fn), url, path } : undefined;
+}
+
+/** `['name']`, `['default']` or `['default', 'name']` (a CommonJS export). */
+function pathIn(exports: unknown, fn: AnyFunction): string[] | undefined {
+  if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return undefined;
+  const record = exports as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (key !== 'default' && record[key] === fn) return [key];
+  const fallback = record.default;
+  if (fallback === fn) return ['default'];
+  if (fallback !== null && (typeof fallback === 'object' || typeof fallback === 'function')) {
+    for (const key of Object.keys(fallback)) if ((fallback as Record<string, unknown>)[key] === fn) return ['default', key];
+  }
+  return undefined;
+}
+
+let entryUrl: string | null | undefined;
+
+/** The entry script and eval/stdin code: never imported again (that would rerun the script). */
+function isEntryScript(url: string): boolean {
+  if (url.includes('[eval') || url.includes('[stdin]')) return true;
+  if (entryUrl === undefined) {
+    const main = process.argv[1];
+    try {
+      entryUrl = main ? pathToFileURL(realpathSync(main)).href : null;
+    } catch {
+      entryUrl = null;
+    }
+  }
+  return url === entryUrl;
+}
+
+interface SourcePlan {
+  readonly imports: Map<string, ImportSpec>;
+  readonly helpers: string[];
+  readonly cjsNames: Set<string>;
+  readonly refused: string[];
+  readonly seen: Set<unknown>;
+}
+
+function sourceRef(fn: AnyFunction, location: FunctionLocation): FunctionRef {
+  const name = nameOf(fn);
+  const fnSource = Function.prototype.toString.call(fn);
+  let script: AnalyzedScript;
+  try {
+    script = analyzeScript(location.url, location.source);
+  } catch (error) {
+    throw new FunctionReferenceError(name,
+      `delayed(${name}): its defining script (${location.url}) could not be parsed to check what it uses. ` +
+        'Export the function from a module so workers can import it.', [], { cause: error });
+  }
+  const node = findFunctionNode(script, offsetOf(location.source, location.line, location.column), fnSource);
+  if (!node || (/\bsuper\b/.test(fnSource) && !/^(async\s+)?(function|\()/.test(fnSource))) {
+    throw new FunctionReferenceError(name,
+      `delayed(${name}): a method cannot be sent to a worker by source. Use a plain function, or export it from a module.`);
+  }
+  const plan: SourcePlan = { imports: new Map(), helpers: [], cjsNames: new Set(), refused: [], seen: new Set([node]) };
+  collect(script, freeNames(script, node), plan);
+  if (plan.refused.length > 0) {
+    const names = plan.refused.map((r) => r.split(' ')[0]!.replaceAll('`', ''));
+    throw new FunctionReferenceError(name,
+      `delayed(${name}): ${name} uses ${plan.refused.join(', ')}, which a worker process cannot see: ` +
+        `a worker rebuilds ${name} from its source, with the script's imports but not its variables. Fixes: pass ` +
+        `${names.length > 1 ? 'them' : 'it'} as an argument (delayed(${name})(x, ${names.join(', ')})), or move ${name} ` +
+        'into a module and export it (workers import that module), or mark it with shipByReference(fn, import.meta.url).',
+      names);
+  }
+  const strict = script.isModule || /^\s*(['"])use strict\1/.test(location.source);
+  return {
+    kind: 'source', name, source: fnSource, strict, baseUrl: location.url,
+    imports: [...plan.imports.values()], helpers: plan.helpers, cjsNames: [...plan.cjsNames],
+  };
+}
+
+function collect(script: AnalyzedScript, names: Map<string, Binding>, plan: SourcePlan): void {
+  for (const [local, binding] of names) {
+    switch (binding.kind) {
+      case 'global':
+        break;
+      case 'import':
+        plan.imports.set(local, { local, specifier: binding.specifier, imported: binding.imported, style: 'import' });
+        break;
+      case 'require':
+        plan.imports.set(local, { local, specifier: binding.specifier, imported: binding.member, style: 'require' });
+        break;
+      case 'cjs':
+        if (binding.name === 'module' || binding.name === 'exports') plan.refused.push(`\`${local}\` (the script's CommonJS ${local})`);
+        else plan.cjsNames.add(binding.name);
+        break;
+      case 'helper':
+        if (!plan.seen.has(binding.node)) {
+          plan.seen.add(binding.node);
+          collect(script, freeNames(script, binding.node), plan);
+          plan.helpers.push(binding.source);
+        }
+        break;
+      case 'local':
+        plan.refused.push(`\`${local}\` (a local variable of an enclosing function)`);
+        break;
+      case 'variable':
+        plan.refused.push(binding.declaration === 'undeclared'
+          ? `\`${local}\` (not declared in the script, and not a global)`
+          : `\`${local}\` (a module-level ${binding.declaration}${binding.line ? `, line ${binding.line}` : ''})`);
+        break;
+    }
+  }
+}
+
+let globalsIndex: Map<AnyFunction, string[]> | undefined;
+
+/** Functions reachable from `globalThis` in one or two steps: `parseInt`, `Math.sqrt`, `JSON.parse`. */
+function globalFunctions(): Map<AnyFunction, string[]> {
+  if (globalsIndex) return globalsIndex;
+  globalsIndex = new Map();
+  const add = (fn: unknown, path: string[]): void => {
+    if (typeof fn === 'function' && !globalsIndex!.has(fn as AnyFunction)) globalsIndex!.set(fn as AnyFunction, path);
+  };
+  for (const key of Object.getOwnPropertyNames(globalThis)) {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, key);
+    if (!descriptor || !('value' in descriptor)) continue;
+    const value: unknown = descriptor.value;
+    add(value, [key]);
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || key === 'globalThis') continue;
+    for (const member of Object.getOwnPropertyNames(value)) {
+      const inner = Object.getOwnPropertyDescriptor(value, member);
+      if (inner && 'value' in inner) add(inner.value, [key, member]);
+    }
+  }
+  return globalsIndex;
+}
