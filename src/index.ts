@@ -3,9 +3,15 @@
 export {
   DumpError,
   FormatError,
+  FunctionReferenceError,
   InvalidOptionError,
   JoblibError,
+  ParallelBusyError,
+  RemoteTaskError,
   SerializationError,
+  ShutdownExecutorError,
+  TaskTimeoutError,
+  TerminatedWorkerError,
   UnregisteredTypeError,
 } from './errors.js';
 export { type DumpOptions, type DumpTarget, dump, dumpSync } from './persistence/dump.js';

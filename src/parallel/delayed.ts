@@ -13,7 +13,13 @@ export interface DelayedTask<R = unknown> {
   readonly __result?: R;
 }
 
-const tasks = new WeakSet<object>();
+/** The runtime form of a DelayedTask; a class, so recognising one is a cheap `instanceof`. */
+class DelayedCall {
+  constructor(
+    readonly fn: TaskFunction,
+    readonly args: readonly unknown[],
+  ) {}
+}
 
 /**
  * Wraps `fn` so that calling it records the call instead of making it, for `Parallel`.
@@ -28,14 +34,10 @@ export function delayed<F extends TaskFunction>(
   if (typeof fn !== 'function') {
     throw new InvalidOptionError(`delayed expects a function, got ${fn === null ? 'null' : typeof fn}.`);
   }
-  return (...args: Parameters<F>): DelayedTask<Awaited<ReturnType<F>>> => {
-    const task = { fn, args };
-    tasks.add(task);
-    return task;
-  };
+  return (...args: Parameters<F>): DelayedTask<Awaited<ReturnType<F>>> => new DelayedCall(fn, args);
 }
 
 /** Whether `value` was made by `delayed(fn)(...)`. */
 export function isDelayedTask(value: unknown): value is DelayedTask {
-  return typeof value === 'object' && value !== null && tasks.has(value);
+  return value instanceof DelayedCall;
 }

@@ -14,15 +14,17 @@ export interface CallSettings {
   readonly timeoutMs: number | undefined;
   readonly onTimeout: 'abort' | 'continue';
   readonly signal: AbortSignal | undefined;
+  /** Keep the completion order (for `generatorUnordered`). */
+  readonly trackOrder: boolean;
 }
 
 type TaskSource = Iterator<unknown> | AsyncIterator<unknown>;
 
 export class ParallelCall {
-  readonly results: unknown[] = [];
+  readonly results: unknown[];
   /** Completion order, for `generatorUnordered`. */
   readonly completionOrder: number[] = [];
-  private readonly have: boolean[] = [];
+  private readonly have: Uint8Array | number[];
   private completed = 0;
   private pulled = 0;
   private dispatchedTasks = 0;
@@ -46,6 +48,8 @@ export class ParallelCall {
     private readonly progress: ProgressReporter,
   ) {
     if (Array.isArray(input)) this.known = input;
+    this.results = this.known ? new Array<unknown>(this.known.length) : [];
+    this.have = this.known ? new Uint8Array(this.known.length) : [];
     const asyncIterator = (input as AsyncIterable<unknown>)[Symbol.asyncIterator];
     const syncIterator = (input as Iterable<unknown>)[Symbol.iterator];
     if (typeof syncIterator === 'function') this.source = syncIterator.call(input);
@@ -95,8 +99,13 @@ export class ParallelCall {
     });
   }
 
+  /** Resolves once the call ended, successfully or not. */
+  async settled(): Promise<void> {
+    while (!this.finished) await this.changed();
+  }
+
   isDone(index: number): boolean {
-    return this.have[index] === true;
+    return this.have[index] === 1;
   }
 
   /** Stops the call: no more dispatch, the backend drops its batches. Idempotent. */
@@ -132,6 +141,13 @@ export class ParallelCall {
   }
 
   private async pull(count: number): Promise<DelayedTask[]> {
+    if (this.known) {
+      // Checked and prepared up front: take a slice, no per-item iterator step.
+      const tasks = this.known.slice(this.pulled, this.pulled + count) as DelayedTask[];
+      this.pulled += tasks.length;
+      if (tasks.length < count) this.exhausted = true;
+      return tasks;
+    }
     const tasks: DelayedTask[] = [];
     while (tasks.length < count && !this.exhausted) {
       const step = this.source.next();
@@ -144,7 +160,7 @@ export class ParallelCall {
       tasks.push(result.value);
       this.pulled += 1;
     }
-    if (!this.known && tasks.length > 0) await this.backend.prepare(tasks);
+    if (tasks.length > 0) await this.backend.prepare(tasks);
     return tasks;
   }
 
@@ -189,7 +205,8 @@ export class ParallelCall {
     this.inFlight -= 1;
     if (this.aborted) return;
     if (outcome.ok) {
-      outcome.results.forEach((value, i) => this.record(firstIndex + i, value));
+      const { results } = outcome;
+      for (let i = 0; i < results.length; i += 1) this.record(firstIndex + i, results[i]);
       if (this.settings.batchSize === 'auto' && this.backend.autoBatching) {
         this.batcher.completed(size, (performance.now() - sentAt) / 1000);
       }
@@ -220,8 +237,8 @@ export class ParallelCall {
 
   private record(index: number, value: unknown): void {
     this.results[index] = value;
-    this.have[index] = true;
-    this.completionOrder.push(index);
+    this.have[index] = 1;
+    if (this.settings.trackOrder) this.completionOrder.push(index);
     this.completed += 1;
   }
 

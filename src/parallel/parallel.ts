@@ -117,7 +117,7 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
       progress = new ProgressReporter(label, verbose, options.onProgress, knownTotal, preDispatch);
       call = new ParallelCall(active, tasks, {
         batchSize, preDispatch, timeoutMs: active.supportsTimeout ? timeoutMs : undefined, onTimeout,
-        signal: options.signal,
+        signal: options.signal, trackOrder: returnAs === 'generatorUnordered',
       }, batcher, progress);
     } catch (error) {
       running = false;
@@ -128,9 +128,9 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
       running = false;
     };
     void call.start();
+    if (returnAs === 'array') return allResults<R>(call, release) as ParallelResult<R, M>;
     const generator = returnAs === 'generatorUnordered' ? unorderedResults<R>(call, release) : orderedResults<R>(call, release);
-    if (returnAs !== 'array') return generator as ParallelResult<R, M>;
-    return collect(generator) as ParallelResult<R, M>;
+    return generator as ParallelResult<R, M>;
   }) as ParallelRunner<M>;
 
   // One runner keeps its batch statistics across calls (joblib's `with Parallel() as p`); close() resets them.
@@ -141,10 +141,15 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
   return runner;
 }
 
-async function collect<R>(generator: AsyncGenerator<R, void, undefined>): Promise<R[]> {
-  const results: R[] = [];
-  for await (const value of generator) results.push(value);
-  return results;
+async function allResults<R>(call: ParallelCall, release: () => void): Promise<R[]> {
+  try {
+    await call.settled();
+    if (call.error !== undefined) throw call.error;
+    return call.results as R[];
+  } finally {
+    call.abort();
+    release();
+  }
 }
 
 async function* orderedResults<R>(call: ParallelCall, release: () => void): AsyncGenerator<R, void, undefined> {

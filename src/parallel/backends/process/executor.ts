@@ -19,7 +19,10 @@ export type JobOutcome =
 /** A batch of calls on its way through the pool. */
 export interface Job {
   readonly functions: readonly RegisteredFunction[];
-  readonly calls: readonly (readonly [number, readonly unknown[]])[];
+  /** Function id of each call. */
+  readonly fnIds: readonly number[];
+  /** Arguments of each call (the caller's arrays, not copies). */
+  readonly args: readonly (readonly unknown[])[];
   /** Position of the first call in the caller's input, for error messages. */
   readonly firstIndex: number;
   readonly timeoutMs: number | undefined;
@@ -34,6 +37,7 @@ interface LiveJob extends Job {
   partial: unknown[];
   current: number;
   timer: NodeJS.Timeout | undefined;
+  sentAt: number;
 }
 
 export interface ExecutorOptions {
@@ -45,6 +49,11 @@ export interface ExecutorOptions {
 
 /** Batches one worker may hold: the running one and one waiting in its pipe. */
 const PIPELINE_DEPTH = 2;
+/**
+ * Queue a batch behind a busy worker only when its last batch took less than this: tiny tasks
+ * then skip a round trip, while a batch never waits behind a slow one another worker could run.
+ */
+const PIPELINE_MAX_BATCH_MS = 2;
 
 const liveExecutors = new Set<ProcessExecutor>();
 let exitHookInstalled = false;
@@ -87,7 +96,8 @@ export class ProcessExecutor {
     }
     this.startupFailure = undefined;
     const id = this.nextJobId++;
-    const live: LiveJob = { ...job, id, worker: undefined, partial: [], current: 0, timer: undefined };
+    const live: LiveJob = { ...job, id, worker: undefined, partial: [], current: 0, timer: undefined,
+      sentAt: 0 };
     this.queue.push(live);
     this.pump();
   }
@@ -95,12 +105,15 @@ export class ProcessExecutor {
   /** Drops the owner's queued jobs and kills the workers running its others; other owners' jobs move on. */
   cancel(owner: object): void {
     for (let i = this.queue.length - 1; i >= 0; i -= 1) if (this.queue[i]!.owner === owner) this.queue.splice(i, 1);
+    // Forget all of the owner's jobs first, so killing a worker requeues only other owners' jobs.
+    const workers = new Set<WorkerProcess>();
     for (const job of [...this.jobs.values()]) {
       if (job.owner !== owner) continue;
       this.jobs.delete(job.id);
       clearTimeout(job.timer);
-      if (job.worker && !job.worker.retiring) this.killWorker(job.worker);
+      if (job.worker) workers.add(job.worker);
     }
+    for (const worker of workers) if (!worker.exited) this.killWorker(worker);
     this.pump();
   }
 
@@ -128,6 +141,7 @@ export class ProcessExecutor {
     for (const worker of this.workers) {
       if (worker.exited) continue;
       waits.push(new Promise((resolve) => worker.child.once('exit', () => resolve())));
+      worker.child.ref(); // an awaited shutdown must keep the process alive until the workers are gone
       if (kill) this.killWorker(worker);
       else worker.close();
     }
@@ -154,7 +168,8 @@ export class ProcessExecutor {
     let best: WorkerProcess | undefined;
     for (const worker of active) {
       const load = worker.outstanding.length;
-      if (load < PIPELINE_DEPTH && (!best || load < best.outstanding.length)) {
+      const quick = worker.lastBatchMs < PIPELINE_MAX_BATCH_MS;
+      if (load < PIPELINE_DEPTH && quick && (!best || load < best.outstanding.length)) {
         best = worker;
       }
     }
@@ -176,7 +191,7 @@ export class ProcessExecutor {
 
   private send(worker: WorkerProcess, job: LiveJob): void {
     const defs = job.functions.filter((f) => !worker.knownFunctions.has(f.id)).map((f) => [f.id, f.ref] as const);
-    const message: BatchMessage = { t: 'batch', id: job.id, defs, calls: job.calls, stream: job.timeoutMs !== undefined };
+    const message = batchMessage(job, defs);
     try {
       worker.send(message);
     } catch (error) {
@@ -186,13 +201,14 @@ export class ProcessExecutor {
     for (const [id] of defs) worker.knownFunctions.add(id);
     clearTimeout(worker.idleTimer);
     job.worker = worker;
+    job.sentAt = performance.now();
     this.jobs.set(job.id, job);
-    // A batch sent to an idle worker starts now; one queued behind another starts at its 'start'.
-    if (job.timeoutMs !== undefined && worker.outstanding.length === 1) this.armTimeout(job);
+    // With a timeout, the worker reports each task's start; the clock runs from there, so
+    // neither a cold start nor a batch queued behind another counts against the task.
   }
 
   private encodeFailure(job: LiveJob, error: unknown): JobOutcome {
-    let index = job.calls.findIndex(([, args]) => {
+    let index = job.args.findIndex((args) => {
       try {
         encodeValue(args);
         return false;
@@ -216,7 +232,7 @@ export class ProcessExecutor {
   private onTimeout(job: LiveJob): void {
     if (!this.jobs.has(job.id)) return;
     this.jobs.delete(job.id);
-    const fn = job.functions.find((f) => f.id === job.calls[job.current]![0]);
+    const fn = job.functions.find((f) => f.id === job.fnIds[job.current]);
     const error = new TaskTimeoutError(job.firstIndex + job.current, job.timeoutMs!, fn?.ref.name ?? '<function>');
     if (job.worker) this.killWorker(job.worker);
     job.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
@@ -229,7 +245,11 @@ export class ProcessExecutor {
       return;
     }
     const job = this.jobs.get(message.id);
-    if (!job) return; // cancelled or timed out: its worker is being killed
+    if (!job) {
+      // Cancelled or timed out while this message was on its way.
+      if (message.t === 'done' || message.t === 'fail') worker.finished(message.id);
+      return;
+    }
     switch (message.t) {
       case 'start':
         job.current = message.index;
@@ -245,7 +265,10 @@ export class ProcessExecutor {
     this.jobs.delete(job.id);
     clearTimeout(job.timer);
     worker.finished(job.id);
-    worker.tasksDone += message.t === 'done' ? job.calls.length : message.index + 1;
+    const now = performance.now();
+    worker.lastBatchMs = now - Math.max(job.sentAt, worker.lastDoneAt);
+    worker.lastDoneAt = now;
+    worker.tasksDone += message.t === 'done' ? job.fnIds.length : message.index + 1;
     if (message.recycle) worker.retiring = true;
     if (message.t === 'done') {
       job.settle({ ok: true, results: (message.results as unknown[] | null) ?? job.partial });
@@ -253,8 +276,6 @@ export class ProcessExecutor {
       job.settle({ ok: false, error: message.error as Error, index: message.index, partial: job.partial,
         stack: message.stack, pid: worker.pid, remote: true });
     }
-    const next = worker.outstanding[0] === undefined ? undefined : this.jobs.get(worker.outstanding[0]);
-    if (next?.timeoutMs !== undefined) this.armTimeout(next);
     this.afterBatch(worker);
     this.pump();
   }
@@ -308,9 +329,9 @@ export class ProcessExecutor {
     }
     if (running) {
       const index = running.firstIndex + running.current;
-      const fn = running.functions.find((f) => f.id === running.calls[running.current]![0]);
-      const where = running.timeoutMs === undefined && running.calls.length > 1
-        ? `tasks #${running.firstIndex}–#${running.firstIndex + running.calls.length - 1}`
+      const fn = running.functions.find((f) => f.id === running.fnIds[running.current]);
+      const where = running.timeoutMs === undefined && running.fnIds.length > 1
+        ? `tasks #${running.firstIndex}–#${running.firstIndex + running.fnIds.length - 1}`
         : `task #${index}`;
       this.failJob(running.id, new TerminatedWorkerError(
         `A worker process (pid ${worker.pid}) was unexpectedly terminated with ${describeExit(code, signal)} while ` +
@@ -343,4 +364,30 @@ export class ProcessExecutor {
 export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   if (signal) return `signal ${signal}`;
   return `exit code ${code ?? 'unknown'}`;
+}
+
+/** The wire form of a job: one function id when all calls share it, flat arguments when arities match. */
+function batchMessage(job: LiveJob, defs: BatchMessage['defs']): BatchMessage {
+  const { fnIds, args } = job;
+  const count = fnIds.length;
+  const first = fnIds[0]!;
+  let uniform = true;
+  for (let i = 1; i < count && uniform; i += 1) uniform = fnIds[i] === first;
+  const arity = args[0]!.length;
+  let sameArity = true;
+  for (let i = 1; i < count && sameArity; i += 1) sameArity = args[i]!.length === arity;
+  let columns: readonly unknown[] = args;
+  if (sameArity) {
+    const flat = new Array<unknown>(count * arity);
+    let at = 0;
+    for (let i = 0; i < count; i += 1) {
+      const callArgs = args[i]!;
+      for (let j = 0; j < arity; j += 1) flat[at++] = callArgs[j];
+    }
+    columns = flat;
+  }
+  return {
+    t: 'batch', id: job.id, defs, count, fns: uniform ? first : fnIds, arity: sameArity ? arity : -1, args: columns,
+    stream: job.timeoutMs !== undefined,
+  };
 }

@@ -7,7 +7,15 @@ export interface BatchMessage {
   readonly t: 'batch';
   readonly id: number;
   readonly defs: readonly (readonly [number, FunctionRef])[];
-  readonly calls: readonly (readonly [number, readonly unknown[]])[];
+  readonly count: number;
+  /** The function id of every call, or one id when all calls share it. */
+  readonly fns: number | readonly number[];
+  /**
+   * Arguments in columns: with `arity` k ≥ 0, call i's are `args[i*k … i*k+k)`, so a batch of
+   * one-argument calls is one flat array rather than an array per call; with -1, one array per call.
+   */
+  readonly arity: number;
+  readonly args: readonly unknown[];
   /** Report each task's start and result as it happens (set when a timeout applies). */
   readonly stream: boolean;
 }

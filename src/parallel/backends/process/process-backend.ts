@@ -40,9 +40,10 @@ export class ProcessBackend implements ParallelBackend {
     } catch (error) {
       return { ok: false, error: error as Error, index: 0, partial: [] };
     }
-    const calls = batch.tasks.map((task) => [byFn.get(task.fn)!.id, task.args] as const);
+    const fnIds = batch.tasks.map((task) => byFn.get(task.fn)!.id);
+    const args = batch.tasks.map((task) => task.args);
     const outcome = await new Promise<Parameters<Parameters<Executor['pool']['submitJob']>[0]['settle']>[0]>((settle) => {
-      this.executor.pool.submitJob({ functions, calls, firstIndex: batch.firstIndex, timeoutMs: batch.timeoutMs,
+      this.executor.pool.submitJob({ functions, fnIds, args, firstIndex: batch.firstIndex, timeoutMs: batch.timeoutMs,
         owner: batch.owner, settle });
     });
     if (outcome.ok || !outcome.remote) return outcome;

@@ -114,7 +114,7 @@ export class Executor {
     const registered = await registerFunction(fn);
     const outcome = await new Promise<JobOutcome>((settle) => {
       this.pool.submitJob({
-        functions: [registered], calls: calls.map((args) => [registered.id, args] as const), firstIndex,
+        functions: [registered], fnIds: calls.map(() => registered.id), args: calls, firstIndex,
         timeoutMs: undefined, owner: this, settle,
       });
     });

@@ -17,6 +17,7 @@ const input = new Socket({ fd: 3, readable: true, writable: false });
 const output = new Socket({ fd: 4, readable: false, writable: true });
 const functions = new Map<number, AnyFunction>();
 const queue: BatchMessage[] = [];
+type Callable = (...args: readonly unknown[]) => unknown;
 let running = false;
 
 const send = (message: WorkerMessage): void => writeFrame(output, message);
@@ -45,11 +46,15 @@ async function runBatch(batch: BatchMessage): Promise<void> {
   let index = 0;
   try {
     for (const [fnId, ref] of batch.defs) functions.set(fnId, await loadFunction(ref));
-    const results: unknown[] = batch.stream ? [] : new Array(batch.calls.length);
-    for (; index < batch.calls.length; index += 1) {
-      const [fnId, args] = batch.calls[index]!;
+    const { count, fns, arity, args: columns } = batch;
+    const results: unknown[] = batch.stream ? [] : new Array(count);
+    const single = typeof fns === 'number' ? functions.get(fns) as Callable : undefined;
+    for (; index < count; index += 1) {
+      const fn = single ?? functions.get((fns as readonly number[])[index]!) as Callable;
+      const args = arity < 0 ? columns[index] as readonly unknown[]
+        : arity === 1 ? [columns[index]] : columns.slice(index * arity, index * arity + arity);
       if (batch.stream) send({ t: 'start', id: batch.id, index });
-      let value = (functions.get(fnId) as (...a: readonly unknown[]) => unknown)(...args);
+      let value = fn(...args);
       if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
         value = await value;
       }

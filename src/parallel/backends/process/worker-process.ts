@@ -50,6 +50,9 @@ export class WorkerProcess {
   retiring = false;
   exited = false;
   tasksDone = 0;
+  /** How long its last batch ran (from when it could start); Infinity until one finished. */
+  lastBatchMs = Infinity;
+  lastDoneAt = 0;
   idleTimer: NodeJS.Timeout | undefined;
   private readonly taskPipe: Socket;
   private readonly resultPipe: Socket;

@@ -1,0 +1,230 @@
+// Parallel end to end, in real `node` processes with real worker processes: ordering, function
+// references, errors, generators, lazy dispatch, progress and nesting.
+
+import { describe, expect, it } from 'vitest';
+import { runNode } from './run-node.js';
+
+describe('Parallel results', () => {
+  it('returns results in input order for nJobs 1, 2 and -1, with built-ins, async and module functions', async () => {
+    const run = await runNode(`
+      for (const nJobs of [1, 2, -1]) {
+        report(await jl.Parallel({ nJobs })(Array.from({ length: 50 }, (_, i) => jl.delayed(t.square)(i))));
+        report(await jl.Parallel({ nJobs })([1, 4, 9].map((x) => jl.delayed(Math.sqrt)(x))));
+        report(await jl.Parallel({ nJobs, batchSize: 2 })([3, 2, 1].map((x) => jl.delayed(t.addLater)(x, 10, 5 * x))));
+      }`);
+    expect(run.stderr).toBe('');
+    const squares = Array.from({ length: 50 }, (_, i) => i * i);
+    expect(run.reports).toEqual([squares, [1, 2, 3], [13, 12, 11], squares, [1, 2, 3], [13, 12, 11], squares, [1, 2, 3], [13, 12, 11]]);
+  });
+
+  it('rebuilds functions of the entry script that use its imports and helper functions', async () => {
+    const run = await runNode(`
+      import { join } from 'node:path';
+      import * as os from 'node:os';
+      function helper(x) { return x * 2; }
+      const twice = (x) => helper(x);
+      function work(x) { return join('dir', String(twice(x)), typeof os.cpus); }
+      report(await jl.Parallel({ nJobs: 2 })([1, 2, 3].map((x) => jl.delayed(work)(x))));`);
+    expect(run.reports).toEqual([['dir/2/function', 'dir/4/function', 'dir/6/function']]);
+  });
+
+  it('refuses a function that captures variables before dispatching anything, naming them', async () => {
+    const run = await runNode(`
+      const threshold = 0.5;
+      let counter = 0;
+      const uses = (x) => x > threshold && counter++;
+      function outer() { const local = 3; return (x) => x + local; }
+      for (const fn of [uses, outer()]) {
+        try {
+          await jl.Parallel({ nJobs: 2, onProgress: () => report('dispatched') })([1].map((x) => jl.delayed(fn)(x)));
+        } catch (e) { report(describe(e)); }
+      }
+      report(jl.getReusableExecutor({ maxWorkers: 2 }).pids.length);`);
+    const [captured, local, pids] = run.reports as { name: string; message: string; variables: string[] }[];
+    expect(captured!.name).toBe('FunctionReferenceError');
+    expect(captured!.variables).toEqual(['threshold', 'counter']);
+    expect(captured!.message).toMatch(/`threshold` \(a module-level const, line \d+\)/);
+    expect(captured!.message).toMatch(/pass them as an argument.*export it/s);
+    expect(local!.variables).toEqual(['local']);
+    expect(local!.message).toContain('a local variable of an enclosing function');
+    expect(pids).toBe(0); // nothing was spawned, nothing dispatched
+  });
+
+  it('sends each distinct function to a worker once and runs TypeScript through the parent loader', async () => {
+    const run = await runNode(`
+      const pool = jl.getReusableExecutor({ maxWorkers: 1 });
+      report(await pool.map(t.square, [1, 2, 3]));
+      report(await pool.submit(t.movePoint, new t.Point(1, 2), 3) instanceof t.Point);
+      report((await pool.submit(t.movePoint, new t.Point(3, 4), 0)).norm());`);
+    expect(run.reports).toEqual([[1, 4, 9], true, 5]);
+  });
+
+  it('keeps console output of tasks on the terminal without corrupting results', async () => {
+    const run = await runNode(`report(await jl.Parallel({ nJobs: 2 })([0, 1, 2, 3].map((i) => jl.delayed(t.chatty)(i))));`);
+    expect(run.reports).toEqual([[0, 1, 2, 3]]);
+    for (const i of [0, 1, 2, 3]) expect(run.stdout).toContain(`hello from task ${i}`);
+  });
+
+  it('returns [] for an empty or exhausted input and reads async iterables', async () => {
+    const run = await runNode(`
+      const it = [1, 2].map((x) => jl.delayed(t.square)(x))[Symbol.iterator]();
+      [...it];
+      report(await jl.Parallel({ nJobs: 2 })(it));
+      report(await jl.Parallel({ nJobs: 2 })([]));
+      async function* tasks() { for (let i = 0; i < 5; i++) { await new Promise((r) => setTimeout(r, 1)); yield jl.delayed(t.square)(i); } }
+      report(await jl.Parallel({ nJobs: 2 })(tasks()));`);
+    expect(run.reports).toEqual([[], [], [0, 1, 4, 9, 16]]);
+  });
+
+  it('runs a nested Parallel inside a worker sequentially', async () => {
+    const run = await runNode(`report(await jl.Parallel({ nJobs: 2 })([0, 10].map((n) => jl.delayed(t.nestedSum)(n))));`);
+    expect(run.reports).toEqual([[{ sum: 14, nesting: '1' }, { sum: 434, nesting: '1' }]]);
+  });
+});
+
+describe('Parallel errors', () => {
+  it('rejects with the original error class, its properties, and the worker stack as cause; the pool stays usable', async () => {
+    const run = await runNode(`
+      const parallel = jl.Parallel({ nJobs: 2 });
+      try { await parallel(Array.from({ length: 10 }, (_, i) => jl.delayed(t.failAt)(i, 6))); }
+      catch (e) { report({ ...describe(e), isClass: e instanceof t.FinickyError, remote: e.cause.remoteStack.includes('failAt') }); }
+      report(await parallel([1, 2].map((x) => jl.delayed(t.square)(x))));
+      try { await jl.Parallel({ nJobs: 1 })([jl.delayed(t.failAt)(1, 1)]); } catch (e) { report(e instanceof t.FinickyError); }
+      try { await jl.Parallel({ nJobs: 2 })(['a'].map((x) => jl.delayed(t.throwType)(x))); } catch (e) { report(e.constructor.name); }`);
+    const [error, after, sequential, typeError] = run.reports as Record<string, unknown>[];
+    expect(error).toMatchObject({ name: 'FinickyError', ctor: 'FinickyError', message: 'finicky: task 6', code: 'E_FINICKY',
+      isClass: true, remote: true, cause: { name: 'RemoteTaskError', taskIndex: 6 } });
+    expect(after).toEqual([1, 4]);
+    expect(sequential).toBe(true);
+    expect(typeError).toBe('TypeError');
+  });
+
+  it('aborts on the first error without waiting for slow tasks', async () => {
+    const run = await runNode(`
+      const start = Date.now();
+      const tasks = [jl.delayed(t.throwType)('a'), ...Array.from({ length: 20 }, () => jl.delayed(t.sleepSync)(10_000))];
+      try { await jl.Parallel({ nJobs: 2, batchSize: 1 })(tasks); } catch (e) { report([e.name, Date.now() - start]); }
+      report(await jl.Parallel({ nJobs: 2 })([jl.delayed(t.square)(3)]));`);
+    const [[name, elapsed], after] = run.reports as [[string, number], number[]];
+    expect(name).toBe('TypeError');
+    expect(elapsed).toBeLessThan(8000);
+    expect(after).toEqual([9]);
+  });
+
+  it('re-raises an error thrown by the task iterator', async () => {
+    const run = await runNode(`
+      function* tasks() { for (let i = 0; i < 10; i++) { if (i === 5) throw new RangeError('input broke at 5'); yield jl.delayed(t.square)(i); } }
+      try { await jl.Parallel({ nJobs: 2 })(tasks()); } catch (e) { report([e.name, e.message]); }
+      try { await jl.Parallel({ nJobs: 2 })([jl.delayed(t.square)(1), 42]); } catch (e) { report([e.name, e.message]); }`);
+    expect(run.reports).toEqual([['RangeError', 'input broke at 5'],
+      ['InvalidOptionError', 'Parallel expects tasks made with delayed(fn)(...args); item #1 is number.']]);
+  });
+
+  it('refuses unserializable arguments and results with a SerializationError that names them', async () => {
+    const run = await runNode(`
+      try { await jl.Parallel({ nJobs: 2 })([jl.delayed(t.echo)(1), jl.delayed(t.echo)({ cb: () => 1 })]); } catch (e) { report(describe(e)); }
+      try { await jl.Parallel({ nJobs: 2 })([jl.delayed(t.returnsFunction)()]); } catch (e) { report(describe(e)); }
+      report(await jl.Parallel({ nJobs: 2 })([jl.delayed(t.echo)(5)]));`);
+    const [argument, result, after] = run.reports as { name: string; message: string; path: string }[];
+    expect(argument!.name).toBe('SerializationError');
+    expect(argument!.message).toMatch(/arguments of task #1 .*args\[0\]\.cb/);
+    expect(result!.name).toBe('SerializationError');
+    expect(result!.message).toMatch(/result of task 0 .*cannot be sent back/);
+    expect(after).toEqual([5]);
+  });
+
+  it('throws ParallelBusyError when a runner is called while running; two runners run at once', async () => {
+    const run = await runNode(`
+      const a = jl.Parallel({ nJobs: 2 });
+      const first = a([jl.delayed(t.addLater)(1, 1, 200)]);
+      try { a([jl.delayed(t.square)(2)]); } catch (e) { report(e.name); }
+      const b = jl.Parallel({ nJobs: 2 });
+      report(await Promise.all([first, b([jl.delayed(t.square)(3)])]));
+      report(await a([jl.delayed(t.square)(4)]));`);
+    expect(run.reports).toEqual(['ParallelBusyError', [[2], [9]], [16]]);
+  });
+
+  it('validates options with clear messages', async () => {
+    const run = await runNode(`
+      for (const options of [{ nJobs: 0 }, { nJobs: 1.5 }, { batchSize: 0 }, { batchSize: 1.42 }, { returnAs: 'list' },
+        { preDispatch: '2*nJobs+__import__' }, { timeout: -1 }]) {
+        try { jl.Parallel(options); report('accepted'); } catch (e) { report(e.name + ': ' + e.message); }
+      }`);
+    const messages = run.reports as string[];
+    expect(messages[0]).toBe('InvalidOptionError: nJobs: 0 has no meaning: use 1 to run in this process, n > 1 for n workers, -1 for all CPUs.');
+    expect(messages[1]).toMatch(/nJobs must be an integer/);
+    expect(messages[2]).toMatch(/batchSize must be 'auto' or a positive integer, got 0/);
+    expect(messages[3]).toMatch(/got 1.42/);
+    expect(messages[4]).toMatch(/returnAs must be/);
+    expect(messages[5]).toMatch(/Cannot evaluate the expression/);
+    expect(messages[6]).toMatch(/timeout must be a positive number/);
+  });
+});
+
+describe('Parallel generators, dispatch and progress', () => {
+  it('yields in input order, or fastest first with generatorUnordered', async () => {
+    const run = await runNode(`
+      const tasks = () => [jl.delayed(t.sleepSync)(600, 'slow'), ...Array.from({ length: 9 }, (_, i) => jl.delayed(t.sleepSync)(5, i))];
+      const ordered = [];
+      for await (const r of jl.Parallel({ nJobs: 2, batchSize: 1, returnAs: 'generator' })(tasks())) ordered.push(r);
+      report(ordered);
+      const unordered = [];
+      for await (const r of jl.Parallel({ nJobs: 2, batchSize: 1, returnAs: 'generatorUnordered' })(tasks())) unordered.push(r);
+      report(unordered);`);
+    const [ordered, unordered] = run.reports as unknown[][];
+    expect(ordered).toEqual(['slow', 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(unordered!.at(-1)).toBe('slow');
+    expect([...unordered!.slice(0, 9)].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('cancels the rest when a generator is abandoned early', async () => {
+    const run = await runNode(`
+      let produced = 0;
+      function* tasks() { for (let i = 0; i < 100; i++) { produced++; yield jl.delayed(t.sleepSync)(20, i); } }
+      for await (const r of jl.Parallel({ nJobs: 2, batchSize: 1, returnAs: 'generator' })(tasks())) { if (r === 2) break; }
+      const at = produced;
+      await new Promise((r) => setTimeout(r, 300));
+      report([at, produced]);`);
+    const [[at, later]] = run.reports as [[number, number]];
+    expect(at).toBeLessThan(10);
+    expect(later).toBe(at);
+  });
+
+  it('reads a lazy input only as fast as workers free up (preDispatch)', async () => {
+    const run = await runNode(`
+      let completed = 0;
+      const seen = [];
+      function* tasks() { for (let i = 0; i < 12; i++) { seen.push([i, completed]); yield jl.delayed(t.sleepSync)(30, i); } }
+      report(await jl.Parallel({ nJobs: 2, batchSize: 1, preDispatch: 3, onProgress: (p) => { completed = p.completed; } })(tasks()));
+      report(seen);`);
+    const [results, seen] = run.reports as [number[], [number, number][]];
+    expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    for (const [index, completedWhenRead] of seen) expect(completedWhenRead).toBeGreaterThanOrEqual(index - 3);
+  });
+
+  it('reports progress in every mode and prints joblib-style lines with verbose', async () => {
+    const run = await runNode(`
+      for (const nJobs of [1, 2]) {
+        const events = [];
+        await jl.Parallel({ nJobs, batchSize: 2, verbose: 11, onProgress: (e) => events.push([e.completed, e.total]) })(
+          Array.from({ length: 6 }, (_, i) => jl.delayed(t.square)(i)));
+        report(events);
+      }`);
+    const [sequential, pooled] = run.reports as [number, number][][];
+    expect(sequential!.at(-1)).toEqual([6, 6]);
+    expect(pooled!.at(-1)).toEqual([6, 6]);
+    const counts = pooled!.map(([done]) => done);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b)); // batches of 2, smaller near the end
+    expect(run.stderr).toContain('[Parallel(nJobs=2)]: Using backend ProcessBackend with 2 concurrent workers.');
+    expect(run.stderr).toMatch(/\[Parallel\(nJobs=2\)\]: Done 6 out of 6 \| elapsed: +\d+\.\ds finished/);
+    expect(run.stderr).toMatch(/\[Parallel\(nJobs=1\)\]: Done 2 out of 2 \| elapsed: +\d+\.\ds remaining: +\d+\.\ds/);
+  });
+
+  it('grows batches on many tiny tasks (auto-batching) and keeps every result', async () => {
+    const run = await runNode(`
+      const out = await jl.Parallel({ nJobs: 2, verbose: 10 })(Array.from({ length: 20000 }, (_, i) => jl.delayed(t.square)(i)));
+      report([out.length, out[19999]]);`);
+    expect(run.reports).toEqual([[20000, 19999 ** 2]]);
+    expect(run.stderr).toMatch(/Batch computation too fast \([\d.]+s\.\) Setting batchSize=\d+\./);
+  });
+});

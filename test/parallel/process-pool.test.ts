@@ -1,0 +1,140 @@
+// The process pool under failure: crashes, timeouts, cancellation, recycling, idle exit,
+// resizing, and no orphan workers after Ctrl-C or the parent's death. Real processes, checked with kill(pid, 0).
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { isAlive, runNode } from './run-node.js';
+
+describe('process pool failures', () => {
+  it('fails a crashed worker\'s task with TerminatedWorkerError (exit, SIGKILL, abort) and heals', async () => {
+    const run = await runNode(`
+      const parallel = jl.Parallel({ nJobs: 2, batchSize: 1 });
+      for (const task of [jl.delayed(t.exitWith)(3), jl.delayed(t.killSelf)('SIGKILL'), jl.delayed(t.crashNative)()]) {
+        try { await parallel([jl.delayed(t.square)(1), task, jl.delayed(t.square)(2)]); } catch (e) { report(describe(e)); }
+        report(await parallel([3, 4].map((x) => jl.delayed(t.square)(x))));
+      }`);
+    const [exit, afterExit, kill, afterKill, abort, afterAbort] = run.reports as Record<string, unknown>[];
+    expect(exit).toMatchObject({ name: 'TerminatedWorkerError', exitCode: 3, signal: null, taskIndex: 1, duringStartup: false });
+    expect(exit!.message).toMatch(/pid \d+\) was unexpectedly terminated with exit code 3 while running task #1 \(exitWith\)/);
+    expect(kill).toMatchObject({ name: 'TerminatedWorkerError', signal: 'SIGKILL', taskIndex: 1 });
+    expect(abort).toMatchObject({ name: 'TerminatedWorkerError', signal: 'SIGABRT' });
+    for (const after of [afterExit, afterKill, afterAbort]) expect(after).toEqual([9, 16]);
+  });
+
+  it('reports a worker that cannot start once, without respawning it forever', async () => {
+    const run = await runNode(`
+      try { await jl.Parallel({ nJobs: 2 })([1, 2, 3].map((x) => jl.delayed(t.square)(x))); } catch (e) { report(describe(e)); }`,
+    { execArgv: ['--import', 'data:text/javascript,if (process.env.JOBLIB_TS_NESTING_LEVEL) throw new Error("broken loader")'] });
+    const [error] = run.reports as Record<string, unknown>[];
+    expect(error).toMatchObject({ name: 'TerminatedWorkerError', duringStartup: true, exitCode: 1 });
+    expect(error!.message).toMatch(/before it was ready.*does not respawn/s);
+    expect(run.stderr.match(/^Error: broken loader/gm)?.length).toBeLessThanOrEqual(2); // the first two workers only
+  });
+
+  it('kills a task past its timeout with TaskTimeoutError, or makes it that task\'s result with onTimeout: continue', async () => {
+    const run = await runNode(`
+      const start = Date.now();
+      try { await jl.Parallel({ nJobs: 2, timeout: 300 })([jl.delayed(t.sleepSync)(10, 1), jl.delayed(t.sleepSync)(20_000)]); }
+      catch (e) { report([describe(e), Date.now() - start]); }
+      const out = await jl.Parallel({ nJobs: 2, timeout: 300, onTimeout: 'continue', batchSize: 2 })(
+        [1, 20_000, 2, 3].map((ms) => jl.delayed(t.sleepSync)(ms)));
+      report(out.map((r) => (r instanceof jl.TaskTimeoutError ? 'timeout#' + r.taskIndex : r)));
+      report(await jl.Parallel({ nJobs: 2, timeout: 5000 })([jl.delayed(t.sleepSync)(50)]));`);
+    const [[error, elapsed], continued, generous] = run.reports as [[Record<string, unknown>, number], unknown[], number[]];
+    expect(error).toMatchObject({ name: 'TaskTimeoutError', taskIndex: 1 });
+    expect(elapsed).toBeLessThan(5000);
+    expect(continued).toEqual([1, 'timeout#1', 2, 3]);
+    expect(generous).toEqual([50]);
+  });
+
+  it('warns once that nJobs: 1 cannot enforce a timeout', async () => {
+    const run = await runNode(`report(await jl.Parallel({ nJobs: 1, timeout: 10 })([jl.delayed(t.square)(2)]));`);
+    expect(run.reports).toEqual([[4]]);
+    expect(run.stderr.match(/does not support timeout/g)).toHaveLength(1);
+  });
+
+  it('cancels a call with an AbortSignal and kills its running tasks', async () => {
+    const run = await runNode(`
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const start = Date.now();
+      try { await jl.Parallel({ nJobs: 2, signal: controller.signal })([1, 2, 3, 4].map(() => jl.delayed(t.sleepSync)(20_000))); }
+      catch (e) { report([e.name, Date.now() - start]); }
+      report(await jl.Parallel({ nJobs: 2 })([jl.delayed(t.square)(5)]));`);
+    const [[name, elapsed], after] = run.reports as [[string, number], number[]];
+    expect(name).toBe('AbortError');
+    expect(elapsed).toBeLessThan(5000);
+    expect(after).toEqual([25]);
+  });
+});
+
+describe('process pool lifecycle', () => {
+  it('reuses workers across calls, lets idle workers exit, and never keeps the parent alive', async () => {
+    const run = await runNode(`
+      const pids = async () => new Set(await jl.Parallel({ nJobs: 2, batchSize: 1, idleTimeout: 400 })(
+        Array.from({ length: 8 }, () => jl.delayed(t.sleepSync)(20, 0)).map((task, i) => jl.delayed(t.pid)())));
+      const first = await pids();
+      const second = await pids();
+      report([first.size, [...second].every((p) => first.has(p))]);
+      await new Promise((r) => setTimeout(r, 1000));
+      report(jl.getReusableExecutor({ maxWorkers: 2, idleTimeout: 400 }).pids.length);
+      await jl.Parallel({ nJobs: 2 })([jl.delayed(t.square)(1)]); // a warm pool (default 300 s idle) must not hold the exit`,
+    { timeoutMs: 15_000 });
+    expect(run.reports).toEqual([[2, true], 0]);
+    expect(run.code).toBe(0);
+  });
+
+  it('recycles workers after maxTasksPerWorker tasks and when memory grows past workerMemoryLimit', async () => {
+    const run = await runNode(`
+      const byCount = await jl.Parallel({ nJobs: 2, batchSize: 1, maxTasksPerWorker: 2 })(Array.from({ length: 8 }, () => jl.delayed(t.pid)()));
+      report(new Set(byCount).size);
+      const byMemory = await jl.Parallel({ nJobs: 1 + 1, batchSize: 1, workerMemoryLimit: '40M' })(
+        Array.from({ length: 12 }, () => jl.delayed(t.leak)(30)));
+      report(new Set(byMemory).size);`, { timeoutMs: 30_000 });
+    const [byCount, byMemory] = run.reports as number[];
+    expect(byCount).toBeGreaterThanOrEqual(4);
+    expect(byMemory).toBeGreaterThanOrEqual(3);
+  });
+
+  it('resizes the reusable executor up and down many times without deadlock', async () => {
+    const run = await runNode(`
+      let ok = 0;
+      for (let i = 0; i < 20; i++) {
+        const ex = jl.getReusableExecutor({ maxWorkers: 1 + (i % 3) });
+        const out = await ex.map(t.square, [1, 2, 3, 4, 5]);
+        if (out.join() === '1,4,9,16,25') ok++;
+      }
+      report(ok);
+      const ex = jl.getReusableExecutor({ maxWorkers: 2 });
+      report([await ex.submit(t.square, 21), await ex.submit(Math.max, 3, 9)]);
+      await ex.shutdown();
+      try { await ex.submit(t.square, 2); } catch (e) { report(e.name); }
+      report(await jl.getReusableExecutor({ maxWorkers: 2 }).map(t.square, [7]));`, { timeoutMs: 60_000 });
+    expect(run.reports).toEqual([20, [441, 9], 'ShutdownExecutorError', [49]]);
+  });
+
+  it.each([
+    ['SIGKILL to the parent', 'SIGKILL', false],
+    ['Ctrl-C (SIGINT to the process group)', 'SIGINT', true],
+  ])('leaves no orphan workers after %s', async (_label, signal, group) => {
+    const { spawn } = await import('node:child_process');
+    const { FIXTURES, TASKS } = await import('./run-node.js');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', `
+      import * as jl from 'joblib-ts';
+      import * as t from '${TASKS}';
+      const ex = jl.getReusableExecutor({ maxWorkers: 2 });
+      const busy = jl.Parallel({ nJobs: 2, batchSize: 1 })([1, 2].map(() => jl.delayed(t.sleepSync)(30_000)));
+      await new Promise((r) => setTimeout(r, 700));
+      console.log('PIDS ' + JSON.stringify(ex.pids));
+      await busy;`], { cwd: FIXTURES, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    while (!out.includes('\n')) await sleep(50);
+    const pids = JSON.parse(out.split('PIDS ')[1]!) as number[];
+    expect(pids).toHaveLength(2);
+    process.kill(group ? -child.pid! : child.pid!, signal as NodeJS.Signals);
+    const deadline = Date.now() + 5000;
+    while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+});
