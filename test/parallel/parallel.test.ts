@@ -2,7 +2,7 @@
 // references, errors, generators, lazy dispatch, progress and nesting.
 
 import { describe, expect, it } from 'vitest';
-import { runNode } from './run-node.js';
+import { runNode, runScript, TASKS } from './run-node.js';
 
 describe('Parallel results', () => {
   it('returns results in input order for nJobs 1, 2 and -1, with built-ins, async and module functions', async () => {
@@ -226,5 +226,44 @@ describe('Parallel generators, dispatch and progress', () => {
       report([out.length, out[19999]]);`);
     expect(run.reports).toEqual([[20000, 19999 ** 2]]);
     expect(run.stderr).toMatch(/Batch computation too fast \([\d.]+s\.\) Setting batchSize=\d+\./);
+  });
+});
+
+describe('function references across entry points', () => {
+  it('runs TypeScript entry-script functions under `node --import tsx` (workers inherit the loader)', async () => {
+    const run = await runScript(['--import', 'tsx', 'entry-script.ts']);
+    expect(run.stderr).toBe('');
+    expect(run.reports).toEqual([['a=4', 'b=9'], ['A=4', 'B=9'], [16]]);
+  });
+
+  it('runs functions of a CommonJS script piped on stdin that use its require()s', async () => {
+    const script = `
+      const { join } = require('node:path');
+      const os = require('node:os');
+      const work = (x) => join('p', String(x), typeof os.cpus);
+      import('joblib-ts').then(async ({ Parallel, delayed }) => {
+        const out = await Parallel({ nJobs: 2 })([1, 2].map((x) => delayed(work)(x)));
+        console.log('REPORT ' + JSON.stringify(out));
+      });`;
+    const run = await runScript(['-'], { input: script });
+    expect(run.stderr).toBe('');
+    expect(run.reports).toEqual([['p/1/function', 'p/2/function']]);
+  });
+
+  it('sends a function by an explicit module reference (shipByReference)', async () => {
+    const run = await runNode(`
+      const sq = jl.shipByReference((x) => x * x, '${TASKS}', 'square');
+      report(await jl.Parallel({ nJobs: 2 })([5].map((x) => jl.delayed(sq)(x))));
+      const missing = jl.shipByReference((x) => x, '${TASKS}', 'noSuchExport');
+      try { await jl.Parallel({ nJobs: 2 })([jl.delayed(missing)(1)]); } catch (e) { report(e.message); }`);
+    expect(run.reports[0]).toEqual([25]);
+    expect(run.reports[1]).toMatch(/could not find <anonymous> at noSuchExport: it is undefined/);
+  });
+
+  it('refuses bound functions with the fix', async () => {
+    const run = await runNode(`
+      const bound = t.square.bind(null);
+      try { await jl.Parallel({ nJobs: 2 })([jl.delayed(bound)(2)]); } catch (e) { report([e.name, e.message]); }`);
+    expect(run.reports).toEqual([['FunctionReferenceError', expect.stringMatching(/bound or native function cannot be sent.*Pass the bound values as arguments/)]]);
   });
 });
