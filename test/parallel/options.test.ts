@@ -1,0 +1,107 @@
+// The pure rules of Parallel, checked directly: nJobs, preDispatch expressions, byte sizes,
+// joblib's auto-batching steps, progress formatting and the cgroup CPU quota.
+
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AutoBatcher } from '../../src/parallel/batching.js';
+import { cgroupCpuLimit, cpuCount } from '../../src/parallel/cpu-count.js';
+import { effectiveNJobs, evaluateExpression, parseBytes, preDispatchCount } from '../../src/parallel/options.js';
+import { shortFormatTime, skipLine } from '../../src/parallel/progress.js';
+
+describe('nJobs', () => {
+  it('maps -1 to all CPUs, -2 to all but one, large negatives to 1 and null to 1', () => {
+    const cpus = cpuCount();
+    expect(effectiveNJobs(-1)).toBe(cpus);
+    expect(effectiveNJobs(-2)).toBe(Math.max(cpus - 1, 1));
+    expect(effectiveNJobs(-(cpus + 10))).toBe(1);
+    expect(effectiveNJobs(null)).toBe(1);
+    expect(effectiveNJobs(undefined)).toBe(1);
+    expect(effectiveNJobs(7)).toBe(7);
+  });
+
+  it('rejects 0 and non-integers with joblib\'s meaning in the message', () => {
+    expect(() => effectiveNJobs(0)).toThrow(/nJobs: 0 has no meaning/);
+    expect(() => effectiveNJobs(0.5)).toThrow(/must be an integer/);
+    expect(() => effectiveNJobs('2' as unknown as number)).toThrow(/must be an integer.*got '2'/);
+  });
+});
+
+describe('preDispatch', () => {
+  it('evaluates joblib expressions with nJobs and rejects anything else', () => {
+    expect(preDispatchCount(undefined, 3)).toBe(6);
+    expect(preDispatchCount('2*nJobs', 4)).toBe(8);
+    expect(preDispatchCount('3 * n_jobs + 1', 2)).toBe(7);
+    expect(preDispatchCount('all', 2)).toBe(Infinity);
+    expect(preDispatchCount(5, 2)).toBe(5);
+    expect(evaluateExpression('2**3 // 3 % 5 - -1')).toBe(3);
+    expect(() => evaluateExpression('1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1')).toThrow(/longer than 30/);
+    expect(() => evaluateExpression('10**7')).toThrow(/exceeds 1e6/);
+    expect(() => evaluateExpression('process.exit()')).toThrow(/not allowed/);
+    expect(() => preDispatchCount('0*nJobs', 2)).toThrow(/at least 1/);
+    expect(() => preDispatchCount(-1, 2)).toThrow(/positive integer/);
+  });
+
+  it('parses byte sizes in 1024 units', () => {
+    expect(parseBytes('1M', 'x')).toBe(1_048_576);
+    expect(parseBytes('3K', 'x')).toBe(3072);
+    expect(parseBytes('1.5G', 'x')).toBe(1.5 * 1024 ** 3);
+    expect(parseBytes(10, 'x')).toBe(10);
+    expect(() => parseBytes('lots', 'workerMemoryLimit')).toThrow(/workerMemoryLimit must be a byte count/);
+  });
+});
+
+describe('AutoBatcher (joblib rule)', () => {
+  it('grows at most 2x per step while batches are fast and ignores stale sizes', () => {
+    const batcher = new AutoBatcher();
+    expect(batcher.next()).toBe(1);
+    batcher.completed(1, 0.001);
+    expect(batcher.next()).toBe(2); // ideal 400, capped at 2x
+    batcher.completed(1, 5); // a batch of the old size: ignored
+    expect(batcher.smoothedDuration).toBe(0);
+    batcher.completed(2, 0.15);
+    expect(batcher.next()).toBe(4); // min(4, int(2*0.2/0.15)*2 = 4)
+    batcher.completed(4, 0.5); // in the 0.2-2 s band: keep
+    expect(batcher.next()).toBe(4);
+  });
+
+  it('shrinks fast when batches are slow and smooths samples 0.8/0.2', () => {
+    const batcher = new AutoBatcher();
+    batcher.batchSize = 100;
+    batcher.completed(100, 4);
+    batcher.completed(100, 9);
+    expect(batcher.smoothedDuration).toBeCloseTo(0.8 * 4 + 0.2 * 9);
+    expect(batcher.next()).toBe(2 * Math.trunc((100 * 0.2) / 5));
+    batcher.reset();
+    expect([batcher.batchSize, batcher.smoothedDuration]).toEqual([1, 0]);
+  });
+});
+
+describe('progress formatting', () => {
+  it('formats times as joblib does and thins lines quadratically', () => {
+    expect(shortFormatTime(1.234)).toBe('   1.2s');
+    expect(shortFormatTime(90)).toBe(' 1.5min');
+    const printed = Array.from({ length: 200 }, (_, i) => i).filter((i) => !skipLine(i, 5));
+    expect(printed).toEqual([0, 17, 71, 161]); // (i + 1) / 18 crosses 1, 4, 9
+    expect(Array.from({ length: 50 }, (_, i) => i).every((i) => !skipLine(i, 11))).toBe(true);
+    expect(skipLine(3, 0)).toBe(true);
+  });
+});
+
+describe('cpuCount', () => {
+  it('reads cgroup v2 and v1 quotas, rounding up, and treats "max" as no limit', () => {
+    const root = mkdtempSync(join(tmpdir(), 'cgroup-'));
+    writeFileSync(join(root, 'cpu.max'), '150000 100000\n');
+    expect(cgroupCpuLimit(root)).toBe(2);
+    writeFileSync(join(root, 'cpu.max'), 'max 100000\n');
+    expect(cgroupCpuLimit(root)).toBe(Infinity);
+    const v1 = mkdtempSync(join(tmpdir(), 'cgroup-v1-'));
+    mkdirSync(join(v1, 'cpu'));
+    writeFileSync(join(v1, 'cpu', 'cpu.cfs_quota_us'), '50000');
+    writeFileSync(join(v1, 'cpu', 'cpu.cfs_period_us'), '100000');
+    expect(cgroupCpuLimit(v1)).toBe(1);
+    expect(cgroupCpuLimit(join(root, 'missing'))).toBe(Infinity);
+    expect(cpuCount()).toBeGreaterThanOrEqual(1);
+  });
+});
