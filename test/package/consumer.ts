@@ -1,5 +1,8 @@
 // Compiled by test/package/package.test.ts against the built package, as a user would import it.
-import { type DumpOptions, dump, FormatError, hash, load, loadSync, registerType } from 'joblib-ts';
+import {
+  delayed, type DumpOptions, dump, FormatError, getReusableExecutor, hash, load, loadSync, Parallel, registerType,
+  TaskTimeoutError,
+} from 'joblib-ts';
 
 class Point {
   constructor(
@@ -21,3 +24,18 @@ const digest: string = hash([1, 2]);
 const code: string = new FormatError('x').code;
 
 export { code, digest, model, paths, unknownByDefault };
+
+// Parallel: results are typed from the function given to delayed (promises awaited).
+async function parseRow(line: string, separator = ','): Promise<string[]> {
+  return line.split(separator);
+}
+const roots: Promise<number[]> = Parallel({ nJobs: 2 })([1, 4].map((x) => delayed(Math.sqrt)(x)));
+const rows: Promise<string[][]> = Parallel({ nJobs: 2 })(['a,b'].map((l) => delayed(parseRow)(l, ',')));
+const stream: AsyncGenerator<string[], void, undefined> = Parallel({ returnAs: 'generatorUnordered' })(
+  ['a'].map((l) => delayed(parseRow)(l)));
+// @ts-expect-error: parseRow takes a string, not a number
+delayed(parseRow)(42);
+const squared: Promise<number> = getReusableExecutor({ maxWorkers: 1 }).submit(Math.sqrt, 9);
+const timeoutCode: string = new TaskTimeoutError(0, 10, 'f').code;
+
+export { roots, rows, squared, stream, timeoutCode };

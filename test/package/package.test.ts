@@ -9,18 +9,31 @@ const root = path.join(import.meta.dirname, '..', '..');
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
 const EXPORTS = [
   'DumpError',
+  'Executor',
   'FormatError',
+  'FunctionReferenceError',
   'InvalidOptionError',
   'JoblibError',
+  'Parallel',
+  'ParallelBusyError',
+  'RemoteTaskError',
   'SerializationError',
+  'ShutdownExecutorError',
+  'TaskTimeoutError',
+  'TerminatedWorkerError',
   'UnregisteredTypeError',
+  'cpuCount',
+  'delayed',
   'dump',
   'dumpSync',
+  'getReusableExecutor',
   'hash',
   'load',
   'loadSync',
   'registerCompressor',
   'registerType',
+  'shipByReference',
+  'shipBySource',
 ];
 
 describe('the built package', () => {

@@ -48,7 +48,7 @@ export interface ExecutorOptions {
 }
 
 /** Batches one worker may hold: the running one and one waiting in its pipe. */
-const PIPELINE_DEPTH = 2;
+const PIPELINE_DEPTH = 16;
 /**
  * Queue a batch behind a busy worker only when its last batch took less than this: tiny tasks
  * then skip a round trip, while a batch never waits behind a slow one another worker could run.
@@ -117,6 +117,13 @@ export class ProcessExecutor {
     this.pump();
   }
 
+  /** Starts `count` workers now (up to maxWorkers), so they boot while the caller prepares work. */
+  prestart(count: number): void {
+    if (this.isShutdown || this.startupFailure) return;
+    const missing = Math.min(count, this.maxWorkers) - this.activeWorkers().length;
+    for (let i = 0; i < missing; i += 1) this.spawnWorker();
+  }
+
   /** Grows at once (lazily, on demand); shrinks by retiring idle workers, busy ones when they finish. */
   resize(maxWorkers: number): void {
     this.maxWorkers = maxWorkers;
@@ -153,18 +160,27 @@ export class ProcessExecutor {
   }
 
   private pump(): void {
+    if (this.queue.length === 0) return;
+    // Batches sent in one pump to the same worker leave in one write.
+    const corked = new Set<WorkerProcess>();
     while (this.queue.length > 0) {
       const worker = this.pickWorker();
-      if (!worker) return;
+      if (!worker) break;
+      if (!corked.has(worker)) {
+        worker.cork();
+        corked.add(worker);
+      }
       this.send(worker, this.queue.shift()!);
     }
+    for (const worker of corked) worker.uncork();
   }
 
   private pickWorker(): WorkerProcess | undefined {
-    const active = this.activeWorkers();
+    const { maxTasksPerWorker } = this.options;
+    const active = this.activeWorkers().filter((w) => maxTasksPerWorker === 0 || w.tasksAssigned < maxTasksPerWorker);
     const idle = active.find((w) => !w.busy);
     if (idle) return idle;
-    if (active.length < this.maxWorkers && !this.startupFailure) return this.spawnWorker();
+    if (this.activeWorkers().length < this.maxWorkers && !this.startupFailure) return this.spawnWorker();
     let best: WorkerProcess | undefined;
     for (const worker of active) {
       const load = worker.outstanding.length;
@@ -199,8 +215,8 @@ export class ProcessExecutor {
       return;
     }
     for (const [id] of defs) worker.knownFunctions.add(id);
-    clearTimeout(worker.idleTimer);
     job.worker = worker;
+    worker.tasksAssigned += job.fnIds.length;
     job.sentAt = performance.now();
     this.jobs.set(job.id, job);
     // With a timeout, the worker reports each task's start; the clock runs from there, so
@@ -288,9 +304,19 @@ export class ProcessExecutor {
       worker.close();
       return;
     }
+    worker.idleSince = performance.now();
+    if (!worker.idleTimer) this.armIdleTimer(worker, this.options.idleTimeoutMs);
+  }
+
+  /** One timer per worker, re-armed lazily: no timer churn per batch. */
+  private armIdleTimer(worker: WorkerProcess, delay: number): void {
     worker.idleTimer = setTimeout(() => {
-      if (!worker.busy) worker.close();
-    }, this.options.idleTimeoutMs);
+      worker.idleTimer = undefined;
+      if (worker.busy || worker.retiring) return;
+      const idleFor = performance.now() - worker.idleSince;
+      if (idleFor >= this.options.idleTimeoutMs) worker.close();
+      else this.armIdleTimer(worker, this.options.idleTimeoutMs - idleFor);
+    }, delay);
     worker.idleTimer.unref();
   }
 

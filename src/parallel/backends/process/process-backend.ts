@@ -19,6 +19,8 @@ export class ProcessBackend implements ParallelBackend {
   }
 
   async prepare(tasks: readonly DelayedTask[]): Promise<void> {
+    // Workers take ~0.1 s to boot: start them before resolving functions (which may take as long).
+    this.executor.pool.prestart(Math.min(this.nJobs, tasks.length));
     const distinct = new Set(tasks.map((task) => task.fn));
     await Promise.all([...distinct].map((fn) => registerFunction(fn)));
   }

@@ -50,10 +50,14 @@ export class WorkerProcess {
   retiring = false;
   exited = false;
   tasksDone = 0;
+  /** Tasks sent to it so far (maxTasksPerWorker stops sending at the limit). */
+  tasksAssigned = 0;
   /** How long its last batch ran (from when it could start); Infinity until one finished. */
   lastBatchMs = Infinity;
   lastDoneAt = 0;
   idleTimer: NodeJS.Timeout | undefined;
+  /** When its last batch finished (performance.now()). */
+  idleSince = 0;
   private readonly taskPipe: Socket;
   private readonly resultPipe: Socket;
 
@@ -89,6 +93,14 @@ export class WorkerProcess {
     writeFrame(this.taskPipe, message);
     this.outstanding.push(message.id);
     this.setReferenced(true);
+  }
+
+  cork(): void {
+    this.taskPipe.cork();
+  }
+
+  uncork(): void {
+    this.taskPipe.uncork();
   }
 
   finished(batchId: number): void {

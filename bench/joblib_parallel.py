@@ -1,0 +1,52 @@
+# The joblib 1.2 anchor for bench/parallel.mjs: the same measurements in a fresh process (loky backend).
+# Usage: /usr/bin/python3 bench/joblib_parallel.py <cold|warm|tiny|batch1|cpu>
+import json, statistics, sys, time
+from joblib import Parallel, delayed
+
+which = sys.argv[1]
+N_TINY, N_BATCH1 = 100_000, 10_000
+
+def tiny(x):
+    return x + 1
+
+def burn(seconds):
+    end = time.perf_counter() + seconds
+    x = 0.0
+    while time.perf_counter() < end:
+        for i in range(1000):
+            x += i ** 0.5
+    return 1
+
+def out(**kw):
+    print(json.dumps(kw))
+
+if which == "cold":
+    t = time.perf_counter()
+    Parallel(n_jobs=2)(delayed(tiny)(i) for i in range(2))
+    out(seconds=time.perf_counter() - t)
+elif which == "warm":
+    with Parallel(n_jobs=2) as parallel:
+        parallel(delayed(tiny)(i) for i in range(4))
+        times = []
+        for _ in range(50):
+            t = time.perf_counter()
+            parallel(delayed(tiny)(i) for i in range(2))
+            times.append(time.perf_counter() - t)
+    out(seconds=statistics.median(times))
+elif which in ("tiny", "batch1"):
+    n = N_TINY if which == "tiny" else N_BATCH1
+    Parallel(n_jobs=2)(delayed(tiny)(i) for i in range(4))
+    t = time.perf_counter()
+    results = Parallel(n_jobs=2, batch_size="auto" if which == "tiny" else 1)(delayed(tiny)(i) for i in range(n))
+    seconds = time.perf_counter() - t
+    assert results[-1] == n
+    out(seconds=seconds, rate=n / seconds)
+elif which == "cpu":
+    Parallel(n_jobs=2)(delayed(tiny)(i) for i in range(4))
+    t = time.perf_counter()
+    Parallel(n_jobs=1)(delayed(burn)(0.25) for _ in range(16))
+    sequential = time.perf_counter() - t
+    t = time.perf_counter()
+    Parallel(n_jobs=2)(delayed(burn)(0.25) for _ in range(16))
+    parallel = time.perf_counter() - t
+    out(seconds=parallel, sequential=sequential, speedup=sequential / parallel)
