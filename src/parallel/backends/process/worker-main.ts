@@ -74,7 +74,7 @@ async function runBatch(batch: BatchMessage): Promise<void> {
         : arity === 2 ? fn(columns[2 * index], columns[2 * index + 1])
           : arity === 0 ? fn()
             : fn(...(arity < 0 ? columns[index] as readonly unknown[]
-              : columns.slice(index * arity, index * arity + arity)));
+                : columns.slice(index * arity, index * arity + arity)));
       if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
         value = await value;
       }
