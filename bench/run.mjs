@@ -1,11 +1,12 @@
 // `npm run bench [-- suite...]`: runs the named benchmark suites (all by default).
+import { parallel } from './parallel.mjs';
 import { persistence } from './persistence.mjs';
 
-const suites = { persistence };
+const suites = { parallel, persistence };
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !(name in suites));
 if (unknown.length > 0) {
   console.error(`Unknown suite(s): ${unknown.join(', ')}. Available: ${Object.keys(suites).join(', ')}`);
   process.exit(2);
 }
-for (const name of wanted.length > 0 ? wanted : Object.keys(suites)) suites[name]();
+for (const name of wanted.length > 0 ? wanted : Object.keys(suites)) await suites[name]();
