@@ -16,7 +16,7 @@ it('runs the README quick start as written and prints what its comments say', ()
   expect(code).toBeDefined();
   fs.writeFileSync(path.join(scratch, 'quick-start.mjs'), code!);
   const out = execFileSync(process.execPath, ['quick-start.mjs'], { cwd: scratch, encoding: 'utf8' });
-  expect(out).toBe("[ '4.csv:2', '9.csv:3' ]\n25000000 3 1000\ntrue\n");
+  expect(out).toBe('[ \'4.csv:2\', \'9.csv:3\' ]\n25000000 3 1000\ntrue\n');
   expect(fs.readFileSync(path.join(scratch, 'model.lz4')).subarray(0, 4)).toEqual(Buffer.from([0x04, 0x22, 0x4d, 0x18]));
   expect(fs.readFileSync(path.join(scratch, 'rows.bin')).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
 });
