@@ -185,7 +185,7 @@ describe('Parallel generators, dispatch and progress', () => {
       await new Promise((r) => setTimeout(r, 300));
       report([at, produced]);`);
     const [[at, later]] = run.reports as [[number, number]];
-    expect(at).toBeLessThan(10);
+    expect(at).toBeLessThan(30); // of 100: read lazily, a few ahead of the consumer
     expect(later).toBe(at);
   });
 
