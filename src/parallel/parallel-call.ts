@@ -5,7 +5,7 @@
 import { InvalidOptionError, TaskTimeoutError } from '../errors.js';
 import type { BatchOutcome, ParallelBackend } from './backends/backend.js';
 import type { AutoBatcher } from './batching.js';
-import { type DelayedTask, isDelayedTask } from './delayed.js';
+import { type DelayedTask, isDelayedTask, type TaskFunction } from './delayed.js';
 import type { ProgressReporter } from './progress.js';
 
 export interface CallSettings {
@@ -75,10 +75,7 @@ export class ParallelCall {
     if (signal?.aborted) return this.fail(signal.reason);
     signal?.addEventListener('abort', () => this.fail(signal.reason), { once: true });
     try {
-      if (this.known) {
-        this.known.forEach((task, index) => this.checkTask(task, index));
-        await this.backend.prepare(this.known as DelayedTask[]);
-      }
+      if (this.known) await this.backend.prepare(this.functionsOf(this.known), this.known.length);
       while (!this.aborted && this.dispatchedTasks < this.settings.preDispatch && (await this.dispatchOne(true)));
     } catch (error) {
       this.fail(error);
@@ -133,6 +130,21 @@ export class ParallelCall {
     wake?.();
   }
 
+  /** Checks every item is a task and collects the distinct functions, in one pass. */
+  private functionsOf(items: readonly unknown[]): Set<TaskFunction> {
+    const functions = new Set<TaskFunction>();
+    let last: TaskFunction | undefined;
+    for (let index = 0; index < items.length; index += 1) {
+      const task = items[index];
+      this.checkTask(task, index + (items === this.known ? 0 : this.pulled - items.length));
+      if (task.fn !== last) {
+        last = task.fn;
+        functions.add(last);
+      }
+    }
+    return functions;
+  }
+
   private checkTask(task: unknown, index: number): asserts task is DelayedTask {
     if (!isDelayedTask(task)) {
       throw new InvalidOptionError(
@@ -156,11 +168,10 @@ export class ParallelCall {
         this.exhausted = true;
         break;
       }
-      this.checkTask(result.value, this.pulled);
-      tasks.push(result.value);
+      tasks.push(result.value as DelayedTask);
       this.pulled += 1;
     }
-    if (tasks.length > 0) await this.backend.prepare(tasks);
+    if (tasks.length > 0) await this.backend.prepare(this.functionsOf(tasks), tasks.length);
     return tasks;
   }
 

@@ -2,7 +2,7 @@
 // report each batch's outcome. Parallel itself owns batching, dispatch order, progress and
 // errors, so a backend is only "where batches run".
 
-import type { DelayedTask } from '../delayed.js';
+import type { DelayedTask, TaskFunction } from '../delayed.js';
 
 /** Consecutive tasks of one Parallel call, sent together. */
 export interface TaskBatch {
@@ -27,8 +27,11 @@ export interface ParallelBackend {
   /** Whether `batchSize: 'auto'` should grow batches (process pools), or keep 1 (in-process). */
   readonly autoBatching: boolean;
   readonly supportsTimeout: boolean;
-  /** Checks that every function can run on this backend; throws before anything is dispatched. */
-  prepare(tasks: readonly DelayedTask[]): Promise<void>;
+  /**
+   * Checks that these functions can run on this backend, before `taskCount` tasks using them
+   * are dispatched; throws (e.g. FunctionReferenceError) before anything is sent.
+   */
+  prepare(functions: ReadonlySet<TaskFunction>, taskCount: number): Promise<void>;
   submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void;
   /** Stops the owner's batches: queued ones are dropped, running ones killed where possible. */
   cancel(owner: object): void;

@@ -7,7 +7,7 @@
 import { SerializationError, ShutdownExecutorError, TaskTimeoutError, TerminatedWorkerError } from '../../../errors.js';
 import { encodeValue } from '../../../serialization/encoder.js';
 import type { RegisteredFunction } from '../../function-table.js';
-import type { BatchMessage, WorkerMessage } from './messages.js';
+import { type BatchMessage, packNumbers, type WorkerMessage } from './messages.js';
 import { type SpawnOptions, WorkerProcess } from './worker-process.js';
 
 /** The outcome of one batch: all results, or the first failure and what finished before it. */
@@ -287,7 +287,9 @@ export class ProcessExecutor {
     worker.tasksDone += message.t === 'done' ? job.fnIds.length : message.index + 1;
     if (message.recycle) worker.retiring = true;
     if (message.t === 'done') {
-      job.settle({ ok: true, results: (message.results as unknown[] | null) ?? job.partial });
+      const { results } = message;
+      job.settle({ ok: true, results: results === null ? job.partial : results instanceof Float64Array ? Array.from(results)
+        : results as unknown[] });
     } else {
       job.settle({ ok: false, error: message.error as Error, index: message.index, partial: job.partial,
         stack: message.stack, pid: worker.pid, remote: true });
@@ -402,7 +404,7 @@ function batchMessage(job: LiveJob, defs: BatchMessage['defs']): BatchMessage {
   const arity = args[0]!.length;
   let sameArity = true;
   for (let i = 1; i < count && sameArity; i += 1) sameArity = args[i]!.length === arity;
-  let columns: readonly unknown[] = args;
+  let columns: readonly unknown[] | Float64Array = args;
   if (sameArity) {
     const flat = new Array<unknown>(count * arity);
     let at = 0;
@@ -410,7 +412,7 @@ function batchMessage(job: LiveJob, defs: BatchMessage['defs']): BatchMessage {
       const callArgs = args[i]!;
       for (let j = 0; j < arity; j += 1) flat[at++] = callArgs[j];
     }
-    columns = flat;
+    columns = packNumbers(flat);
   }
   return {
     t: 'batch', id: job.id, defs, count, fns: uniform ? first : fnIds, arity: sameArity ? arity : -1, args: columns,

@@ -2,7 +2,7 @@
 // dispatch when they cannot cross), batches become pool jobs, worker errors are rebuilt.
 
 import type { AnyFunction } from '../../../serialization/function-ref.js';
-import type { DelayedTask } from '../../delayed.js';
+import type { TaskFunction } from '../../delayed.js';
 import { registerFunction, type RegisteredFunction } from '../../function-table.js';
 import { rebuildTaskError } from '../../remote-error.js';
 import type { BatchOutcome, ParallelBackend, TaskBatch } from '../backend.js';
@@ -18,11 +18,10 @@ export class ProcessBackend implements ParallelBackend {
     this.executor = getReusableExecutor({ ...options, maxWorkers: nJobs });
   }
 
-  async prepare(tasks: readonly DelayedTask[]): Promise<void> {
+  async prepare(functions: ReadonlySet<TaskFunction>, taskCount: number): Promise<void> {
     // Workers take ~0.1 s to boot: start them before resolving functions (which may take as long).
-    this.executor.pool.prestart(Math.min(this.nJobs, tasks.length));
-    const distinct = new Set(tasks.map((task) => task.fn));
-    await Promise.all([...distinct].map((fn) => registerFunction(fn)));
+    this.executor.pool.prestart(Math.min(this.nJobs, taskCount));
+    await Promise.all([...functions].map((fn) => registerFunction(fn)));
   }
 
   submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void {

@@ -11,7 +11,7 @@ import { SerializationError } from '../../../errors.js';
 import { encodeValue } from '../../../serialization/encoder.js';
 import { loadFunction } from '../../../serialization/function-loader.js';
 import { FrameReader, writeFrame } from './channel.js';
-import type { BatchMessage, WorkerMessage } from './messages.js';
+import { type BatchMessage, packNumbers, type WorkerMessage } from './messages.js';
 
 const input = new Socket({ fd: 3, readable: true, writable: false });
 const output = new Socket({ fd: 4, readable: false, writable: true });
@@ -73,8 +73,8 @@ async function runBatch(batch: BatchMessage): Promise<void> {
       let value = arity === 1 ? fn(columns[index])
         : arity === 2 ? fn(columns[2 * index], columns[2 * index + 1])
           : arity === 0 ? fn()
-            : fn(...(arity < 0 ? columns[index] as readonly unknown[]
-                : columns.slice(index * arity, index * arity + arity)));
+            : fn(...(arity < 0 ? (columns as readonly unknown[])[index] as readonly unknown[]
+                : Array.prototype.slice.call(columns, index * arity, index * arity + arity)));
       if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
         value = await value;
       }
@@ -98,7 +98,7 @@ function sendResult(id: number, index: number, value: unknown): void {
 function sendDone(id: number, results: unknown[] | null): void {
   const recycle = leaking();
   try {
-    send({ t: 'done', id, results, recycle });
+    send({ t: 'done', id, results: results && packNumbers(results), recycle });
   } catch (error) {
     // Find the task whose result cannot be encoded, so the error names it.
     const index = results?.findIndex((value) => {
