@@ -65,6 +65,8 @@ export class ProcessExecutor {
   private nextJobId = 1;
   private startupFailure: TerminatedWorkerError | undefined;
   private isShutdown = false;
+  private readonly corked = new Set<WorkerProcess>();
+  private uncorkScheduled = false;
   maxWorkers: number;
 
   constructor(readonly options: ExecutorOptions) {
@@ -161,18 +163,25 @@ export class ProcessExecutor {
 
   private pump(): void {
     if (this.queue.length === 0) return;
-    // Batches sent in one pump to the same worker leave in one write.
-    const corked = new Set<WorkerProcess>();
     while (this.queue.length > 0) {
       const worker = this.pickWorker();
       if (!worker) break;
-      if (!corked.has(worker)) {
+      if (!this.corked.has(worker)) {
         worker.cork();
-        corked.add(worker);
+        this.corked.add(worker);
       }
       this.send(worker, this.queue.shift()!);
     }
-    for (const worker of corked) worker.uncork();
+    // Batches sent before this tick's promise jobs finish leave in one write per worker: a burst
+    // of completions read in one chunk dispatches its follow-ups with one syscall.
+    if (this.corked.size > 0 && !this.uncorkScheduled) {
+      this.uncorkScheduled = true;
+      process.nextTick(() => {
+        this.uncorkScheduled = false;
+        for (const worker of this.corked) worker.uncork();
+        this.corked.clear();
+      });
+    }
   }
 
   private pickWorker(): WorkerProcess | undefined {
@@ -288,8 +297,9 @@ export class ProcessExecutor {
     if (message.recycle) worker.retiring = true;
     if (message.t === 'done') {
       const { results } = message;
-      job.settle({ ok: true, results: results === null ? job.partial : results instanceof Float64Array ? Array.from(results)
-        : results as unknown[] });
+      const values = results === null ? job.partial
+        : results instanceof Float64Array ? Array.from(results) : results as unknown[];
+      job.settle({ ok: true, results: values });
     } else {
       job.settle({ ok: false, error: message.error as Error, index: message.index, partial: job.partial,
         stack: message.stack, pid: worker.pid, remote: true });
