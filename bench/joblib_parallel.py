@@ -1,5 +1,5 @@
 # The joblib 1.2 anchor for bench/parallel.mjs: the same measurements in a fresh process (loky backend).
-# Usage: /usr/bin/python3 bench/joblib_parallel.py <cold|warm|tiny|batch1|batch1-all|cpu>
+# Usage: /usr/bin/python3 bench/joblib_parallel.py <cold|warm|tiny|tiny1m|batch1|batch1-all|cpu>
 import json, statistics, sys, time
 from joblib import Parallel, delayed
 
@@ -33,12 +33,12 @@ elif which == "warm":
             parallel(delayed(tiny)(i) for i in range(2))
             times.append(time.perf_counter() - t)
     out(seconds=statistics.median(times))
-elif which in ("tiny", "batch1", "batch1-all"):
-    n = N_TINY if which == "tiny" else N_BATCH1
+elif which in ("tiny", "tiny1m", "batch1", "batch1-all"):
+    n = N_TINY if which == "tiny" else 10 * N_TINY if which == "tiny1m" else N_BATCH1
     Parallel(n_jobs=2)(delayed(tiny)(i) for i in range(4))
     t = time.perf_counter()
     pre = "all" if which == "batch1-all" else "2 * n_jobs"
-    results = Parallel(n_jobs=2, batch_size="auto" if which == "tiny" else 1, pre_dispatch=pre)(delayed(tiny)(i) for i in range(n))
+    results = Parallel(n_jobs=2, batch_size="auto" if which.startswith("tiny") else 1, pre_dispatch=pre)(delayed(tiny)(i) for i in range(n))
     seconds = time.perf_counter() - t
     assert results[-1] == n
     out(seconds=seconds, rate=n / seconds)

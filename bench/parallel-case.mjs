@@ -1,5 +1,5 @@
 // One measurement of joblib-ts Parallel in a fresh process; prints one JSON line.
-// Usage: node bench/parallel-case.mjs <cold|warm|tiny|batch1|batch1-all|cpu|piscina-batch1>
+// Usage: node bench/parallel-case.mjs <cold|warm|tiny|tiny1m|batch1|batch1-all|cpu|piscina-batch1>
 import { delayed, Parallel } from '../dist/index.js';
 import { burn, tiny } from './parallel-tasks.mjs';
 
@@ -24,9 +24,9 @@ if (which === 'cold') {
   }
   times.sort((a, b) => a - b);
   out({ seconds: times[times.length >> 1] / 1000 });
-} else if (which === 'tiny' || which === 'batch1' || which === 'batch1-all') {
-  const n = which === 'tiny' ? N_TINY : N_BATCH1;
-  const options = which === 'tiny' ? { nJobs: 2 } : which === 'batch1' ? { nJobs: 2, batchSize: 1 }
+} else if (which === 'tiny' || which === 'tiny1m' || which === 'batch1' || which === 'batch1-all') {
+  const n = which === 'tiny' ? N_TINY : which === 'tiny1m' ? 10 * N_TINY : N_BATCH1;
+  const options = which.startsWith('tiny') ? { nJobs: 2 } : which === 'batch1' ? { nJobs: 2, batchSize: 1 }
     : { nJobs: 2, batchSize: 1, preDispatch: 'all' };
   await Parallel({ nJobs: 2 })(range(4).map((i) => delayed(tiny)(i))); // workers up, as joblib's warm-up
   const t = performance.now();

@@ -62,6 +62,7 @@ export async function parallel() {
     { name: 'cold first call (2 tasks, fresh process)', which: 'cold', key: 'seconds', show: fmt.s, better: 'lower' },
     { name: 'warm call (2 tiny tasks)', which: 'warm', key: 'seconds', show: fmt.s, better: 'lower' },
     { name: '100k tiny tasks, batchSize auto', which: 'tiny', key: 'rate', show: fmt.rate, better: 'higher' },
+    { name: '1M tiny tasks, batchSize auto', which: 'tiny1m', key: 'rate', show: fmt.rate, better: 'higher' },
     { name: '10k tiny tasks, batchSize 1', which: 'batch1', key: 'rate', show: fmt.rate, better: 'higher', piscina: true },
     { name: '10k tiny tasks, batchSize 1, preDispatch all', which: 'batch1-all', key: 'rate', show: fmt.rate, better: 'higher',
       piscina: true, joblibCase: 'batch1-all' },

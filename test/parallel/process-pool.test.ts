@@ -113,6 +113,20 @@ describe('process pool lifecycle', () => {
     expect(run.reports).toEqual([20, [441, 9], 'ShutdownExecutorError', [49]]);
   });
 
+  it('finishes the tasks of workers it retires: shrinking while busy, and shutdown without kill', async () => {
+    const run = await runNode(`
+      const ex = jl.getReusableExecutor({ maxWorkers: 2 });
+      const busy = [ex.submit(t.sleepSync, 400, 'a'), ex.submit(t.sleepSync, 400, 'b')];
+      await new Promise((r) => setTimeout(r, 150));
+      jl.getReusableExecutor({ maxWorkers: 1 }); // shrink: one busy worker is retired
+      report(await Promise.all(busy));
+      const last = ex.submit(t.sleepSync, 300, 'c');
+      await new Promise((r) => setTimeout(r, 100));
+      await ex.shutdown();
+      report(await last);`, { timeoutMs: 20_000 });
+    expect(run.reports).toEqual([['a', 'b'], 'c']);
+  });
+
   it.each([
     ['SIGKILL to the parent', 'SIGKILL', false],
     ['Ctrl-C (SIGINT to the process group)', 'SIGINT', true],

@@ -7,7 +7,7 @@
 import { SerializationError, ShutdownExecutorError, TaskTimeoutError, TerminatedWorkerError } from '../../../errors.js';
 import { encodeValue } from '../../../serialization/encoder.js';
 import type { RegisteredFunction } from '../../function-table.js';
-import { type BatchMessage, packNumbers, type WorkerMessage } from './messages.js';
+import { batchMessage, type WorkerMessage } from './messages.js';
 import { type SpawnOptions, WorkerProcess } from './worker-process.js';
 
 /** The outcome of one batch: all results, or the first failure and what finished before it. */
@@ -149,8 +149,9 @@ export class ProcessExecutor {
     const waits: Promise<void>[] = [];
     for (const worker of this.workers) {
       if (worker.exited) continue;
-      waits.push(new Promise((resolve) => worker.child.once('exit', () => resolve())));
-      worker.child.ref(); // an awaited shutdown must keep the process alive until the workers are gone
+      // 'close', not 'exit': the last results may still be in the pipe when the process ends.
+      waits.push(new Promise((resolve) => worker.child.once('close', () => resolve())));
+      worker.hold(); // an awaited shutdown keeps this process alive until the workers are gone
       if (kill) this.killWorker(worker);
       else worker.close();
     }
@@ -398,34 +399,8 @@ export class ProcessExecutor {
   }
 }
 
-/** `EXIT(1)`, `SIGKILL(-9)`: loky's notation, readable in a message. */
-export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+/** `exit code 3`, `signal SIGKILL`: how a worker ended, for messages. */
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   if (signal) return `signal ${signal}`;
   return `exit code ${code ?? 'unknown'}`;
-}
-
-/** The wire form of a job: one function id when all calls share it, flat arguments when arities match. */
-function batchMessage(job: LiveJob, defs: BatchMessage['defs']): BatchMessage {
-  const { fnIds, args } = job;
-  const count = fnIds.length;
-  const first = fnIds[0]!;
-  let uniform = true;
-  for (let i = 1; i < count && uniform; i += 1) uniform = fnIds[i] === first;
-  const arity = args[0]!.length;
-  let sameArity = true;
-  for (let i = 1; i < count && sameArity; i += 1) sameArity = args[i]!.length === arity;
-  let columns: readonly unknown[] | Float64Array = args;
-  if (sameArity) {
-    const flat = new Array<unknown>(count * arity);
-    let at = 0;
-    for (let i = 0; i < count; i += 1) {
-      const callArgs = args[i]!;
-      for (let j = 0; j < arity; j += 1) flat[at++] = callArgs[j];
-    }
-    columns = packNumbers(flat);
-  }
-  return {
-    t: 'batch', id: job.id, defs, count, fns: uniform ? first : fnIds, arity: sameArity ? arity : -1, args: columns,
-    stream: job.timeoutMs !== undefined,
-  };
 }

@@ -50,3 +50,33 @@ export function packNumbers(values: readonly unknown[]): readonly unknown[] | Fl
   for (let i = 0; i < values.length; i += 1) if (typeof values[i] !== 'number') return values;
   return Float64Array.from(values as readonly number[]);
 }
+
+/** The wire form of a job: one function id when all calls share it, flat arguments when arities match. */
+export function batchMessage(
+  job: { readonly id: number; readonly fnIds: readonly number[]; readonly args: readonly (readonly unknown[])[];
+    readonly timeoutMs: number | undefined; },
+  defs: BatchMessage['defs'],
+): BatchMessage {
+  const { fnIds, args } = job;
+  const count = fnIds.length;
+  const first = fnIds[0]!;
+  let uniform = true;
+  for (let i = 1; i < count && uniform; i += 1) uniform = fnIds[i] === first;
+  const arity = args[0]!.length;
+  let sameArity = true;
+  for (let i = 1; i < count && sameArity; i += 1) sameArity = args[i]!.length === arity;
+  let columns: readonly unknown[] | Float64Array = args;
+  if (sameArity) {
+    const flat = new Array<unknown>(count * arity);
+    let at = 0;
+    for (let i = 0; i < count; i += 1) {
+      const callArgs = args[i]!;
+      for (let j = 0; j < arity; j += 1) flat[at++] = callArgs[j];
+    }
+    columns = packNumbers(flat);
+  }
+  return {
+    t: 'batch', id: job.id, defs, count, fns: uniform ? first : fnIds, arity: sameArity ? arity : -1, args: columns,
+    stream: job.timeoutMs !== undefined,
+  };
+}

@@ -29,7 +29,12 @@ new FrameReader(input, (message) => {
   process.stderr.write(`joblib-ts worker ${process.pid}: unreadable message from the parent: ${String(error)}\n`);
   process.exit(70);
 });
-input.on('end', () => process.exit(0));
+// The parent closing the pipe means "finish what you were sent, then exit" (shrink, shutdown).
+let closing = false;
+input.on('end', () => {
+  closing = true;
+  if (!running) exitAfterFlush();
+});
 input.on('error', () => process.exit(0));
 output.on('error', () => process.exit(0));
 
@@ -56,6 +61,11 @@ async function drain(): Promise<void> {
     }
   }
   running = false;
+  if (closing) exitAfterFlush();
+}
+
+function exitAfterFlush(): void {
+  output.end(() => process.exit(0));
 }
 
 async function runBatch(batch: BatchMessage): Promise<void> {

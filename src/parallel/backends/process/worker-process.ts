@@ -58,6 +58,7 @@ export class WorkerProcess {
   idleTimer: NodeJS.Timeout | undefined;
   /** When its last batch finished (performance.now()). */
   idleSince = 0;
+  private held = false;
   private readonly taskPipe: Socket;
   private readonly resultPipe: Socket;
 
@@ -95,6 +96,12 @@ export class WorkerProcess {
     this.setReferenced(true);
   }
 
+  /** Keeps this process alive for the worker (while it finishes its last batches). */
+  hold(): void {
+    this.held = true;
+    this.setReferenced(true);
+  }
+
   cork(): void {
     this.taskPipe.cork();
   }
@@ -106,7 +113,7 @@ export class WorkerProcess {
   finished(batchId: number): void {
     const at = this.outstanding.indexOf(batchId);
     if (at >= 0) this.outstanding.splice(at, 1);
-    if (this.outstanding.length === 0) this.setReferenced(false);
+    if (this.outstanding.length === 0 && !this.held) this.setReferenced(false);
   }
 
   /** Asks the worker to exit once its pipe drains (closing it is the signal). */
