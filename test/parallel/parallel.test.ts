@@ -88,6 +88,7 @@ describe('Parallel errors', () => {
       try { await parallel(Array.from({ length: 10 }, (_, i) => jl.delayed(t.failAt)(i, 6))); }
       catch (e) { report({ ...describe(e), isClass: e instanceof t.FinickyError, remote: e.cause.remoteStack.includes('failAt') }); }
       report(await parallel([1, 2].map((x) => jl.delayed(t.square)(x))));
+      await parallel[Symbol.asyncDispose](); // what \`await using\` calls: the runner stays usable
       try { await jl.Parallel({ nJobs: 1 })([jl.delayed(t.failAt)(1, 1)]); } catch (e) { report(e instanceof t.FinickyError); }
       try { await jl.Parallel({ nJobs: 2 })(['a'].map((x) => jl.delayed(t.throwType)(x))); } catch (e) { report(e.constructor.name); }`);
     const [error, after, sequential, typeError] = run.reports as Record<string, unknown>[];
