@@ -175,3 +175,17 @@ export class ParallelBusyError extends JoblibError {
     );
   }
 }
+
+/**
+ * A cache entry that a `MemorizedResult` points to is missing (cleared, evicted) or corrupt
+ * (truncated, overwritten). Call the function again to recompute it.
+ */
+export class CacheEntryError extends JoblibError {
+  /** The entry's folder. */
+  readonly entry: string;
+
+  constructor(message: string, entry: string, options?: { cause?: unknown }) {
+    super('ERR_JOBLIB_CACHE_ENTRY', message, options);
+    this.entry = entry;
+  }
+}

@@ -1,6 +1,7 @@
 // The public surface of joblib-ts: re-exports only.
 
 export {
+  CacheEntryError,
   DumpError,
   FormatError,
   FunctionReferenceError,
@@ -35,3 +36,14 @@ export {
   getReusableExecutor,
 } from './parallel/backends/process/reusable-executor.js';
 export { shipByReference, shipBySource } from './serialization/function-ref.js';
+export {
+  type CacheOptions,
+  type Duration,
+  expiresAfter,
+  Memory,
+  type MemoryOptions,
+  type SizeLimits,
+} from './memory/memory.js';
+export type { CacheMetadata, CallOutcome, MemorizedFunc } from './memory/memorized-func.js';
+export { MemorizedResult, type ShelvedResult } from './memory/memorized-result.js';
+export { registerStoreBackend, type StoreBackend, type StoreFactory, type StoreItem } from './memory/stores/store.js';

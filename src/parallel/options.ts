@@ -5,6 +5,8 @@
 import { InvalidOptionError } from '../errors.js';
 import { cpuCount } from './cpu-count.js';
 
+export { parseBytes } from '../byte-size.js';
+
 /** nJobs as given → the number of workers: -1 all CPUs, -2 all but one, null → 1. */
 export function effectiveNJobs(nJobs: number | null | undefined): number {
   if (nJobs === null || nJobs === undefined) return 1;
@@ -98,15 +100,6 @@ export function evaluateExpression(expression: string): number {
   const value = sum();
   if (position !== tokens.length) fail(`unexpected '${tokens[position]}'`);
   return value;
-}
-
-/** '1M' → 1048576 (joblib's memstr_to_bytes: K, M, G in 1024 units); numbers pass through. */
-export function parseBytes(value: number | string, option: string): number {
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
-  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([KMG]?)B?\s*$/i.exec(value) : null;
-  if (!match) throw new InvalidOptionError(`${option} must be a byte count or a string such as '300M' or '1G', got ${describe(value)}.`);
-  const unit = { '': 1, 'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3 }[match[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
-  return Math.round(Number(match[1]) * unit);
 }
 
 const describe = (value: unknown): string => (typeof value === 'string' ? `'${value}'` : String(value));

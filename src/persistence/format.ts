@@ -83,8 +83,10 @@ export function declaredSize(head: Uint8Array): number | null {
 
 /** XXH3-64 of a possibly large range, fed in place in chunks (the streaming API is the fast one). */
 function checksumOf(bytes: Uint8Array): bigint {
-  const sum = xxh3.Xxh3.withSeed(0n);
   const chunk = 8 * 1024 * 1024;
+  // One call for small inputs: a streaming state costs ~6 µs of native calls, the one-shot 0.5 µs.
+  if (bytes.byteLength <= chunk) return xxh3.xxh64(bytes);
+  const sum = xxh3.Xxh3.withSeed(0n);
   for (let offset = 0; offset < bytes.byteLength; offset += chunk)
     sum.update(bytes.subarray(offset, offset + chunk));
   return sum.digest();

@@ -31,7 +31,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 class Decoder extends MessagePackReader {
   private readonly refs: unknown[] = [];
-  private readonly keyCache = new KeyCache();
+  private readonly keyCache: KeyCache;
 
   /** `track` is false when the writer emitted no EXT_REF: then nothing needs numbering. */
   constructor(
@@ -40,6 +40,7 @@ class Decoder extends MessagePackReader {
     private readonly track: boolean,
   ) {
     super(buf);
+    this.keyCache = new KeyCache(buf.byteLength);
   }
 
   readValue(): unknown {

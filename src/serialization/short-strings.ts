@@ -154,15 +154,28 @@ export const MAX_CACHED_KEY = 16;
  * internalized property name.
  */
 export class KeyCache {
-  private readonly keys = new Array<Uint8Array | undefined>(KEY_CACHE_SLOTS);
-  private readonly strings = new Array<string>(KEY_CACHE_SLOTS);
+  private readonly keys: (Uint8Array | undefined)[];
+  private readonly strings: string[];
+  private readonly mask: number;
   private slot = 0;
+
+  /**
+   * Sized to the structure: a small one cannot hold many distinct keys, and allocating the full
+   * table cost more than decoding a 100-byte value (a Memory hit).
+   */
+  constructor(structureBytes: number) {
+    let slots = 16;
+    while (slots < KEY_CACHE_SLOTS && slots * 8 < structureBytes) slots *= 2;
+    this.keys = new Array<Uint8Array | undefined>(slots);
+    this.strings = new Array<string>(slots);
+    this.mask = slots - 1;
+  }
 
   /** The cached string for these bytes, or undefined (then `remember` stores the decoded one). */
   find(buf: Buffer, start: number, length: number): string | undefined {
     let h = length;
     for (let i = start, end = start + length; i < end; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
-    const slot = h & (KEY_CACHE_SLOTS - 1);
+    const slot = h & this.mask;
     this.slot = slot;
     const cached = this.keys[slot];
     if (cached === undefined || cached.length !== length) return undefined;

@@ -1,7 +1,7 @@
 // Compiled by test/package/package.test.ts against the built package, as a user would import it.
 import {
   delayed, type DumpOptions, dump, FormatError, getReusableExecutor, hash, load, loadSync, Parallel, registerType,
-  TaskTimeoutError,
+  TaskTimeoutError, Memory, expiresAfter, type ShelvedResult,
 } from 'joblib-ts';
 
 class Point {
@@ -39,3 +39,18 @@ const squared: Promise<number> = getReusableExecutor({ maxWorkers: 1 }).submit(M
 const timeoutCode: string = new TaskTimeoutError(0, 10, 'f').code;
 
 export { roots, rows, squared, stream, timeoutCode };
+
+// Memory: the calling convention of the cached function is kept in the types.
+const memory = new Memory('./cachedir', { compress: 'lz4' });
+const costly = memory.cache(function costly(data: Float64Array, column = 0): number {
+  return data[column]!;
+}, { ignore: ['column'] });
+const hitValue: number = costly(new Float64Array(3), 1);
+const fetchLength = memory.cache(async (url: string) => url.length, { cacheValidationCallback: expiresAfter({ hours: 1 }) });
+const later: Promise<number> = fetchLength('x');
+const shelvedLater: Promise<ShelvedResult<number>> = fetchLength.callAndShelve('x');
+const inCache: boolean = costly.checkCallInCache(new Float64Array(3));
+// @ts-expect-error: costly takes a Float64Array
+costly('not an array');
+
+export { hitValue, inCache, later, shelvedLater };
