@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { cpuCount, delayed, dump, hash, load, Parallel, registerType } from 'joblib-ts';
+import { cpuCount, delayed, dump, hash, load, Memory, Parallel, registerType } from 'joblib-ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-demo-'));
 const file = (name) => path.join(dir, name);
@@ -66,6 +66,24 @@ const parallel = performance.now() - t0;
 console.log(
   `Parallel: 16 hash chains in ${parallel.toFixed(0)} ms on ${cpuCount()} workers`,
   `(${sequential.toFixed(0)} ms in-process), first results ${digests.slice(0, 2).join(', ')}`,
+);
+
+// 6. Memory: the second call with the same arguments is read from disk.
+const memory = new Memory(file('cache'), { verbose: 0, compress: 'lz4' });
+const slowStats = memory.cache(function slowStats(values, digits = 2) {
+  let sum = 0;
+  for (let round = 0; round < 2; round++) for (const v of values) sum += Math.sqrt(Math.abs(v));
+  return { mean: Number((sum / 2 / values.length).toFixed(digits)), count: values.length };
+});
+t0 = performance.now();
+const computed = slowStats(weights);
+const computeMs = performance.now() - t0;
+t0 = performance.now();
+const cached = slowStats(weights, 2); // same key: the default is applied before hashing
+console.log(
+  `Memory: computed ${JSON.stringify(computed)} in ${computeMs.toFixed(0)} ms,`,
+  `read back in ${(performance.now() - t0).toFixed(1)} ms (hashing the 200 MB argument included)`,
+  `${JSON.stringify(cached) === JSON.stringify(computed) ? '' : 'MISMATCH'}`,
 );
 
 fs.rmSync(dir, { recursive: true, force: true });
