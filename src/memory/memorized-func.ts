@@ -72,6 +72,8 @@ const MISS = Symbol('miss');
  * `utimes` call would otherwise be a third of a small hit's time, and eviction needs no finer clock.
  */
 const TOUCH_INTERVAL_MS = 60_000;
+/** Marks a function folder whose (non-async) function returns promises: hits must return promises too. */
+const PROMISE_MARKER = 'returns-promise';
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   value !== null && (typeof value === 'object' || typeof value === 'function')
   && typeof (value as PromiseLike<unknown>).then === 'function';
@@ -81,6 +83,11 @@ export function memorize<F extends AnyFunction>(context: FunctionContext, isAsyn
   const call = (args: readonly unknown[]): unknown => (fn as (...a: readonly unknown[]) => unknown)(...args);
   const dir = [context.module, context.name];
   const inFlight = new Map<string, Promise<unknown>>();
+  let returnsPromise: boolean | undefined;
+  const hitValue = (value: unknown): unknown => {
+    returnsPromise ??= store!.itemExists([...dir, PROMISE_MARKER]);
+    return returnsPromise ? Promise.resolve(value) : value;
+  };
   const touched = new Map<string, number>();
   const touch = (entry: readonly string[]): void => {
     const id = entry[2]!;
@@ -202,6 +209,10 @@ export function memorize<F extends AnyFunction>(context: FunctionContext, isAsyn
     const metadata = (size: number): CacheMetadata => metadataFor(key, description, started, size);
     if (!store) return { output, metadata: metadata(0) };
     if (isThenable(output)) {
+      if (!returnsPromise) {
+        returnsPromise = true;
+        store.writeText([...dir, PROMISE_MARKER], '');
+      }
       const stored = Promise.resolve(output)
         .then(async (value) => ({ value, meta: await storeAsync(entry, value, metadata) }));
       return { output: stored.then((s) => s.value), metadata: stored.then((s) => s.meta) };
@@ -213,7 +224,7 @@ export function memorize<F extends AnyFunction>(context: FunctionContext, isAsyn
     context.ensureCurrent();
     if (store) {
       const found = loadSync(keyOf(args).entry);
-      if (found !== MISS) return found;
+      if (found !== MISS) return hitValue(found);
     }
     return compute(args).output;
   };

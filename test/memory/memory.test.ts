@@ -107,6 +107,32 @@ describe('Memory.cache', () => {
     expect(runs).toBe(4);
   });
 
+  it('returns an output it cannot store, with a CacheWarning, and caches promises from sync functions', async () => {
+    const memory = new Memory(dir, { verbose: 0 });
+    const makeCallback = memory.cache(function makeCallback(x: number) {
+      return { x, callback: () => x };
+    });
+    expect(makeCallback(1).callback()).toBe(1);
+    await flushWarnings();
+    expect(warnings.some((w) => w.name === 'CacheWarning' && /returned but not cached: its output cannot be serialized/.test(w.message)))
+      .toBe(true);
+    let runs = 0;
+    const later = memory.cache(function later(x: number) {
+      runs += 1;
+      return Promise.resolve(x * 2);
+    });
+    expect(await later(4)).toBe(8);
+    const hit = later(4);
+    expect(hit).toBeInstanceOf(Promise); // a hit keeps the function's convention
+    expect(await hit).toBe(8);
+    expect(runs).toBe(1);
+    const fresh = new Memory(dir, { verbose: 0 }).cache(function later(x: number) {
+      runs += 1;
+      return Promise.resolve(x * 2);
+    });
+    expect(fresh(4)).toBeInstanceOf(Promise); // also in a new Memory (another process) that never computed it
+  });
+
   it('never caches exceptions', () => {
     const memory = new Memory(dir, { verbose: 0 });
     let runs = 0;
