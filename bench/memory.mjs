@@ -4,19 +4,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { hasPython, PYTHON } from './anchors.mjs';
 
 const here = import.meta.dirname;
-const PYTHON = '/usr/bin/python3';
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-
-function hasJoblib() {
-  try {
-    execFileSync(PYTHON, ['-c', 'import joblib, numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function run(command, script, which) {
   const location = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-bench-memory-'));
@@ -32,7 +23,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 const show = (s) => (s < 1e-3 ? `${(s * 1e6).toFixed(1)} µs` : `${(s * 1e3).toFixed(2)} ms`);
 
 export function memory() {
-  const anchor = hasJoblib();
+  const anchor = hasPython(['joblib', 'numpy']);
   const cases = [
     ['hit, small argument', 'small-hit'],
     ['hit, 10 MB Float64Array argument', 'big-hit'],

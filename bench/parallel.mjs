@@ -4,19 +4,10 @@
 // process pool's warm-call latency.
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
+import { hasPython, PYTHON } from './anchors.mjs';
 
 const here = import.meta.dirname;
-const PYTHON = '/usr/bin/python3';
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-
-function hasJoblib() {
-  try {
-    execFileSync(PYTHON, ['-c', 'import joblib'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const run = (command, args) => JSON.parse(execFileSync(command, args, { encoding: 'utf8' }).trim().split('\n').pop());
 const ours = (which) => run(process.execPath, [path.join(here, 'parallel-case.mjs'), which]);
@@ -57,7 +48,7 @@ const fmt = {
 };
 
 export async function parallel() {
-  const anchor = hasJoblib();
+  const anchor = hasPython(['joblib']);
   const cases = [
     { name: 'cold first call (2 tasks, fresh process)', which: 'cold', key: 'seconds', show: fmt.s, better: 'lower' },
     { name: 'warm call (2 tiny tasks)', which: 'warm', key: 'seconds', show: fmt.s, better: 'lower' },

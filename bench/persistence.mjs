@@ -5,19 +5,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { hasPython, PYTHON } from './anchors.mjs';
 
 const here = import.meta.dirname;
-const PYTHON = '/usr/bin/python3';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-bench-'));
-
-function hasJoblib() {
-  try {
-    execFileSync(PYTHON, ['-c', 'import joblib, numpy, lz4'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function run(command, args) {
   const out = execFileSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
@@ -43,7 +34,7 @@ const ratio = (them, us) => (them && us ? `${(them / us).toFixed(2)}×` : 'n/a')
 const pct = (over, data) => (data ? `${((100 * over) / data).toFixed(1)}%` : mb(over));
 
 export function persistence() {
-  const anchor = hasJoblib();
+  const anchor = hasPython(['joblib', 'numpy', 'lz4']);
   const rows = [];
   const only = process.env.BENCH_CASES?.split(',');
   const cases = [
