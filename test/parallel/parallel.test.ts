@@ -122,12 +122,13 @@ describe('Parallel errors', () => {
 
   it('refuses unserializable arguments and results with a SerializationError that names them', async () => {
     const run = await runNode(`
-      try { await jl.Parallel({ nJobs: 2 })([jl.delayed(t.echo)(1), jl.delayed(t.echo)({ cb: () => 1 })]); } catch (e) { report(describe(e)); }
+      try { await jl.Parallel({ nJobs: 2, batchSize: 2 })([jl.delayed(t.echo)(1), jl.delayed(t.echo)({ cb: () => 1 })]); } catch (e) { report(describe(e)); }
       try { await jl.Parallel({ nJobs: 2 })([jl.delayed(t.returnsFunction)()]); } catch (e) { report(describe(e)); }
       report(await jl.Parallel({ nJobs: 2 })([jl.delayed(t.echo)(5)]));`);
     const [argument, result, after] = run.reports as { name: string; message: string; path: string }[];
     expect(argument!.name).toBe('SerializationError');
-    expect(argument!.message).toMatch(/arguments of task #1 .*args\[0\]\.cb/);
+    expect(argument!.message).toMatch(/arguments of task #1 cannot be sent to a worker: args\[0\]\.cb: it is a function/);
+    expect(argument!.path).toBe('args[0].cb');
     expect(result!.name).toBe('SerializationError');
     expect(result!.message).toMatch(/result of task 0 .*cannot be sent back/);
     expect(after).toEqual([5]);

@@ -4,10 +4,9 @@
 // that leak or reach `maxTasksPerWorker`, lets idle workers exit after `idleTimeout`, and never
 // keeps the parent alive while idle.
 
-import { SerializationError, ShutdownExecutorError, TaskTimeoutError, TerminatedWorkerError } from '../../../errors.js';
-import { encodeValue } from '../../../serialization/encoder.js';
+import { ShutdownExecutorError, TaskTimeoutError, TerminatedWorkerError } from '../../../errors.js';
 import type { RegisteredFunction } from '../../function-table.js';
-import { batchMessage, type WorkerMessage } from './messages.js';
+import { batchMessage, unencodableArguments, type WorkerMessage } from './messages.js';
 import { type SpawnOptions, WorkerProcess } from './worker-process.js';
 
 /** The outcome of one batch: all results, or the first failure and what finished before it. */
@@ -234,19 +233,7 @@ export class ProcessExecutor {
   }
 
   private encodeFailure(job: LiveJob, error: unknown): JobOutcome {
-    let index = job.args.findIndex((args) => {
-      try {
-        encodeValue(args);
-        return false;
-      } catch {
-        return true;
-      }
-    });
-    if (index < 0) index = 0;
-    const reason = error instanceof Error ? error.message : String(error);
-    const wrapped = new SerializationError(
-      `The arguments of task #${job.firstIndex + index} cannot be sent to a worker: ${reason.replace(/^Cannot serialize /, '')}`,
-      error instanceof SerializationError ? error.path.replace(/^value/, 'args') : 'args', { cause: error });
+    const { index, error: wrapped } = unencodableArguments(job.args, job.firstIndex, error);
     return { ok: false, error: wrapped, index, partial: [], stack: undefined, pid: undefined, remote: false };
   }
 

@@ -1,5 +1,7 @@
 // The messages parent and worker exchange, one per frame.
 
+import { SerializationError } from '../../../errors.js';
+import { encodeValue } from '../../../serialization/encoder.js';
 import type { FunctionRef } from '../../../serialization/function-ref.js';
 
 /** Parent → worker: run these calls in order. Function definitions come once per worker. */
@@ -79,4 +81,25 @@ export function batchMessage(
     t: 'batch', id: job.id, defs, count, fns: uniform ? first : fnIds, arity: sameArity ? arity : -1, args: columns,
     stream: job.timeoutMs !== undefined,
   };
+}
+
+/**
+ * Which call of a batch could not be encoded, as a SerializationError naming the task and the
+ * path inside its arguments (`args[1].callback`); `batchError` is the error of the whole batch.
+ */
+export function unencodableArguments(
+  args: readonly (readonly unknown[])[], firstIndex: number, batchError: unknown,
+): { index: number; error: SerializationError } {
+  for (let index = 0; index < args.length; index += 1) {
+    try {
+      encodeValue(args[index]);
+    } catch (error) {
+      const path = error instanceof SerializationError ? error.path.replace(/^value/, 'args') : 'args';
+      const reason = error instanceof Error ? error.message.replace(/^Cannot serialize value\S*/, path) : String(error);
+      return { index, error: new SerializationError(
+        `The arguments of task #${firstIndex + index} cannot be sent to a worker: ${reason}`, path, { cause: error }) };
+    }
+  }
+  const reason = batchError instanceof Error ? batchError.message : String(batchError);
+  return { index: 0, error: new SerializationError(`A batch cannot be sent to a worker: ${reason}`, 'args', { cause: batchError }) };
 }
