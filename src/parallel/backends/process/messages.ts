@@ -95,7 +95,7 @@ export function unencodableArguments(
       encodeValue(args[index]);
     } catch (error) {
       const path = error instanceof SerializationError ? error.path.replace(/^value/, 'args') : 'args';
-      const reason = error instanceof Error ? error.message.replace(/^Cannot serialize value\S*/, path) : String(error);
+      const reason = error instanceof Error ? error.message.replace(/^Cannot serialize value[^:\s]*/, path) : String(error);
       return { index, error: new SerializationError(
         `The arguments of task #${firstIndex + index} cannot be sent to a worker: ${reason}`, path, { cause: error }) };
     }
