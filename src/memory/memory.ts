@@ -206,7 +206,7 @@ export class Memory {
   /** Removes every cached result in this location. */
   clear(): void {
     if (!this.store) return;
-    for (const item of this.store.listItems()) this.store.removeItem(item.path.slice(0, 2));
+    this.store.removeItem([]);
     this.checked.clear();
   }
 

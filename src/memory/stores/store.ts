@@ -36,7 +36,7 @@ export interface StoreBackend {
   /** Records an access to an entry folder (for least-recently-used eviction). */
   touchItem(path: readonly string[]): void;
   moveItem(from: readonly string[], to: readonly string[]): void;
-  /** Removes an item or a folder of items; missing is fine. */
+  /** Removes an item or a folder of items (`[]`: everything in the store); missing is fine. */
   removeItem(path: readonly string[]): void;
   /** Every complete entry (a folder with metadata.json), with its size and last access. */
   listItems(): StoreItem[];
