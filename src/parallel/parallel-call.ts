@@ -73,7 +73,7 @@ export class ParallelCall {
   async start(): Promise<void> {
     const { signal } = this.settings;
     if (signal?.aborted) return this.fail(signal.reason);
-    signal?.addEventListener('abort', () => this.fail(signal.reason), { once: true });
+    signal?.addEventListener('abort', this.onAbortSignal, { once: true });
     try {
       if (this.known) await this.backend.prepare(this.functionsOf(this.known), this.known.length);
       while (!this.aborted && this.dispatchedTasks < this.settings.preDispatch && (await this.dispatchOne(true)));
@@ -105,11 +105,17 @@ export class ParallelCall {
     return this.have[index] === 1;
   }
 
+  private readonly onAbortSignal = (): void => this.fail(this.settings.signal?.reason);
+
   /** Stops the call: no more dispatch, the backend drops its batches. Idempotent. */
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
     this.backend.cancel(this);
+    // A signal reused across calls must not collect a listener per call.
+    this.settings.signal?.removeEventListener('abort', this.onAbortSignal);
+    // Let a generator given as input run its finally blocks.
+    if (!this.exhausted && !this.known) void Promise.resolve(this.source.return?.()).catch(() => undefined);
     this.finish();
   }
 

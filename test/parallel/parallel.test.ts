@@ -178,17 +178,23 @@ describe('Parallel generators, dispatch and progress', () => {
     expect([...unordered!.slice(0, 9)].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
-  it('cancels the rest when a generator is abandoned early', async () => {
+  it('cancels the rest when a generator is abandoned early, closing the input generator', async () => {
     const run = await runNode(`
       let produced = 0;
-      function* tasks() { for (let i = 0; i < 100; i++) { produced++; yield jl.delayed(t.sleepSync)(20, i); } }
+      let closed = false;
+      function* tasks() { try { for (let i = 0; i < 100; i++) { produced++; yield jl.delayed(t.sleepSync)(20, i); } } finally { closed = true; } }
       for await (const r of jl.Parallel({ nJobs: 2, batchSize: 1, returnAs: 'generator' })(tasks())) { if (r === 2) break; }
       const at = produced;
       await new Promise((r) => setTimeout(r, 300));
-      report([at, produced]);`);
-    const [[at, later]] = run.reports as [[number, number]];
+      report([at, produced, closed]);
+      const controller = new AbortController();
+      for (let i = 0; i < 20; i++) await jl.Parallel({ nJobs: 1, signal: controller.signal })([jl.delayed(t.square)(i)]);
+      report('no listener leak');`);
+    const [[at, later, closed]] = run.reports as [[number, number, boolean]];
     expect(at).toBeLessThan(30); // of 100: read lazily, a few ahead of the consumer
     expect(later).toBe(at);
+    expect(closed).toBe(true);
+    expect(run.stderr).not.toMatch(/MaxListenersExceededWarning/);
   });
 
   it('reads a lazy input only as fast as workers free up (preDispatch)', async () => {
