@@ -8,7 +8,8 @@ import { parseBytes } from '../byte-size.js';
 import { InvalidOptionError } from '../errors.js';
 import type { CompressOption } from '../serialization/compressors.js';
 import { resolveCompression } from '../serialization/compressors.js';
-import { locateFunction } from '../serialization/function-locator.js';
+import { type FunctionLocation, locateFunction } from '../serialization/function-locator.js';
+import { markWrapper } from '../serialization/function-ref.js';
 import { checkIgnore, parametersOf } from './arguments.js';
 import { type AnyFunction, type CacheMetadata, type MemorizedFunc, memorize } from './memorized-func.js';
 import './stores/filesystem.js';
@@ -117,7 +118,8 @@ export class Memory {
     const fn = fnOrOptions;
     const source = Function.prototype.toString.call(fn);
     const name = options.name ?? (fn.name || 'anonymous');
-    const module = moduleOf(fn);
+    const location = locateFunction(fn);
+    const module = moduleOf(location);
     if (!options.name && !fn.name) {
       this.warn(`memory.cache: an anonymous function is cached as '${name}' in ${module}; name collisions between ` +
         'anonymous functions cannot be detected. Give it a name or pass { name }.', 'JoblibCollisionWarning');
@@ -134,7 +136,7 @@ export class Memory {
     const dir = [module, name];
     const checkKey = dir.join('\0');
     const isAsync = fn.constructor.name === 'AsyncFunction';
-    return memorize<F>({
+    const memorized = memorize<F>({
       fn, name, module, parameters, ignore, store: this.store, storeName: this.storeName, compress: this.compress,
       outputName: this.outputName, verbose: options.verbose ?? this.verbose, validate: options.cacheValidationCallback,
       warn: (message) => this.warn(message, 'CacheWarning'),
@@ -157,6 +159,9 @@ export class Memory {
         if (stored !== source) this.store.writeText([...dir, FUNCTION_SOURCE], source);
       },
     }, isAsync);
+    // Parallel finds the cached function where the user exports it (beside the function it wraps).
+    if (location) markWrapper(memorized, location.url, `the cached function ${name}`);
+    return memorized;
   }
 
   /** Calls `fn(...args)` through the cache (joblib's Memory.eval). */
@@ -216,8 +221,7 @@ export class Memory {
 }
 
 /** The module part of a function's cache folder: its file relative to cwd, `__main__` for eval and stdin. */
-function moduleOf(fn: AnyFunction): string {
-  const location = locateFunction(fn);
+function moduleOf(location: FunctionLocation | undefined): string {
   if (!location) return '__native__';
   const { url } = location;
   if (url.includes('[eval') || url.includes('[stdin]')) return '__main__';

@@ -64,6 +64,17 @@ export function shipBySource<F extends AnyFunction>(fn: F): F {
   return fn;
 }
 
+const wrapped = new WeakMap<AnyFunction, { url: string; what: string }>();
+
+/**
+ * For wrappers made by a library (e.g. `memory.cache(fn)`): the wrapper is defined inside the
+ * library, but users export it from `url` (where the wrapped function is defined), so look for
+ * it there; when it is not exported, the refusal says so in terms of `what` it is.
+ */
+export function markWrapper(wrapper: AnyFunction, url: string, what: string): void {
+  wrapped.set(wrapper, { url, what });
+}
+
 /** The reference for `fn`, computed once per function and process. */
 export function resolveFunctionRef(fn: AnyFunction): Promise<FunctionRef> {
   let ref = resolved.get(fn);
@@ -77,6 +88,14 @@ export function resolveFunctionRef(fn: AnyFunction): Promise<FunctionRef> {
 async function computeRef(fn: AnyFunction): Promise<FunctionRef> {
   const marked = explicit.get(fn);
   if (marked && marked !== 'source') return marked;
+  const wrapper = wrapped.get(fn);
+  if (wrapper) {
+    const exported = await findExport(fn, wrapper.url);
+    if (exported) return exported;
+    throw new FunctionReferenceError(nameOf(fn),
+      `delayed(${nameOf(fn)}): ${wrapper.what} runs in a worker only when it is exported from a module, which the ` +
+        `worker imports: \`export const ${fn.name || 'name'} = ...\` in a module other than the entry script.`);
+  }
   const globalPath = globalFunctions().get(fn);
   if (globalPath && !marked) return { kind: 'global', name: nameOf(fn), path: globalPath };
   const location = locateFunction(fn);

@@ -1,6 +1,9 @@
 // Parallel end to end, in real `node` processes with real worker processes: ordering, function
 // references, errors, generators, lazy dispatch, progress and nesting.
 
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNode, runScript, TASKS } from './run-node.js';
 
@@ -56,6 +59,23 @@ describe('Parallel results', () => {
       report(await pool.submit(t.movePoint, new t.Point(1, 2), 3) instanceof t.Point);
       report((await pool.submit(t.movePoint, new t.Point(3, 4), 0)).norm());`);
     expect(run.reports).toEqual([[1, 4, 9], true, 5]);
+  });
+
+  it('runs a cached function exported by a module in workers, which share its cache', async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-parallel-cache-'));
+    try {
+      const run = await runNode(`
+        const first = await jl.Parallel({ nJobs: 2, batchSize: 1 })([1, 2, 3, 4].map((x) => jl.delayed(t.cachedPid)(x)));
+        const again = await jl.Parallel({ nJobs: 2, batchSize: 1 })([1, 2, 3, 4].map((x) => jl.delayed(t.cachedPid)(x)));
+        report([first.map((r) => r.x), again.every((r, i) => r.pid === first[i].pid), first.every((r) => r.pid !== process.pid)]);
+        const local = new jl.Memory(process.env.JOBLIB_TS_TEST_CACHE, { verbose: 0 }).cache(function local(x) { return x; });
+        try { await jl.Parallel({ nJobs: 2 })([jl.delayed(local)(1)]); } catch (e) { report(e.message); }`,
+      { env: { JOBLIB_TS_TEST_CACHE: cache } });
+      expect(run.reports[0]).toEqual([[1, 2, 3, 4], true, true]); // the second call's results come from the cache
+      expect(run.reports[1]).toMatch(/the cached function local runs in a worker only when it is exported from a module/);
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it('keeps console output of tasks on the terminal without corrupting results', async () => {
