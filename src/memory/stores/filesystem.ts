@@ -15,9 +15,8 @@ import { registerStoreBackend, type StoreBackend, type StoreItem } from './store
 const METADATA = 'metadata.json';
 
 export class FileSystemStore implements StoreBackend {
-  constructor(readonly location: string) {
-    mkdirSync(location, { recursive: true });
-  }
+  /** Nothing is created until the first entry is written. */
+  constructor(readonly location: string) {}
 
   private resolve(path: readonly string[]): string {
     return join(this.location, ...path);
