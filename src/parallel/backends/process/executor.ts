@@ -166,14 +166,15 @@ export class ProcessExecutor {
     while (this.queue.length > 0) {
       const worker = this.pickWorker();
       if (!worker) break;
-      if (!this.corked.has(worker)) {
+      // An idle worker gets its batch at once (latency); a busy one's batches wait for the end
+      // of this tick and leave together: a burst of completions read in one chunk dispatches
+      // its follow-ups with one write per worker.
+      if (worker.busy && !this.corked.has(worker)) {
         worker.cork();
         this.corked.add(worker);
       }
       this.send(worker, this.queue.shift()!);
     }
-    // Batches sent before this tick's promise jobs finish leave in one write per worker: a burst
-    // of completions read in one chunk dispatches its follow-ups with one syscall.
     if (this.corked.size > 0 && !this.uncorkScheduled) {
       this.uncorkScheduled = true;
       process.nextTick(() => {
