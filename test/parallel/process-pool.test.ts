@@ -109,8 +109,14 @@ describe('process pool lifecycle', () => {
       report([await ex.submit(t.square, 21), await ex.submit(Math.max, 3, 9)]);
       await ex.shutdown();
       try { await ex.submit(t.square, 2); } catch (e) { report(e.name); }
-      report(await jl.getReusableExecutor({ maxWorkers: 2 }).map(t.square, [7]));`, { timeoutMs: 60_000 });
-    expect(run.reports).toEqual([20, [441, 9], 'ShutdownExecutorError', [49]]);
+      report(await jl.getReusableExecutor({ maxWorkers: 2 }).map(t.square, [7]));
+      const two = jl.Parallel({ nJobs: 2, batchSize: 1 });
+      const three = jl.Parallel({ nJobs: 3, batchSize: 1 });
+      await three([1].map((x) => jl.delayed(t.square)(x)));
+      await jl.getReusableExecutor({ maxWorkers: 3 }).shutdown(); // a runner outlives the pool it started on
+      report(await two([1, 2].map((x) => jl.delayed(t.square)(x))));
+      report(jl.getReusableExecutor({ maxWorkers: 2 }).maxWorkers);`, { timeoutMs: 60_000 });
+    expect(run.reports).toEqual([20, [441, 9], 'ShutdownExecutorError', [49], [1, 4], 2]);
   });
 
   it('finishes the tasks of workers it retires: shrinking while busy, and shutdown without kill', async () => {

@@ -12,13 +12,16 @@ export class ProcessBackend implements ParallelBackend {
   readonly name = 'ProcessBackend';
   readonly autoBatching = true;
   readonly supportsTimeout = true;
-  private readonly executor: Executor;
+  private executor: Executor;
 
-  constructor(readonly nJobs: number, options: Omit<ExecutorOptions, 'maxWorkers'>) {
+  constructor(readonly nJobs: number, private readonly options: Omit<ExecutorOptions, 'maxWorkers'>) {
     this.executor = getReusableExecutor({ ...options, maxWorkers: nJobs });
   }
 
   async prepare(functions: ReadonlySet<TaskFunction>, taskCount: number): Promise<void> {
+    // The pool is shared: another runner may have resized it, or someone shut it down.
+    if (this.executor.pool.isShut) this.executor = getReusableExecutor({ ...this.options, maxWorkers: this.nJobs });
+    else if (this.executor.pool.maxWorkers !== this.nJobs) this.executor.pool.resize(this.nJobs);
     // Workers take ~0.1 s to boot: start them before resolving functions (which may take as long).
     this.executor.pool.prestart(Math.min(this.nJobs, taskCount));
     await Promise.all([...functions].map((fn) => registerFunction(fn)));
