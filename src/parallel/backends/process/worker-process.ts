@@ -59,6 +59,7 @@ export class WorkerProcess {
   /** When its last batch finished (performance.now()). */
   idleSince = 0;
   private held = false;
+  private referenced: boolean | undefined;
   private readonly taskPipe: Socket;
   private readonly resultPipe: Socket;
 
@@ -134,6 +135,8 @@ export class WorkerProcess {
    * script awaiting only its results would exit under it.
    */
   private setReferenced(referenced: boolean): void {
+    if (referenced === this.referenced) return; // three native calls per batch otherwise
+    this.referenced = referenced;
     const method = referenced ? 'ref' : 'unref';
     this.child[method]();
     this.taskPipe[method]();
