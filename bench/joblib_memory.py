@@ -8,7 +8,7 @@ which, location = sys.argv[1:3]
 memory = Memory(location, verbose=0)
 
 def mean_of(n, fn):
-    for i in range(min(n, 200)):
+    for i in range(min(n, 2000)):
         fn(i)
     t = time.perf_counter()
     for i in range(n):
@@ -20,7 +20,7 @@ if which == "small-hit":
     def f(x, y=2):
         return {"x": x, "y": y, "label": f"point {x}"}
     f(1)
-    print(json.dumps({"seconds": mean_of(2000, lambda i: f(1))}))
+    print(json.dumps({"seconds": mean_of(10_000, lambda i: f(1))}))
 elif which == "big-hit":
     data = np.sin(np.arange(10 * 1024 * 1024 // 8, dtype=np.float64))
     @memory.cache

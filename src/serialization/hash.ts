@@ -47,6 +47,8 @@ class HashSink {
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   private readonly view = new DataView(this.scratch.buffer, this.scratch.byteOffset, SCRATCH_BYTES);
   private pos = 0;
+  /** Whether bytes went to the streams; if not, digest hashes the scratch in one call each. */
+  private streamed = false;
 
   private room(n: number): void {
     if (this.pos + n > SCRATCH_BYTES) this.flush();
@@ -57,6 +59,7 @@ class HashSink {
     const filled = this.scratch.subarray(0, this.pos);
     this.a.update(filled);
     this.b.update(filled);
+    this.streamed = true;
     this.pos = 0;
   }
 
@@ -116,6 +119,7 @@ class HashSink {
       return;
     }
     this.flush();
+    this.streamed = true;
     for (let offset = 0; offset < bytes.byteLength; offset += CHUNK_BYTES) {
       const chunk = bytes.subarray(offset, offset + CHUNK_BYTES);
       this.a.update(chunk);
@@ -125,11 +129,19 @@ class HashSink {
 
   /** 128 bits as 32 lowercase hex digits; the sink is reset for reuse. */
   digest(): string {
+    if (!this.streamed) {
+      // A small value fits the scratch: XXH3's one-shot gives the same digest as the stream,
+      // in 2 native calls instead of 6 (a third of a small Memory hit's hashing).
+      const filled = this.scratch.subarray(0, this.pos);
+      this.pos = 0;
+      return xxh3.xxh64(filled, SEED_A).toString(16).padStart(16, '0') + xxh3.xxh64(filled, SEED_B).toString(16).padStart(16, '0');
+    }
     this.flush();
     const hex =
       this.a.digest().toString(16).padStart(16, '0') + this.b.digest().toString(16).padStart(16, '0');
     this.a.reset();
     this.b.reset();
+    this.streamed = false;
     return hex;
   }
 }

@@ -5,7 +5,7 @@
 import {
   mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { dump, dumpSync } from '../../persistence/dump.js';
 import { writeFileAtomicSync } from '../../persistence/atomic-file.js';
 import { load, loadSync } from '../../persistence/load.js';
@@ -16,10 +16,15 @@ const METADATA = 'metadata.json';
 
 export class FileSystemStore implements StoreBackend {
   /** Nothing is created until the first entry is written. */
-  constructor(readonly location: string) {}
+  private readonly prefix: string;
 
+  constructor(readonly location: string) {
+    this.prefix = location.endsWith(sep) ? location : location + sep;
+  }
+
+  /** Segments are names Memory made (module, function, key, file): concatenation is enough (join costs ~2 µs a hit). */
   private resolve(path: readonly string[]): string {
-    return join(this.location, ...path);
+    return path.length === 0 ? this.location : this.prefix + path.join(sep);
   }
 
   itemExists(path: readonly string[]): boolean {
