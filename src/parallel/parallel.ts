@@ -128,6 +128,9 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
       running = false;
     };
     void call.start();
+    // Busy while the call runs, not while its results wait to be read: a generator that is never
+    // iterated (or read later) does not block the runner.
+    void call.settled().then(release);
     if (returnAs === 'array') return allResults<R>(call, release) as ParallelResult<R, M>;
     const generator = returnAs === 'generatorUnordered' ? unorderedResults<R>(call, release) : orderedResults<R>(call, release);
     return generator as ParallelResult<R, M>;

@@ -161,8 +161,15 @@ describe('Parallel errors', () => {
       try { a([jl.delayed(t.square)(2)]); } catch (e) { report(e.name); }
       const b = jl.Parallel({ nJobs: 2 });
       report(await Promise.all([first, b([jl.delayed(t.square)(3)])]));
-      report(await a([jl.delayed(t.square)(4)]));`);
-    expect(run.reports).toEqual(['ParallelBusyError', [[2], [9]], [16]]);
+      report(await a([jl.delayed(t.square)(4)]));
+      const g = jl.Parallel({ nJobs: 2, returnAs: 'generator' });
+      const neverRead = g([jl.delayed(t.square)(6)]);
+      await new Promise((r) => setTimeout(r, 500));
+      const later = [];
+      for await (const r of g([jl.delayed(t.square)(7)])) later.push(r); // the runner is free once its call ended
+      for await (const r of neverRead) later.push(r); // and the first call's result is still there
+      report(later);`);
+    expect(run.reports).toEqual(['ParallelBusyError', [[2], [9]], [16], [49, 36]]);
   });
 
   it('validates options with clear messages', async () => {
