@@ -237,8 +237,9 @@ export class ParallelCall {
       this.fail(outcome.error);
       return;
     }
-    this.progress.update(this.completed, this.dispatchedTasks, this.exhausted ? this.total : this.known?.length,
-      this.dispatchedBatches);
+    const dispatchDone = this.exhausted || (this.known !== undefined && this.pulled === this.known.length);
+    this.progress.update(this.completed, this.dispatchedTasks, this.total ?? (dispatchDone ? this.pulled : undefined),
+      this.dispatchedBatches, dispatchDone && this.readyBatches.length === 0);
     this.notify();
     this.dispatching = this.dispatching.then(async () => {
       if (this.aborted) return;

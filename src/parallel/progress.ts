@@ -45,17 +45,18 @@ export class ProgressReporter {
   }
 
   /**
-   * After a batch: `completed` tasks done, `dispatched` sent, `total` known once the input is
-   * exhausted; `batches` dispatched so far drives the throttle while input is still read.
+   * After a batch: `completed` tasks done, `dispatched` sent, `total` (for onProgress) once
+   * known; `dispatchDone` once every task was sent, which switches joblib's lines from
+   * `Done N tasks` (throttled by `batches`) to `Done N out of M … remaining`.
    */
-  update(completed: number, dispatched: number, total: number | undefined, batches: number): void {
+  update(completed: number, dispatched: number, total: number | undefined, batches: number, dispatchDone: boolean): void {
     const elapsed = (performance.now() - this.started) / 1000;
     this.onProgress?.({ completed, total, elapsedMs: elapsed * 1000 });
     if (!this.verbose) return;
     const n = (value: number): string => String(value).padStart(this.width);
-    if (total !== undefined && completed === total) {
-      this.print(`Done ${n(completed)} out of ${n(total)} | elapsed: ${shortFormatTime(elapsed)} finished`);
-    } else if (total === undefined) {
+    if (dispatchDone && completed === dispatched) {
+      this.print(`Done ${n(completed)} out of ${n(completed)} | elapsed: ${shortFormatTime(elapsed)} finished`);
+    } else if (!dispatchDone) {
       if (!skipLine(batches, this.verbose)) this.print(`Done ${n(completed)} tasks      | elapsed: ${shortFormatTime(elapsed)}`);
     } else {
       if (completed !== 0) {
