@@ -49,7 +49,9 @@ export class ProgressReporter {
    * known; `dispatchDone` once every task was sent, which switches joblib's lines from
    * `Done N tasks` (throttled by `batches`) to `Done N out of M … remaining`.
    */
-  update(completed: number, dispatched: number, total: number | undefined, batches: number, dispatchDone: boolean): void {
+  update(
+    completed: number, dispatched: number, total: number | undefined, batches: number, dispatchDone: boolean,
+  ): void {
     const elapsed = (performance.now() - this.started) / 1000;
     this.onProgress?.({ completed, total, elapsedMs: elapsed * 1000 });
     if (!this.verbose) return;
