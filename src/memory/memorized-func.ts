@@ -169,12 +169,16 @@ export function memorize<F extends AnyFunction>(context: FunctionContext, isAsyn
   };
 
   /** Stores output then metadata; a value that cannot be stored is returned anyway, with a warning. */
+  /** Metadata goes after the output, so an entry with metadata always has its whole output. */
+  const writeMetadata = (entry: string[], size: number, metadata: (size: number) => CacheMetadata): CacheMetadata => {
+    const meta = metadata(size);
+    store!.writeText([...entry, 'metadata.json'], JSON.stringify(meta));
+    return meta;
+  };
+
   const storeSync = (entry: string[], output: unknown, metadata: (size: number) => CacheMetadata): CacheMetadata => {
     try {
-      const size = store!.dumpItem([...entry, context.outputName], output, context.compress);
-      const meta = metadata(size);
-      store!.writeText([...entry, 'metadata.json'], JSON.stringify(meta));
-      return meta;
+      return writeMetadata(entry, store!.dumpItem([...entry, context.outputName], output, context.compress), metadata);
     } catch (error) {
       return storeFailed(error, metadata);
     }
@@ -185,9 +189,7 @@ export function memorize<F extends AnyFunction>(context: FunctionContext, isAsyn
   ): Promise<CacheMetadata> => {
     try {
       const size = await store!.dumpItemAsync([...entry, context.outputName], output, context.compress);
-      const meta = metadata(size);
-      store!.writeText([...entry, 'metadata.json'], JSON.stringify(meta));
-      return meta;
+      return writeMetadata(entry, size, metadata);
     } catch (error) {
       return storeFailed(error, metadata);
     }

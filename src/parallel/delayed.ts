@@ -41,3 +41,9 @@ export function delayed<F extends TaskFunction>(
 export function isDelayedTask(value: unknown): value is DelayedTask {
   return value instanceof DelayedCall;
 }
+
+/** Whether a task returned a promise (or any thenable) to await. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function')
+    && typeof (value as PromiseLike<unknown>).then === 'function';
+}

@@ -1,8 +1,7 @@
 // Numbers each distinct task function once per process, with its worker reference, so a
 // batch names functions by a small id and a worker receives each definition once.
 
-import type { AnyFunction } from '../serialization/function-ref.js';
-import { type FunctionRef, resolveFunctionRef } from '../serialization/function-ref.js';
+import { type AnyFunction, type FunctionRef, resolveFunctionRef } from '../serialization/function-ref.js';
 
 /** A task function ready to cross to a worker. */
 export interface RegisteredFunction {

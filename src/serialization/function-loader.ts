@@ -2,11 +2,11 @@
 // `globalThis` to a built-in, or rebuild a source-shipped function with its imports and
 // helpers in scope.
 
-import type { AnyFunction } from './function-ref.js';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FunctionRef, ImportSpec } from './function-ref.js';
+import type { AnyFunction } from './function-ref.js';
 
 /** The function a reference names, loaded in this process. */
 export async function loadFunction(ref: FunctionRef): Promise<AnyFunction> {

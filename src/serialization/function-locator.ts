@@ -3,8 +3,8 @@
 // The session is synchronous on the main thread and opened only for the first sight of a
 // function, so the debugger is never left enabled.
 
-import type { AnyFunction } from './function-ref.js';
 import { Session } from 'node:inspector';
+import type { AnyFunction } from './function-ref.js';
 
 /** A function's defining script, as V8 knows it. */
 export interface FunctionLocation {

@@ -1,6 +1,7 @@
 // nJobs: 1, and every Parallel inside a worker: the calls run here, one after another, with
 // the same ordering, errors, progress and cancellation as a pool. Errors are the originals.
 
+import { isThenable } from '../delayed.js';
 import type { BatchOutcome, ParallelBackend, TaskBatch } from './backend.js';
 
 export class SequentialBackend implements ParallelBackend {
@@ -29,9 +30,7 @@ export class SequentialBackend implements ParallelBackend {
       const { fn, args } = batch.tasks[index]!;
       try {
         let value = (fn as (...a: readonly unknown[]) => unknown)(...args);
-        if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
-          value = await value;
-        }
+        if (isThenable(value)) value = await value;
         results.push(value);
       } catch (thrown) {
         const error = thrown instanceof Error ? thrown : new Error(`A non-Error value was thrown: ${String(thrown)}`);

@@ -323,7 +323,11 @@ export class ProcessExecutor {
 
   private killWorker(worker: WorkerProcess): void {
     worker.kill();
-    // Batches waiting in its pipe never started: they go back to the front of the queue.
+    this.requeueOutstanding(worker);
+  }
+
+  /** Batches still in a dead worker's pipe never started: they go back to the front of the queue. */
+  private requeueOutstanding(worker: WorkerProcess): void {
     const innocent: LiveJob[] = [];
     for (const id of worker.outstanding) {
       const job = this.jobs.get(id);
@@ -367,13 +371,7 @@ export class ProcessExecutor {
         { pid: worker.pid, exitCode: code, signal, taskIndex: index }));
       worker.outstanding.shift();
     }
-    const innocent = worker.outstanding.map((id) => this.jobs.get(id)).filter((j): j is LiveJob => j !== undefined);
-    for (const job of innocent) {
-      this.jobs.delete(job.id);
-      job.worker = undefined;
-    }
-    this.queue.unshift(...innocent);
-    worker.outstanding.length = 0;
+    this.requeueOutstanding(worker);
     if (!this.isShutdown) this.pump();
   }
 

@@ -2,8 +2,8 @@
 // (loky's get_reusable_executor): reused when its options match, resized when only the worker
 // count differs, replaced when anything else changes.
 
-import type { AnyFunction } from '../../../serialization/function-ref.js';
 import { InvalidOptionError, ShutdownExecutorError } from '../../../errors.js';
+import type { AnyFunction } from '../../../serialization/function-ref.js';
 import { cpuCount } from '../../cpu-count.js';
 import type { TaskFunction } from '../../delayed.js';
 import { registerFunction } from '../../function-table.js';

@@ -2,7 +2,6 @@
 // writes results to fd 4; stdout and stderr stay the user's terminal. Exits when the parent
 // closes the pipe, and (through a watchdog thread) when the parent dies while a task is busy.
 
-import type { AnyFunction } from '../../../serialization/function-ref.js';
 import { Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -10,6 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { SerializationError } from '../../../errors.js';
 import { encodeValue } from '../../../serialization/encoder.js';
 import { loadFunction } from '../../../serialization/function-loader.js';
+import type { AnyFunction } from '../../../serialization/function-ref.js';
+import { isThenable } from '../../delayed.js';
 import { FrameReader, writeFrame } from './channel.js';
 import { type BatchMessage, packNumbers, type WorkerMessage } from './messages.js';
 
@@ -85,9 +86,7 @@ async function runBatch(batch: BatchMessage): Promise<void> {
           : arity === 0 ? fn()
             : fn(...(arity < 0 ? (columns as readonly unknown[])[index] as readonly unknown[]
                 : Array.prototype.slice.call(columns, index * arity, index * arity + arity)));
-      if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
-        value = await value;
-      }
+      if (isThenable(value)) value = await value;
       if (batch.stream) sendResult(batch.id, index, value);
       else results[index] = value;
     }
