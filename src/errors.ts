@@ -95,7 +95,10 @@ export class FunctionReferenceError extends JoblibError {
  * OOM killer, a native crash), or could not start at all. The pool replaces the worker.
  */
 export class TerminatedWorkerError extends JoblibError {
+  /** The worker process's pid; for a worker thread, the pid of this process. */
   readonly pid: number | undefined;
+  /** The worker thread's `threadId`, when the worker was a thread. */
+  readonly threadId: number | undefined;
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
   /** Position in the input of the first task the worker was running, if it was running one. */
@@ -106,10 +109,11 @@ export class TerminatedWorkerError extends JoblibError {
   constructor(
     message: string,
     details: { pid: number | undefined; exitCode: number | null; signal: NodeJS.Signals | null;
-      taskIndex?: number | undefined; duringStartup?: boolean; },
+      taskIndex?: number | undefined; duringStartup?: boolean; threadId?: number | undefined; },
   ) {
     super('ERR_JOBLIB_TERMINATED_WORKER', message);
     this.pid = details.pid;
+    this.threadId = details.threadId;
     this.exitCode = details.exitCode;
     this.signal = details.signal;
     this.taskIndex = details.taskIndex;
@@ -187,5 +191,20 @@ export class CacheEntryError extends JoblibError {
   constructor(message: string, entry: string, options?: { cause?: unknown }) {
     super('ERR_JOBLIB_CACHE_ENTRY', message, options);
     this.entry = entry;
+  }
+}
+
+/**
+ * A large argument (over `maxNbytes`) could not be written to the temporary folder that
+ * process workers read it from: the folder is missing, not writable, or full. Nothing is left
+ * behind; set `tempFolder` (or `JOBLIB_TEMP_FOLDER`) to a folder with room, or `maxNbytes: null`.
+ */
+export class TempFolderError extends JoblibError {
+  /** The folder the write was attempted in. */
+  readonly folder: string;
+
+  constructor(message: string, folder: string, options?: { cause?: unknown }) {
+    super('ERR_JOBLIB_TEMP_FOLDER', message, options);
+    this.folder = folder;
   }
 }

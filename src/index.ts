@@ -12,6 +12,7 @@ export {
   SerializationError,
   ShutdownExecutorError,
   TaskTimeoutError,
+  TempFolderError,
   TerminatedWorkerError,
   UnregisteredTypeError,
 } from './errors.js';
@@ -30,6 +31,16 @@ export {
   type ReturnAs,
 } from './parallel/parallel.js';
 export type { ProgressEvent } from './parallel/progress.js';
+export { activeParallelConfig, type ParallelConfig, parallelConfig } from './parallel/config.js';
+export {
+  type BackendCapabilities,
+  type BackendSettings,
+  type BatchOutcome,
+  type ParallelBackend,
+  type ParallelBackendFactory,
+  registerParallelBackend,
+  type TaskBatch,
+} from './parallel/backends/backend.js';
 export {
   Executor,
   type ExecutorOptions,

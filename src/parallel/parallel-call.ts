@@ -111,7 +111,7 @@ export class ParallelCall {
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.backend.cancel(this);
+    this.backend.abort(this);
     // A signal reused across calls must not collect a listener per call.
     this.settings.signal?.removeEventListener('abort', this.onAbortSignal);
     // Let a generator given as input run its finally blocks.
@@ -184,9 +184,9 @@ export class ParallelCall {
   /** joblib's dispatch_one_batch: refill the ready batches when empty, then send one. */
   private async dispatchOne(preDispatching: boolean): Promise<boolean> {
     if (this.readyBatches.length === 0) {
-      const { nJobs } = this.backend;
+      const nJobs = this.backend.effectiveNJobs();
       const size = this.settings.batchSize !== 'auto' ? this.settings.batchSize
-        : this.backend.autoBatching ? this.batcher.next() : 1;
+        : this.backend.capabilities.autoBatching ? this.batcher.next() : 1;
       const big = size * nJobs;
       const want = preDispatching ? Math.min(big, this.settings.preDispatch - this.dispatchedTasks) : big;
       const firstIndex = this.pulled;
@@ -224,7 +224,7 @@ export class ParallelCall {
     if (outcome.ok) {
       const { results } = outcome;
       for (let i = 0; i < results.length; i += 1) this.record(firstIndex + i, results[i]);
-      if (this.settings.batchSize === 'auto' && this.backend.autoBatching) {
+      if (this.settings.batchSize === 'auto' && this.backend.capabilities.autoBatching) {
         this.batcher.completed(size, (performance.now() - sentAt) / 1000);
       }
     } else if (outcome.error instanceof TaskTimeoutError && this.settings.onTimeout === 'continue') {

@@ -3,12 +3,14 @@
 // returns results in input order, or as an async generator in input or completion order.
 
 import { InvalidOptionError, ParallelBusyError } from '../errors.js';
-import type { ParallelBackend } from './backends/backend.js';
-import { ProcessBackend } from './backends/process/process-backend.js';
-import { SequentialBackend } from './backends/sequential.js';
+import {
+  backendFactory, type BackendSettings, canonicalBackendName, defaultBackendName, type ParallelBackend,
+} from './backends/backend.js';
+import './backends/builtins.js';
 import { AutoBatcher } from './batching.js';
-import type { DelayedTask } from './delayed.js';
-import { checkBatchSize, effectiveNJobs, preDispatchCount } from './options.js';
+import { activeParallelConfig, type ParallelConfig } from './config.js';
+import type { DelayedTask, TaskFunction } from './delayed.js';
+import { checkBatchSize, parseBytes, preDispatchCount } from './options.js';
 import { ParallelCall } from './parallel-call.js';
 import { type ProgressEvent, ProgressReporter } from './progress.js';
 
@@ -17,8 +19,38 @@ export type ReturnAs = 'array' | 'generator' | 'generatorUnordered';
 
 /** Options of `Parallel`, joblib's in camelCase plus Node's own (`signal`, `onProgress`). */
 export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
-  /** Workers: -1 all CPUs, -2 all but one, 1 runs in this process; default (null) 1. */
+  /** Workers: -1 all CPUs, -2 all but one, 1 runs in this process; default (null): `parallelConfig`'s, else 1. */
   readonly nJobs?: number | null;
+  /**
+   * Where tasks run: `'process'` (default; alias `'loky'`), `'threads'` (alias `'threading'`),
+   * `'sequential'`, or a name given to `registerParallelBackend`.
+   */
+  readonly backend?: string;
+  /** Soft hint when no backend is named (here or in `parallelConfig`): `'threads'` picks the threads backend. */
+  readonly prefer?: 'processes' | 'threads' | null;
+  /**
+   * `'sharedmem'`: tasks must see the caller's SharedArrayBuffers (writes included), so the
+   * threads backend is used; a named backend without shared memory is an error.
+   */
+  readonly require?: 'sharedmem' | null;
+  /**
+   * Binary values (typed arrays, Buffers) longer than this cross to workers once per call, not
+   * once per task: threads view one SharedArrayBuffer copy; processes read one file from
+   * `tempFolder`. Bytes or `'1M'` (default); `null` disables.
+   */
+  readonly maxNbytes?: number | string | null;
+  /**
+   * Folder for process workers' large-argument files; default `JOBLIB_TEMP_FOLDER`, else
+   * /dev/shm if it has room, else the OS temp folder.
+   */
+  readonly tempFolder?: string;
+  /** Runs once in every new worker before its first task (a module-level function, as tasks are). */
+  readonly initializer?: TaskFunction;
+  /**
+   * Threads each worker's native libraries may use (OMP_NUM_THREADS and the like, unless set);
+   * default max(cpus / nJobs, 1).
+   */
+  readonly innerMaxNumThreads?: number;
   /** `'array'` (default): a promise of all results in input order; the generators yield as results arrive. */
   readonly returnAs?: M;
   /** `'auto'` (default: joblib's 0.2–2 s batches on process pools) or a fixed number of tasks per batch. */
@@ -69,12 +101,19 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
   if (!['array', 'generator', 'generatorUnordered'].includes(returnAs)) {
     throw new InvalidOptionError(`returnAs must be 'array', 'generator' or 'generatorUnordered', got '${String(returnAs)}'.`);
   }
-  const requested = effectiveNJobs(options.nJobs);
-  const nested = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0) > 0;
-  const nJobs = nested ? 1 : requested;
-  const batchSize = checkBatchSize(options.batchSize);
-  const preDispatch = preDispatchCount(options.preDispatch, nJobs);
-  const timeoutMs = options.timeout;
+  const config = activeParallelConfig();
+  // Explicit option > parallelConfig > default, option by option (nJobs: null defers to the config, as joblib).
+  const pick = <K extends keyof ParallelConfig>(key: K): ParallelConfig[K] =>
+    options[key] !== undefined && options[key] !== null ? options[key] : config[key];
+  const backend = makeBackend(options, config, pick);
+  const nJobs = backend.effectiveNJobs();
+  if (!Number.isInteger(nJobs) || nJobs < 1) {
+    throw new InvalidOptionError(`The backend ${backend.name} reported ${String(nJobs)} workers; a backend must ` +
+      'run at least one. Check nJobs and the backend\'s configuration.');
+  }
+  const batchSize = checkBatchSize(pick('batchSize'));
+  const preDispatch = preDispatchCount(pick('preDispatch'), nJobs);
+  const timeoutMs = pick('timeout');
   if (timeoutMs !== undefined && !(timeoutMs > 0)) {
     throw new InvalidOptionError(`timeout must be a positive number of milliseconds, got ${timeoutMs}.`);
   }
@@ -82,33 +121,21 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
   if (onTimeout !== 'abort' && onTimeout !== 'continue') {
     throw new InvalidOptionError(`onTimeout must be 'abort' or 'continue', got '${String(onTimeout)}'.`);
   }
-  const verbose = options.verbose ?? 0;
-  const label = `Parallel(nJobs=${options.nJobs ?? 'null'})`;
-  let backend: ParallelBackend | undefined;
+  const verbose = pick('verbose') ?? 0;
+  const label = `Parallel(nJobs=${pick('nJobs') ?? 'null'})`;
   const batcher = new AutoBatcher((message) => {
     if (verbose >= 10) process.stderr.write(`[${label}]: ${message}\n`);
   });
   let running = false;
-
-  const getBackend = (): ParallelBackend => {
-    if (!backend) {
-      backend = nJobs === 1 ? new SequentialBackend() : new ProcessBackend(nJobs, {
-        ...(options.idleTimeout !== undefined && { idleTimeout: options.idleTimeout }),
-        ...(options.maxTasksPerWorker !== undefined && { maxTasksPerWorker: options.maxTasksPerWorker }),
-        ...(options.workerMemoryLimit !== undefined && { workerMemoryLimit: options.workerMemoryLimit }),
-        ...(options.env !== undefined && { env: options.env }),
-      });
-      if (timeoutMs !== undefined && !backend.supportsTimeout) {
-        process.emitWarning(`The backend ${backend.name} does not support timeout: nJobs is 1, so tasks run in this ` +
-          `process and cannot be killed. The 'timeout' of ${timeoutMs} ms will not be used.`, 'JoblibWarning');
-      }
-    }
-    return backend;
-  };
+  if (timeoutMs !== undefined && !backend.capabilities.timeout) {
+    process.emitWarning(`The backend ${backend.name} does not support timeout: ` +
+      `${backend.name === 'SequentialBackend' ? 'nJobs is 1, so tasks run in this process and' : 'its tasks'} ` +
+      `cannot be stopped. The 'timeout' of ${timeoutMs} ms will not be used.`, 'JoblibWarning');
+  }
 
   const runner = (<R>(tasks: Iterable<DelayedTask<R>> | AsyncIterable<DelayedTask<R>>): ParallelResult<R, M> => {
     if (running) throw new ParallelBusyError();
-    const active = getBackend();
+    const active = backend;
     running = true;
     let call: ParallelCall;
     let progress: ProgressReporter;
@@ -116,14 +143,14 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
       const knownTotal = Array.isArray(tasks) ? tasks.length : undefined;
       progress = new ProgressReporter(label, verbose, options.onProgress, knownTotal, preDispatch);
       call = new ParallelCall(active, tasks, {
-        batchSize, preDispatch, timeoutMs: active.supportsTimeout ? timeoutMs : undefined, onTimeout,
+        batchSize, preDispatch, timeoutMs: active.capabilities.timeout ? timeoutMs : undefined, onTimeout,
         signal: options.signal, trackOrder: returnAs === 'generatorUnordered',
       }, batcher, progress);
     } catch (error) {
       running = false;
       throw error;
     }
-    progress.print(`Using backend ${active.name} with ${active.nJobs} concurrent worker${active.nJobs > 1 ? 's' : ''}.`);
+    progress.print(`Using backend ${active.name} with ${nJobs} concurrent worker${nJobs > 1 ? 's' : ''}.`);
     const release = (): void => {
       running = false;
     };
@@ -142,6 +169,52 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
   };
   runner[Symbol.asyncDispose] = runner.close;
   return runner;
+}
+
+const PREFER = [undefined, null, 'processes', 'threads'];
+
+/**
+ * joblib's choice: a named backend (here, else in `parallelConfig`); else inside a worker the
+ * nested backend (sequential); else `'threads'` when shared memory is required or threads are
+ * preferred; else the default. `require: 'sharedmem'` moves a configured or default backend
+ * without shared memory to threads, and refuses one named here.
+ */
+function makeBackend(
+  options: ParallelOptions, config: ParallelConfig, pick: <K extends keyof ParallelConfig>(key: K) => ParallelConfig[K],
+): ParallelBackend {
+  const prefer = pick('prefer');
+  if (!PREFER.includes(prefer)) throw new InvalidOptionError(`prefer must be 'processes', 'threads' or null, got '${String(prefer)}'.`);
+  const require = pick('require');
+  if (require !== undefined && require !== null && require !== 'sharedmem') {
+    throw new InvalidOptionError(`require must be 'sharedmem' or null, got '${String(require)}'.`);
+  }
+  const nested = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0) > 0;
+  let name = options.backend ?? config.backend;
+  if (name === undefined) {
+    if (nested) name = process.env.JOBLIB_TS_NESTED_BACKEND ?? 'sequential';
+    else if (require === 'sharedmem' || prefer === 'threads') name = 'threads';
+    else name = defaultBackendName();
+  }
+  const maxNbytes = pick('maxNbytes');
+  const settings: BackendSettings = {
+    // A nested Parallel runs in its worker unless a backend was named for it.
+    nJobs: nested && options.backend === undefined && config.backend === undefined ? 1 : pick('nJobs') ?? null,
+    maxNbytes: maxNbytes === null ? Infinity : parseBytes(maxNbytes ?? '1M', 'maxNbytes'),
+    tempFolder: pick('tempFolder'),
+    env: pick('env'),
+    initializer: pick('initializer'),
+    idleTimeout: pick('idleTimeout'),
+    maxTasksPerWorker: pick('maxTasksPerWorker'),
+    workerMemoryLimit: pick('workerMemoryLimit'),
+    innerMaxNumThreads: pick('innerMaxNumThreads'),
+  };
+  const backend = backendFactory(name)(settings);
+  if (require !== 'sharedmem' || backend.capabilities.sharedMemory) return backend;
+  if (options.backend !== undefined) {
+    throw new InvalidOptionError(`require: 'sharedmem' needs a backend whose tasks share this process's memory, ` +
+      `and backend '${options.backend}' does not. Use backend: 'threads' (or drop the backend option).`);
+  }
+  return backendFactory(canonicalBackendName('threads'))(settings);
 }
 
 async function allResults<R>(call: ParallelCall, release: () => void): Promise<R[]> {

@@ -7,6 +7,7 @@ import { FormatError, UnregisteredTypeError } from '../errors.js';
 import { binaryKindByCode } from './binary-types.js';
 import {
   BINARY_BLOCK,
+  BINARY_EXTERNAL,
   BINARY_INLINE,
   EXT_BIGINT,
   EXT_BINARY,
@@ -38,6 +39,7 @@ class Decoder extends MessagePackReader {
     buf: Buffer,
     private readonly data: Uint8Array | null,
     private readonly track: boolean,
+    private readonly external: ExternalResolver | undefined,
   ) {
     super(buf);
     this.keyCache = new KeyCache(buf.byteLength);
@@ -313,6 +315,21 @@ class Decoder extends MessagePackReader {
       }
       source = data.subarray(Number(offset), Number(offset + byteLength));
       zeroCopy = true;
+    } else if (storage === BINARY_EXTERNAL && this.external) {
+      if (length < 18) this.fail('an external block reference is shorter than 16 bytes');
+      const p = this.take(length - 2);
+      const offset = Number(this.view.getBigUint64(p, true));
+      const byteLength = Number(this.view.getBigUint64(p + 8, true));
+      const region = this.external(this.buf.toString('utf8', p + 16, p + length - 2));
+      if (offset + byteLength > region.byteLength) this.fail('an external block lies outside its region');
+      source = region.subarray(offset, offset + byteLength);
+      // A SharedArrayBuffer sent whole arrives as itself: shared, not copied.
+      if (kind.code === 15 && source.buffer instanceof SharedArrayBuffer && source.byteOffset === 0 &&
+        byteLength === source.buffer.byteLength) {
+        this.register(source.buffer);
+        return source.buffer;
+      }
+      zeroCopy = true;
     } else return this.fail(`unknown binary storage ${storage}`);
     const size = kind.bytesPerElement;
     if (source.byteLength % size !== 0) this.fail(`a ${kind.name} block is not a whole number of elements`);
@@ -368,16 +385,21 @@ class Decoder extends MessagePackReader {
   }
 }
 
+/** The bytes of the region an external block names (messages only; files have none). */
+export type ExternalResolver = (key: string) => Uint8Array;
+
 /**
  * Decodes a structure written by `encodeValue`. `data` is the data section its blocks point
  * into; typed arrays in the result are views of it. `hasReferences: false` (the writer emitted
  * no EXT_REF) skips numbering objects. Throws `FormatError` on any inconsistency.
  */
-export function decodeValue(structure: Uint8Array, data: Uint8Array | null, hasReferences = true): unknown {
+export function decodeValue(
+  structure: Uint8Array, data: Uint8Array | null, hasReferences = true, external?: ExternalResolver,
+): unknown {
   const buf = Buffer.isBuffer(structure)
     ? structure
     : Buffer.from(structure.buffer, structure.byteOffset, structure.byteLength);
-  const decoder = new Decoder(buf, data, hasReferences);
+  const decoder = new Decoder(buf, data, hasReferences, external);
   let value: unknown;
   try {
     value = decoder.readValue();

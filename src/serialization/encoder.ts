@@ -8,6 +8,7 @@ import { type BinaryKind, type BinaryValue, binaryKindOf, bytesOf } from './bina
 import {
   alignUp,
   BINARY_BLOCK,
+  BINARY_EXTERNAL,
   BINARY_INLINE,
   BLOCK_ALIGNMENT,
   BLOCK_THRESHOLD,
@@ -44,9 +45,23 @@ export interface EncodedValue {
   readonly dataLength: number;
 }
 
+/** Where an external binary value's bytes are: `offset` bytes into the region named `key`. */
+export interface ExternalPlace {
+  readonly key: string;
+  readonly offset: number;
+}
+
+/**
+ * Chooses, for each binary value, whether its bytes travel by reference (a place both sides can
+ * reach) instead of inside the message; `undefined` keeps them in the message.
+ */
+export type ExternalHook = (bytes: Uint8Array) => ExternalPlace | undefined;
+
 export interface EncodeOptions {
   /** Binary values of at least this many bytes become blocks; `Infinity` keeps all inline. */
   readonly blockThreshold?: number;
+  /** Messages between processes and threads only (never files): binary values sent by reference. */
+  readonly external?: ExternalHook;
 }
 
 class Encoder extends MessagePackWriter {
@@ -59,7 +74,7 @@ class Encoder extends MessagePackWriter {
   /** Registered instances whose state is being written: a reference back to one could not be rebuilt. */
   private readonly openRegistered = new Set<object>();
 
-  constructor(private readonly blockThreshold: number) {
+  constructor(private readonly blockThreshold: number, private readonly external: ExternalHook | undefined) {
     super();
   }
 
@@ -301,6 +316,19 @@ class Encoder extends MessagePackWriter {
   private writeBinary(value: BinaryValue, kind: BinaryKind): void {
     const bytes = bytesOf(value);
     const length = bytes.byteLength;
+    const place = this.external?.(bytes);
+    if (place) {
+      const key = Buffer.from(place.key);
+      this.writeExtHeader(EXT_BINARY, 18 + key.byteLength);
+      this.buf[this.pos++] = kind.code;
+      this.buf[this.pos++] = BINARY_EXTERNAL;
+      this.view.setBigUint64(this.pos, BigInt(place.offset), true);
+      this.view.setBigUint64(this.pos + 8, BigInt(length), true);
+      this.pos += 16;
+      this.buf.set(key, this.pos);
+      this.pos += key.byteLength;
+      return;
+    }
     if (length < this.blockThreshold) {
       this.writeExtHeader(EXT_BINARY, 2 + length);
       this.buf[this.pos++] = kind.code;
@@ -326,7 +354,7 @@ class Encoder extends MessagePackWriter {
  * memory, not copied). Throws `SerializationError` naming where in the value the problem is.
  */
 export function encodeValue(value: unknown, options: EncodeOptions = {}): EncodedValue {
-  const encoder = new Encoder(options.blockThreshold ?? BLOCK_THRESHOLD);
+  const encoder = new Encoder(options.blockThreshold ?? BLOCK_THRESHOLD, options.external);
   try {
     encoder.writeValue(value);
   } catch (error) {

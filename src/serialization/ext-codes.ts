@@ -17,6 +17,11 @@ export const EXT_NULL_PROTO_OBJECT = 12;
 /** Storage byte of an EXT_BINARY payload. */
 export const BINARY_INLINE = 0;
 export const BINARY_BLOCK = 1;
+/**
+ * Wire only, never in files: the bytes live in memory both sides reach (a SharedArrayBuffer, a
+ * file a worker reads once), named by a key the sender's `external` hook chose.
+ */
+export const BINARY_EXTERNAL = 2;
 
 /** Binary values at least this long go to the aligned data section instead of inline. */
 export const BLOCK_THRESHOLD = 512;

@@ -2,14 +2,22 @@
 // the same ordering, errors, progress and cancellation as a pool. Errors are the originals.
 
 import { isThenable } from '../delayed.js';
-import type { BatchOutcome, ParallelBackend, TaskBatch } from './backend.js';
+import type { BackendCapabilities, BatchOutcome, ParallelBackend, TaskBatch } from './backend.js';
 
 export class SequentialBackend implements ParallelBackend {
   readonly name = 'SequentialBackend';
-  readonly nJobs = 1;
-  readonly autoBatching = false;
-  readonly supportsTimeout = false;
+  /** Tasks see the caller's memory itself: every object, not only SharedArrayBuffers. */
+  readonly capabilities: BackendCapabilities = { autoBatching: false, timeout: false, sharedMemory: true };
   private readonly cancelled = new WeakSet<object>();
+
+  effectiveNJobs(): number {
+    return 1;
+  }
+
+  /** Tasks run in this process, under whatever configuration is active here. */
+  nestedBackend(): string {
+    return 'sequential';
+  }
 
   /** Nothing crosses a process boundary: every function can run. */
   async prepare(): Promise<void> {}
@@ -19,7 +27,7 @@ export class SequentialBackend implements ParallelBackend {
     setImmediate(() => void this.run(batch, done));
   }
 
-  cancel(owner: object): void {
+  abort(owner: object): void {
     this.cancelled.add(owner);
   }
 

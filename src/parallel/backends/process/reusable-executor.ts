@@ -2,32 +2,16 @@
 // (loky's get_reusable_executor): reused when its options match, resized when only the worker
 // count differs, replaced when anything else changes.
 
-import { InvalidOptionError, ShutdownExecutorError } from '../../../errors.js';
+import { ShutdownExecutorError } from '../../../errors.js';
 import type { AnyFunction } from '../../../serialization/function-ref.js';
-import { cpuCount } from '../../cpu-count.js';
 import type { TaskFunction } from '../../delayed.js';
-import { registerFunction } from '../../function-table.js';
-import { parseBytes } from '../../options.js';
+import { type RegisteredFunction, registerFunction } from '../../function-table.js';
 import { rebuildTaskError } from '../../remote-error.js';
-import { type JobOutcome, ProcessExecutor } from './executor.js';
-import { workerExecArgv } from './worker-process.js';
+import { type JobOutcome, WorkerPool } from '../pool/executor.js';
+import { type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
+import { workerExecArgv, WorkerProcess } from './worker-process.js';
 
-/** Options of the process pool. */
-export interface ExecutorOptions {
-  /** Worker processes; default: `cpuCount()`. */
-  readonly maxWorkers?: number;
-  /** An idle worker exits after this many milliseconds (default 300 000, as joblib). */
-  readonly idleTimeout?: number;
-  /** Replace a worker after it ran this many tasks (default: never). */
-  readonly maxTasksPerWorker?: number;
-  /**
-   * loky's leak guard: a worker whose RSS grew by more than this since its first task (after a
-   * garbage collection) is replaced between tasks. Bytes or '300M'; default '300M'; 0 disables.
-   */
-  readonly workerMemoryLimit?: number | string;
-  /** Extra environment variables for the workers. */
-  readonly env?: Readonly<Record<string, string>>;
-}
+export type { ExecutorOptions };
 
 let current: { key: string; executor: Executor } | undefined;
 
@@ -40,32 +24,23 @@ let current: { key: string; executor: Executor } | undefined;
  * const r = await ex.submit(Math.sqrt, 16); // 4
  */
 export function getReusableExecutor(options: ExecutorOptions = {}): Executor {
-  const maxWorkers = options.maxWorkers ?? cpuCount();
-  if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
-    throw new InvalidOptionError(`maxWorkers must be a positive integer, got ${String(maxWorkers)}.`);
-  }
-  const idleTimeoutMs = options.idleTimeout ?? 300_000;
-  if (!(idleTimeoutMs > 0)) throw new InvalidOptionError(`idleTimeout must be a positive number of milliseconds, got ${idleTimeoutMs}.`);
-  const maxTasksPerWorker = options.maxTasksPerWorker ?? 0;
-  if (!Number.isInteger(maxTasksPerWorker) || maxTasksPerWorker < 0) {
-    throw new InvalidOptionError(`maxTasksPerWorker must be a positive integer, got ${maxTasksPerWorker}.`);
-  }
-  const memoryLimit = parseBytes(options.workerMemoryLimit ?? '300M', 'workerMemoryLimit');
-  const nesting = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...options.env,
-    JOBLIB_TS_NESTING_LEVEL: String(nesting + 1),
-    JOBLIB_TS_WORKER_MEMORY_LIMIT: String(memoryLimit),
-  };
+  return processPool(options, undefined);
+}
+
+/** The shared process pool, with workers that run `initializer` once before their first task. */
+export function processPool(options: ExecutorOptions, initializer: RegisteredFunction | undefined): Executor {
+  const settings = poolSettings(options, initializer);
   const execArgv = workerExecArgv();
-  const key = JSON.stringify([idleTimeoutMs, maxTasksPerWorker, memoryLimit, options.env ?? {}, execArgv]);
+  const key = JSON.stringify([settings.key, execArgv]);
   if (current && current.key === key && !current.executor.pool.isShut) {
-    current.executor.pool.resize(maxWorkers);
+    current.executor.pool.resize(settings.maxWorkers);
     return current.executor;
   }
   if (current && !current.executor.pool.isShut) void current.executor.shutdown();
-  const pool = new ProcessExecutor({ maxWorkers, idleTimeoutMs, maxTasksPerWorker, spawn: { execArgv, env } });
+  const pool: WorkerPool = new WorkerPool({
+    ...settings, kind: 'process', initializer,
+    spawn: (events) => new WorkerProcess({ execArgv, env: settings.env(pool.maxWorkers) }, events),
+  });
   current = { key, executor: new Executor(pool) };
   return current.executor;
 }
@@ -73,7 +48,7 @@ export function getReusableExecutor(options: ExecutorOptions = {}): Executor {
 /** A pool of worker processes: submit single calls or map a function over inputs. */
 export class Executor {
   /** @internal */
-  constructor(readonly pool: ProcessExecutor) {}
+  constructor(readonly pool: WorkerPool) {}
 
   /** Number of workers the pool may run at once. */
   get maxWorkers(): number {

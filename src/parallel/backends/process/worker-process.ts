@@ -1,13 +1,15 @@
-// One pool worker as the parent sees it: the child process, its two pipes, the batches sent to
-// it (in the order it will run them), the functions it already knows, and how it ended.
+// A pool worker that is a `node` child process: batches go down fd 3, results come back on
+// fd 4, stdout and stderr stay the user's terminal. Large arguments travel as files.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { FrameReader, writeFrame } from './channel.js';
-import type { BatchMessage, WorkerMessage } from './messages.js';
+import { FrameReader, writeFrame } from '../pool/channel.js';
+import type { LargeArguments } from '../pool/large-arguments.js';
+import type { BatchMessage, ParentMessage, WorkerMessage } from '../pool/messages.js';
+import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
 
-const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+export const WORKER_MAIN = fileURLToPath(new URL('../pool/worker-main.js', import.meta.url));
 
 /** Node options that belong to the parent's own command line, not to a worker's. */
 const PARENT_ONLY_FLAGS = /^--(inspect|debug|test|watch|eval|print|input-type|check|interactive|prof)\b|^-[epci]$/;
@@ -27,49 +29,29 @@ export function workerExecArgv(execArgv: readonly string[] = process.execArgv): 
   return kept;
 }
 
-export interface WorkerEvents {
-  message(worker: WorkerProcess, message: WorkerMessage): void;
-  exit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void;
-  protocolError(worker: WorkerProcess, error: unknown): void;
-}
-
 export interface SpawnOptions {
   readonly execArgv: readonly string[];
   readonly env: NodeJS.ProcessEnv;
 }
 
-export class WorkerProcess {
+export class WorkerProcess extends PoolWorker {
   readonly child: ChildProcess;
   readonly pid: number | undefined;
-  /** Batch ids sent and not yet finished, in run order. */
-  readonly outstanding: number[] = [];
-  /** Function ids this worker has loaded (definitions go once per worker). */
-  readonly knownFunctions = new Set<number>();
-  ready = false;
-  /** Set once we decided to end it (idle, shrink, kill): its exit is then expected. */
-  retiring = false;
-  exited = false;
-  tasksDone = 0;
-  /** Tasks sent to it so far (maxTasksPerWorker stops sending at the limit). */
-  tasksAssigned = 0;
-  /** How long its last batch ran (from when it could start); Infinity until one finished. */
-  lastBatchMs = Infinity;
-  lastDoneAt = 0;
-  idleTimer: NodeJS.Timeout | undefined;
-  /** When its last batch finished (performance.now()). */
-  idleSince = 0;
-  private held = false;
-  private referenced: boolean | undefined;
+  readonly threadId = undefined;
+  readonly label: string;
+  readonly closed: Promise<void>;
   private readonly taskPipe: Socket;
   private readonly resultPipe: Socket;
 
   constructor(options: SpawnOptions, events: WorkerEvents) {
+    super();
     this.child = spawn(process.execPath, [...options.execArgv, WORKER_MAIN], {
       stdio: ['ignore', 'inherit', 'inherit', 'pipe', 'pipe'],
       env: options.env,
       serialization: 'json',
     });
     this.pid = this.child.pid;
+    this.label = `worker process (pid ${this.pid})`;
     this.taskPipe = this.child.stdio[3] as Socket;
     this.resultPipe = this.child.stdio[4] as Socket;
     // A dead worker's pipe errors (EPIPE); its exit event reports the death.
@@ -79,28 +61,13 @@ export class WorkerProcess {
       events.message(this, message as WorkerMessage);
     }, (error) => events.protocolError(this, error));
     this.child.on('error', () => undefined);
+    // 'close', not 'exit': the last results may still be in the pipe when the process ends.
+    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
     this.child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
       this.exited = true;
       events.exit(this, code, signal);
     });
     this.setReferenced(false);
-  }
-
-  get busy(): boolean {
-    return this.outstanding.length > 0;
-  }
-
-  /** Sends a batch. Throws `SerializationError` (nothing sent) when an argument cannot be encoded. */
-  send(message: BatchMessage): void {
-    writeFrame(this.taskPipe, message);
-    this.outstanding.push(message.id);
-    this.setReferenced(true);
-  }
-
-  /** Keeps this process alive for the worker (while it finishes its last batches). */
-  hold(): void {
-    this.held = true;
-    this.setReferenced(true);
   }
 
   cork(): void {
@@ -111,32 +78,29 @@ export class WorkerProcess {
     this.taskPipe.uncork();
   }
 
-  finished(batchId: number): void {
-    const at = this.outstanding.indexOf(batchId);
-    if (at >= 0) this.outstanding.splice(at, 1);
-    if (this.outstanding.length === 0 && !this.held) this.setReferenced(false);
+  protected write(message: BatchMessage | ParentMessage, large: LargeArguments | undefined): void {
+    if (!large) {
+      writeFrame(this.taskPipe, message);
+      return;
+    }
+    writeFrame(this.taskPipe, message, (bytes) => {
+      if (bytes.byteLength <= large.maxNbytes) return undefined;
+      const place = large.file(bytes);
+      this.knownFiles.add(place.key);
+      return place;
+    });
   }
 
-  /** Asks the worker to exit once its pipe drains (closing it is the signal). */
-  close(): void {
-    this.retiring = true;
-    clearTimeout(this.idleTimer);
+  /** Closing the pipe asks the worker to exit once it drains. */
+  protected end(): void {
     this.taskPipe.end();
   }
 
-  kill(): void {
-    this.retiring = true;
-    clearTimeout(this.idleTimer);
-    if (!this.exited) this.child.kill('SIGKILL');
+  protected terminate(): void {
+    this.child.kill('SIGKILL');
   }
 
-  /**
-   * An idle worker must not keep the parent's event loop alive; a busy one must, or a
-   * script awaiting only its results would exit under it.
-   */
-  private setReferenced(referenced: boolean): void {
-    if (referenced === this.referenced) return; // three native calls per batch otherwise
-    this.referenced = referenced;
+  protected reference(referenced: boolean): void {
     const method = referenced ? 'ref' : 'unref';
     this.child[method]();
     this.taskPipe[method]();

@@ -1,45 +1,147 @@
-// Entry point of a pool worker process. Reads batches from fd 3, runs them one after another,
-// writes results to fd 4; stdout and stderr stay the user's terminal. Exits when the parent
-// closes the pipe, and (through a watchdog thread) when the parent dies while a task is busy.
+// Entry point of a pool worker, a child process or a worker thread. Runs the batches it is
+// sent one after another and sends results back. A process reads fd 3 and writes fd 4 (stdout
+// and stderr stay the user's terminal) and exits when the parent closes the pipe, or (through
+// a watchdog thread) when the parent dies while a task is busy. A thread talks through
+// `parentPort`, and SharedArrayBuffers cross it by reference both ways.
 
+import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { SerializationError } from '../../../errors.js';
 import { encodeValue } from '../../../serialization/encoder.js';
 import { loadFunction } from '../../../serialization/function-loader.js';
 import type { AnyFunction } from '../../../serialization/function-ref.js';
 import { isThenable } from '../../delayed.js';
-import { FrameReader, writeFrame } from './channel.js';
-import { type BatchMessage, packNumbers, type WorkerMessage } from './messages.js';
+import { FrameReader, type PackedFrame, packFrame, unpackFrame, writeFrame } from './channel.js';
+import { type BatchMessage, packNumbers, type ParentMessage, type WorkerMessage } from './messages.js';
 
-const input = new Socket({ fd: 3, readable: true, writable: false });
-const output = new Socket({ fd: 4, readable: false, writable: true });
+/** How this worker talks to the parent. */
+interface Transport {
+  /** Throws SerializationError (nothing sent) when the message cannot be encoded. */
+  send(message: WorkerMessage): void;
+  cork(): void;
+  uncork(): void;
+  exitAfterFlush(): void;
+}
+
 const functions = new Map<number, AnyFunction>();
-const queue: BatchMessage[] = [];
+const queue: (BatchMessage | InitMessage)[] = [];
+type InitMessage = Extract<ParentMessage, { t: 'init' }>;
+/** The initializer's failure: every batch then fails with it. */
+let initFailure: unknown;
 type Callable = (...args: readonly unknown[]) => unknown;
 let running = false;
-
-const send = (message: WorkerMessage): void => writeFrame(output, message);
-
-new FrameReader(input, (message) => {
-  queue.push(message as BatchMessage);
-  if (!running) void drain();
-}, (error) => {
-  process.stderr.write(`joblib-ts worker ${process.pid}: unreadable message from the parent: ${String(error)}\n`);
-  process.exit(70);
-});
-// The parent closing the pipe means "finish what you were sent, then exit" (shrink, shutdown).
+// The parent asking to close means "finish what you were sent, then exit" (shrink, shutdown).
 let closing = false;
-input.on('end', () => {
-  closing = true;
-  if (!running) exitAfterFlush();
-});
-input.on('error', () => process.exit(0));
-output.on('error', () => process.exit(0));
+const isThread = !isMainThread && (workerData as { joblibTsThread?: boolean } | null)?.joblibTsThread === true;
+const transport = isThread ? threadTransport() : processTransport();
 
-startParentWatchdog();
+function onParentMessage(message: BatchMessage | ParentMessage): void {
+  switch (message.t) {
+    case 'batch':
+    case 'init':
+      queue.push(message);
+      if (!running) void drain();
+      return;
+    case 'release':
+      for (const file of message.files) files.delete(file);
+      return;
+    case 'close':
+      onClose();
+  }
+}
+
+function onClose(): void {
+  closing = true;
+  if (!running) transport.exitAfterFlush();
+}
+
+/** Large-argument files read by this worker: one read each, kept until their call ends. */
+const files = new Map<string, Uint8Array>();
+
+function fileBytes(path: string): Uint8Array {
+  let bytes = files.get(path);
+  if (!bytes) {
+    bytes = readFileSync(path);
+    files.set(path, bytes);
+  }
+  return bytes;
+}
+
+function processTransport(): Transport {
+  const input = new Socket({ fd: 3, readable: true, writable: false });
+  const output = new Socket({ fd: 4, readable: false, writable: true });
+  new FrameReader(input, (message) => onParentMessage(message as BatchMessage), (error) => {
+    process.stderr.write(`joblib-ts worker ${process.pid}: unreadable message from the parent: ${String(error)}\n`);
+    process.exit(70);
+  }, fileBytes);
+  input.on('end', onClose);
+  input.on('error', () => process.exit(0));
+  output.on('error', () => process.exit(0));
+  startParentWatchdog();
+  return {
+    send: (message) => writeFrame(output, message),
+    cork: () => output.cork(),
+    uncork: () => output.uncork(),
+    exitAfterFlush: () => output.end(() => process.exit(0)),
+  };
+}
+
+interface ThreadPost {
+  readonly frames: readonly PackedFrame[];
+  readonly shared: readonly SharedArrayBuffer[];
+}
+
+function threadTransport(): Transport {
+  const port = parentPort!;
+  let corked = 0;
+  let frames: PackedFrame[] = [];
+  let shared: SharedArrayBuffer[] = [];
+  const flush = (): void => {
+    if (frames.length === 0) return;
+    const post: ThreadPost = { frames, shared };
+    frames = [];
+    shared = [];
+    port.postMessage(post, post.frames.map((f) => f.payload));
+  };
+  port.on('message', (post: ThreadPost) => {
+    const resolve = (key: string): Uint8Array => new Uint8Array(post.shared[Number(key)]!);
+    for (const frame of post.frames) onParentMessage(unpackFrame(frame, resolve) as BatchMessage);
+  });
+  return {
+    send(message) {
+      const before = shared.length;
+      try {
+        // Results that live in shared memory go back by reference too.
+        frames.push(packFrame(message, (bytes) => {
+          if (!(bytes.buffer instanceof SharedArrayBuffer)) return undefined;
+          let key = shared.indexOf(bytes.buffer);
+          if (key < 0) key = shared.push(bytes.buffer) - 1;
+          return { key: String(key), offset: bytes.byteOffset };
+        }));
+      } catch (error) {
+        shared.length = before;
+        throw error;
+      }
+      if (corked === 0) flush();
+    },
+    cork: () => {
+      corked += 1;
+    },
+    uncork: () => {
+      if (corked > 0 && --corked === 0) flush();
+    },
+    exitAfterFlush: () => {
+      flush();
+      // Posted messages are delivered before the thread's 'exit'; timers a task left behind do not keep it.
+      process.exit(0);
+    },
+  };
+}
+
+const send = (message: WorkerMessage): void => transport.send(message);
 send({ t: 'ready', pid: process.pid });
 
 /** Results of quick batches run back to back leave in one write; none waits more than 1 ms. */
@@ -50,29 +152,42 @@ async function drain(): Promise<void> {
   let corkedAt = -1;
   while (queue.length > 0) {
     const batch = queue.shift()!;
+    if (batch.t === 'init') {
+      await runInitializer(batch);
+      continue;
+    }
     // Streamed batches (under a timeout) report each start at once: the parent's clock needs it.
     if (corkedAt < 0 && !batch.stream) {
-      output.cork();
+      transport.cork();
       corkedAt = performance.now();
     }
     await runBatch(batch);
     if (corkedAt >= 0 && (queue.length === 0 || performance.now() - corkedAt > COALESCE_MS)) {
-      output.uncork();
+      transport.uncork();
       corkedAt = -1;
     }
   }
   running = false;
-  if (closing) exitAfterFlush();
+  if (closing) transport.exitAfterFlush();
 }
 
-function exitAfterFlush(): void {
-  output.end(() => process.exit(0));
+async function runInitializer({ fn: [id, ref] }: InitMessage): Promise<void> {
+  try {
+    const fn = await loadFunction(ref);
+    functions.set(id, fn);
+    const value = (fn as Callable)();
+    if (isThenable(value)) await value;
+  } catch (error) {
+    if (error instanceof Error) error.message = `The worker initializer ${ref.name} failed: ${error.message}`;
+    initFailure = error;
+  }
 }
 
 async function runBatch(batch: BatchMessage): Promise<void> {
   let index = 0;
   batchStartedAt = performance.now();
   try {
+    if (initFailure !== undefined) throw initFailure;
     for (const [fnId, ref] of batch.defs) functions.set(fnId, await loadFunction(ref));
     const { count, fns, arity, args: columns } = batch;
     const results: unknown[] = batch.stream ? [] : new Array(count);
@@ -165,7 +280,7 @@ function leaking(): boolean {
   const quickBatch = now - batchStartedAt < LEAK_CHECK_MIN_BATCH_MS;
   if (baselineRss !== 0 && quickBatch && now - lastLeakCheck < LEAK_CHECK_INTERVAL_MS) return false;
   lastLeakCheck = now;
-  const rss = process.memoryUsage.rss();
+  const rss = memoryInUse();
   if (baselineRss === 0) {
     baselineRss = rss;
     return false;
@@ -176,7 +291,14 @@ function leaking(): boolean {
     collectGarbage = runInNewContext('gc') as () => void;
   }
   collectGarbage();
-  return process.memoryUsage.rss() - baselineRss > memoryLimit;
+  return memoryInUse() - baselineRss > memoryLimit;
+}
+
+/** A process's resident memory; a thread's own heap (the RSS is the whole process's). */
+function memoryInUse(): number {
+  if (!isThread) return process.memoryUsage.rss();
+  const heap = getHeapStatistics();
+  return heap.used_heap_size + heap.external_memory;
 }
 
 /** A thread that kills this process when the parent is gone, even while a task blocks the main thread. */

@@ -1,12 +1,13 @@
-// The wire between the parent and a worker process: length-prefixed frames on a pipe, each
-// one value in the project's codec. A 16-byte header (payload length, structure length,
-// flags), the MessagePack structure, then the 64-byte-aligned binary blocks written straight
-// from the sender's memory; the receiver gets typed arrays as views of one aligned buffer.
+// The wire between the parent and a worker: frames, each one value in the project's codec.
+// On a process's pipe a frame is length-prefixed: a 16-byte header (payload length, structure
+// length, flags), the MessagePack structure, then the 64-byte-aligned binary blocks written
+// straight from the sender's memory; the receiver gets typed arrays as views of one aligned
+// buffer. Between threads the same payload is one transferred ArrayBuffer (`packFrame`).
 
 import type { Readable, Writable } from 'node:stream';
 import { JoblibError } from '../../../errors.js';
-import { decodeValue } from '../../../serialization/decoder.js';
-import { encodeValue } from '../../../serialization/encoder.js';
+import { decodeValue, type ExternalResolver } from '../../../serialization/decoder.js';
+import { encodeValue, type EncodedValue, type ExternalHook } from '../../../serialization/encoder.js';
 import { alignUp, BLOCK_ALIGNMENT } from '../../../serialization/ext-codes.js';
 
 const HEADER = 16;
@@ -15,14 +16,11 @@ const MAX_FRAME = 2 ** 32 - 1;
 const PADDING = new Uint8Array(BLOCK_ALIGNMENT);
 
 /** Writes `message` as one frame. Throws `SerializationError` (nothing written) if it cannot be encoded. */
-export function writeFrame(socket: Writable, message: unknown): void {
-  const { structure, blocks, dataLength, hasReferences } = encodeValue(message);
+export function writeFrame(socket: Writable, message: unknown, external?: ExternalHook): void {
+  const encoded = encodeValue(message, external && { external });
+  const { structure, blocks, dataLength, hasReferences } = encoded;
   const dataOffset = dataLength > 0 ? alignUp(structure.byteLength, BLOCK_ALIGNMENT) : structure.byteLength;
-  const payload = dataOffset + dataLength;
-  if (payload > MAX_FRAME) {
-    throw new JoblibError('ERR_JOBLIB_FRAME_TOO_LARGE',
-      `A message of ${payload} bytes exceeds the 4 GiB frame limit; split the data across tasks.`);
-  }
+  const payload = checkedPayload(encoded);
   const header = Buffer.allocUnsafe(HEADER);
   header.writeUInt32LE(payload, 0);
   header.writeUInt32LE(structure.byteLength, 4);
@@ -47,6 +45,46 @@ export function writeFrame(socket: Writable, message: unknown): void {
   socket.uncork();
 }
 
+function checkedPayload({ structure, dataLength }: EncodedValue): number {
+  const payload = (dataLength > 0 ? alignUp(structure.byteLength, BLOCK_ALIGNMENT) : structure.byteLength) + dataLength;
+  if (payload > MAX_FRAME) {
+    throw new JoblibError('ERR_JOBLIB_FRAME_TOO_LARGE',
+      `A message of ${payload} bytes exceeds the 4 GiB frame limit; split the data across tasks.`);
+  }
+  return payload;
+}
+
+/** A frame between threads: the payload in one buffer of its own (transferable), and its layout. */
+export interface PackedFrame {
+  readonly payload: ArrayBuffer;
+  readonly structureLength: number;
+  readonly flags: number;
+}
+
+/** Encodes `message` into one owned buffer. Throws `SerializationError` if it cannot be encoded. */
+export function packFrame(message: unknown, external?: ExternalHook): PackedFrame {
+  const encoded = encodeValue(message, external && { external });
+  const bytes = new Uint8Array(checkedPayload(encoded));
+  bytes.set(encoded.structure);
+  const dataStart = alignUp(encoded.structure.byteLength, BLOCK_ALIGNMENT);
+  for (const { bytes: block, offset } of encoded.blocks) bytes.set(block, dataStart + offset);
+  return { payload: bytes.buffer, structureLength: encoded.structure.byteLength,
+    flags: encoded.hasReferences ? FLAG_REFERENCES : 0 };
+}
+
+/** Decodes a frame made by `packFrame`; typed arrays in it view its payload. */
+export function unpackFrame(frame: PackedFrame, external?: ExternalResolver): unknown {
+  return decodePayload(new Uint8Array(frame.payload), frame.structureLength, frame.flags, external);
+}
+
+function decodePayload(payload: Uint8Array, structureLength: number, flags: number,
+  external: ExternalResolver | undefined): unknown {
+  const structure = payload.subarray(0, structureLength);
+  const dataStart = alignUp(structureLength, BLOCK_ALIGNMENT);
+  const data = payload.length > structureLength ? payload.subarray(dataStart) : null;
+  return decodeValue(structure, data, (flags & FLAG_REFERENCES) !== 0, external);
+}
+
 /** Splits a byte stream into frames and hands each decoded value to `onMessage`, in order. */
 export class FrameReader {
   private buffered: Buffer | null = null;
@@ -60,6 +98,7 @@ export class FrameReader {
     stream: Readable,
     private readonly onMessage: (message: unknown) => void,
     private readonly onError: (error: unknown) => void,
+    private readonly external?: ExternalResolver,
   ) {
     stream.on('data', (chunk: Buffer) => this.push(chunk));
   }
@@ -107,12 +146,9 @@ export class FrameReader {
   }
 
   private deliver(payload: Buffer): void {
-    const structure = payload.subarray(0, this.structureLength);
-    const dataStart = alignUp(this.structureLength, BLOCK_ALIGNMENT);
-    const data = payload.length > this.structureLength ? payload.subarray(dataStart) : null;
     let message: unknown;
     try {
-      message = decodeValue(structure, data, (this.flags & FLAG_REFERENCES) !== 0);
+      message = decodePayload(payload, this.structureLength, this.flags, this.external);
     } catch (error) {
       this.onError(error);
       return;

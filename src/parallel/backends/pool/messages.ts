@@ -22,6 +22,15 @@ export interface BatchMessage {
   readonly stream: boolean;
 }
 
+/** Parent → worker, besides batches. */
+export type ParentMessage =
+  /** The call that used these large-argument files ended: drop them from the worker's cache. */
+  | { readonly t: 'release'; readonly files: readonly string[] }
+  /** Finish what was sent, then exit (threads; a process's pipe closing says the same). */
+  | { readonly t: 'close' }
+  /** Run this function once, before any batch (the pool's `initializer`). */
+  | { readonly t: 'init'; readonly fn: readonly [number, FunctionRef] };
+
 /** Worker → parent. */
 export type WorkerMessage =
   | { readonly t: 'ready'; readonly pid: number }

@@ -1,13 +1,14 @@
-// The process pool (loky's executor): spawns `node` workers lazily up to `maxWorkers`, sends
-// them batches (an idle worker first, then a new one, then a second batch queued behind a busy
-// one so no worker waits on a round trip), heals after crashes and timeouts, recycles workers
-// that leak or reach `maxTasksPerWorker`, lets idle workers exit after `idleTimeout`, and never
-// keeps the parent alive while idle.
+// The worker pool (loky's executor), for processes and threads alike: starts workers lazily up
+// to `maxWorkers`, sends them batches (an idle worker first, then a new one, then a batch queued
+// behind a busy one so no worker waits on a round trip), heals after crashes and timeouts,
+// recycles workers that leak or reach `maxTasksPerWorker`, lets idle workers exit after
+// `idleTimeout`, and never keeps the parent alive while idle.
 
-import { ShutdownExecutorError, TaskTimeoutError, TerminatedWorkerError } from '../../../errors.js';
+import { ShutdownExecutorError, TaskTimeoutError, TempFolderError, TerminatedWorkerError } from '../../../errors.js';
 import type { RegisteredFunction } from '../../function-table.js';
+import type { LargeArguments } from './large-arguments.js';
 import { batchMessage, unencodableArguments, type WorkerMessage } from './messages.js';
-import { type SpawnOptions, WorkerProcess } from './worker-process.js';
+import type { PoolWorker, WorkerFactory } from './pool-worker.js';
 
 /** The outcome of one batch: all results, or the first failure and what finished before it. */
 export type JobOutcome =
@@ -27,23 +28,30 @@ export interface Job {
   readonly timeoutMs: number | undefined;
   /** Who submitted it: `cancel(owner)` drops all of its jobs. */
   readonly owner: object;
+  /** The call's large arguments: binary values over its `maxNbytes` go by reference. */
+  readonly large?: LargeArguments | undefined;
   readonly settle: (outcome: JobOutcome) => void;
 }
 
 interface LiveJob extends Job {
   readonly id: number;
-  worker: WorkerProcess | undefined;
+  worker: PoolWorker | undefined;
   partial: unknown[];
   current: number;
   timer: NodeJS.Timeout | undefined;
   sentAt: number;
 }
 
-export interface ExecutorOptions {
+export interface PoolOptions {
   readonly maxWorkers: number;
   readonly idleTimeoutMs: number;
   readonly maxTasksPerWorker: number;
-  readonly spawn: SpawnOptions;
+  /** Starts one worker (a process or a thread). */
+  readonly spawn: WorkerFactory;
+  /** `process` or `thread`: for messages. */
+  readonly kind: string;
+  /** Runs once in every worker before its first batch. */
+  readonly initializer?: RegisteredFunction | undefined;
 }
 
 /** Batches one worker may hold: the running one and one waiting in its pipe. */
@@ -54,28 +62,28 @@ const PIPELINE_DEPTH = 16;
  */
 const PIPELINE_MAX_BATCH_MS = 2;
 
-const liveExecutors = new Set<ProcessExecutor>();
+const livePools = new Set<WorkerPool>();
 let exitHookInstalled = false;
 
-export class ProcessExecutor {
-  private readonly workers = new Set<WorkerProcess>();
+export class WorkerPool {
+  private readonly workers = new Set<PoolWorker>();
   private readonly queue: LiveJob[] = [];
   private readonly jobs = new Map<number, LiveJob>();
   private nextJobId = 1;
   private startupFailure: TerminatedWorkerError | undefined;
   private isShutdown = false;
-  private readonly corked = new Set<WorkerProcess>();
+  private readonly corked = new Set<PoolWorker>();
   private uncorkScheduled = false;
   maxWorkers: number;
 
-  constructor(readonly options: ExecutorOptions) {
+  constructor(readonly options: PoolOptions) {
     this.maxWorkers = options.maxWorkers;
-    liveExecutors.add(this);
+    livePools.add(this);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
       // process.exit() and a natural exit: take the workers down with us.
       process.on('exit', () => {
-        for (const executor of liveExecutors) for (const worker of executor.workers) worker.kill();
+        for (const pool of livePools) for (const worker of pool.workers) worker.kill();
       });
     }
   }
@@ -103,11 +111,14 @@ export class ProcessExecutor {
     this.pump();
   }
 
-  /** Drops the owner's queued jobs and kills the workers running its others; other owners' jobs move on. */
-  cancel(owner: object): void {
+  /**
+   * Ends the owner's call: drops its queued jobs, kills the workers running its others (other
+   * owners' jobs move on), and tells the workers to forget its large-argument files.
+   */
+  cancel(owner: object, files: readonly string[] = []): void {
     for (let i = this.queue.length - 1; i >= 0; i -= 1) if (this.queue[i]!.owner === owner) this.queue.splice(i, 1);
     // Forget all of the owner's jobs first, so killing a worker requeues only other owners' jobs.
-    const workers = new Set<WorkerProcess>();
+    const workers = new Set<PoolWorker>();
     for (const job of [...this.jobs.values()]) {
       if (job.owner !== owner) continue;
       this.jobs.delete(job.id);
@@ -115,7 +126,16 @@ export class ProcessExecutor {
       if (job.worker) workers.add(job.worker);
     }
     for (const worker of workers) if (!worker.exited) this.killWorker(worker);
+    if (files.length > 0) this.releaseFiles(files);
     this.pump();
+  }
+
+  private releaseFiles(files: readonly string[]): void {
+    for (const worker of this.workers) {
+      if (worker.exited) continue;
+      const known = files.filter((file) => worker.knownFiles.delete(file));
+      if (known.length > 0) worker.notify({ t: 'release', files: known });
+    }
   }
 
   /** Starts `count` workers now (up to maxWorkers), so they boot while the caller prepares work. */
@@ -140,7 +160,7 @@ export class ProcessExecutor {
   /** Stops accepting work; `kill` ends running tasks at once, otherwise they finish first. */
   async shutdown({ kill = false } = {}): Promise<void> {
     this.isShutdown = true;
-    liveExecutors.delete(this);
+    livePools.delete(this);
     for (const job of this.queue.splice(0)) {
       job.settle({ ok: false, error: new ShutdownExecutorError('The executor was shut down before this task started.'),
         index: 0, partial: [], stack: undefined, pid: undefined, remote: false });
@@ -148,8 +168,7 @@ export class ProcessExecutor {
     const waits: Promise<void>[] = [];
     for (const worker of this.workers) {
       if (worker.exited) continue;
-      // 'close', not 'exit': the last results may still be in the pipe when the process ends.
-      waits.push(new Promise((resolve) => worker.child.once('close', () => resolve())));
+      waits.push(worker.closed);
       worker.hold(); // an awaited shutdown keeps this process alive until the workers are gone
       if (kill) this.killWorker(worker);
       else worker.close();
@@ -157,7 +176,7 @@ export class ProcessExecutor {
     await Promise.all(waits);
   }
 
-  private activeWorkers(): WorkerProcess[] {
+  private activeWorkers(): PoolWorker[] {
     return [...this.workers].filter((w) => !w.retiring && !w.exited);
   }
 
@@ -185,13 +204,13 @@ export class ProcessExecutor {
     }
   }
 
-  private pickWorker(): WorkerProcess | undefined {
+  private pickWorker(): PoolWorker | undefined {
     const { maxTasksPerWorker } = this.options;
     const active = this.activeWorkers().filter((w) => maxTasksPerWorker === 0 || w.tasksAssigned < maxTasksPerWorker);
     const idle = active.find((w) => !w.busy);
     if (idle) return idle;
     if (this.activeWorkers().length < this.maxWorkers && !this.startupFailure) return this.spawnWorker();
-    let best: WorkerProcess | undefined;
+    let best: PoolWorker | undefined;
     for (const worker of active) {
       const load = worker.outstanding.length;
       const quick = worker.lastBatchMs < PIPELINE_MAX_BATCH_MS;
@@ -202,26 +221,33 @@ export class ProcessExecutor {
     return best;
   }
 
-  private spawnWorker(): WorkerProcess {
-    const worker = new WorkerProcess(this.options.spawn, {
+  private spawnWorker(): PoolWorker {
+    const worker = this.options.spawn({
       message: (w, message) => this.onMessage(w, message),
-      exit: (w, code, signal) => this.onExit(w, code, signal),
+      exit: (w, code, signal, detail) => this.onExit(w, code, signal, detail),
       protocolError: (w, error) => {
-        process.emitWarning(`joblib-ts: an unreadable message from worker ${w.pid} (${String(error)}); replacing it.`);
+        process.emitWarning(`joblib-ts: an unreadable message from ${w.label} (${String(error)}); replacing it.`);
         this.killWorker(w);
       },
     });
     this.workers.add(worker);
+    const { initializer } = this.options;
+    if (initializer) {
+      worker.notify({ t: 'init', fn: [initializer.id, initializer.ref] });
+      worker.knownFunctions.add(initializer.id);
+    }
     return worker;
   }
 
-  private send(worker: WorkerProcess, job: LiveJob): void {
+  private send(worker: PoolWorker, job: LiveJob): void {
     const defs = job.functions.filter((f) => !worker.knownFunctions.has(f.id)).map((f) => [f.id, f.ref] as const);
     const message = batchMessage(job, defs);
     try {
-      worker.send(message);
+      worker.send(message, job.large);
     } catch (error) {
-      job.settle(this.encodeFailure(job, error));
+      job.settle(error instanceof TempFolderError
+        ? { ok: false, error, index: 0, partial: [], stack: undefined, pid: undefined, remote: false }
+        : this.encodeFailure(job, error));
       return;
     }
     for (const [id] of defs) worker.knownFunctions.add(id);
@@ -253,7 +279,7 @@ export class ProcessExecutor {
       pid: job.worker?.pid, remote: false });
   }
 
-  private onMessage(worker: WorkerProcess, message: WorkerMessage): void {
+  private onMessage(worker: PoolWorker, message: WorkerMessage): void {
     if (message.t === 'ready') {
       worker.ready = true;
       return;
@@ -297,7 +323,7 @@ export class ProcessExecutor {
     this.pump();
   }
 
-  private afterBatch(worker: WorkerProcess): void {
+  private afterBatch(worker: PoolWorker): void {
     const { maxTasksPerWorker } = this.options;
     if (!worker.retiring && maxTasksPerWorker > 0 && worker.tasksDone >= maxTasksPerWorker) worker.retiring = true;
     if (worker.busy) return;
@@ -310,7 +336,7 @@ export class ProcessExecutor {
   }
 
   /** One timer per worker, re-armed lazily: no timer churn per batch. */
-  private armIdleTimer(worker: WorkerProcess, delay: number): void {
+  private armIdleTimer(worker: PoolWorker, delay: number): void {
     worker.idleTimer = setTimeout(() => {
       worker.idleTimer = undefined;
       if (worker.busy || worker.retiring) return;
@@ -321,13 +347,13 @@ export class ProcessExecutor {
     worker.idleTimer.unref();
   }
 
-  private killWorker(worker: WorkerProcess): void {
+  private killWorker(worker: PoolWorker): void {
     worker.kill();
     this.requeueOutstanding(worker);
   }
 
   /** Batches still in a dead worker's pipe never started: they go back to the front of the queue. */
-  private requeueOutstanding(worker: WorkerProcess): void {
+  private requeueOutstanding(worker: PoolWorker): void {
     const innocent: LiveJob[] = [];
     for (const id of worker.outstanding) {
       const job = this.jobs.get(id);
@@ -342,15 +368,17 @@ export class ProcessExecutor {
     this.queue.unshift(...innocent);
   }
 
-  private onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(worker: PoolWorker, code: number | null, signal: NodeJS.Signals | null, detail?: string): void {
     this.workers.delete(worker);
     const running = worker.outstanding[0] === undefined ? undefined : this.jobs.get(worker.outstanding[0]);
+    const how = describeExit(code, signal) + (detail ? ` (${detail})` : '');
+    const { pid, threadId } = worker;
     if (!worker.ready && !worker.retiring) {
       this.startupFailure = new TerminatedWorkerError(
-        `A worker process (pid ${worker.pid}) exited with ${describeExit(code, signal)} before it was ready. ` +
+        `A ${worker.label} exited with ${how} before it was ready. ` +
           'The worker command line is broken: check the loaders in process.execArgv (workers inherit them) and the ' +
           'stderr output above. joblib-ts does not respawn workers that fail to start.',
-        { pid: worker.pid, exitCode: code, signal, duringStartup: true });
+        { pid, threadId, exitCode: code, signal, duringStartup: true });
       for (const id of worker.outstanding) this.failJob(id, this.startupFailure);
       for (const job of this.queue.splice(0)) {
         job.settle({ ok: false, error: this.startupFailure, index: 0, partial: [], stack: undefined, pid: worker.pid,
@@ -364,11 +392,14 @@ export class ProcessExecutor {
       const where = running.timeoutMs === undefined && running.fnIds.length > 1
         ? `tasks #${running.firstIndex}–#${running.firstIndex + running.fnIds.length - 1}`
         : `task #${index}`;
+      const causes = threadId === undefined
+        ? 'process.exit() in the task, a native crash, or the operating system killing it for using too much memory'
+        : 'process.exit() in the task, an error thrown outside it (in a timer or callback), or the thread running ' +
+          'out of heap';
       this.failJob(running.id, new TerminatedWorkerError(
-        `A worker process (pid ${worker.pid}) was unexpectedly terminated with ${describeExit(code, signal)} while ` +
-          `running ${where} (${fn?.ref.name ?? 'a task'}). This can be caused by process.exit() in the task, a ` +
-          'native crash, or the operating system killing it for using too much memory. The pool replaced the worker.',
-        { pid: worker.pid, exitCode: code, signal, taskIndex: index }));
+        `A ${worker.label} was unexpectedly terminated with ${how} while running ${where} ` +
+          `(${fn?.ref.name ?? 'a task'}). This can be caused by ${causes}. The pool replaced the worker.`,
+        { pid, threadId, exitCode: code, signal, taskIndex: index }));
       worker.outstanding.shift();
     }
     this.requeueOutstanding(worker);

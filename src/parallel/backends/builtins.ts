@@ -1,0 +1,41 @@
+// The built-in backends, registered by name like any other: 'sequential', 'process' (alias
+// 'loky') and 'threads' (alias 'threading'). A pool asked for one worker runs in this process.
+
+import { effectiveNJobs } from '../options.js';
+import { type BackendCapabilities, type BackendSettings, type ParallelBackend, registerParallelBackend } from './backend.js';
+import { PoolBackend, type PoolBackendOptions } from './pool/pool-backend.js';
+import { processPool } from './process/reusable-executor.js';
+import { SequentialBackend } from './sequential.js';
+import { threadPool } from './threads/thread-pool.js';
+
+const PROCESS: BackendCapabilities = { autoBatching: true, timeout: true, sharedMemory: false };
+/** joblib keeps batches at 1 on threads; measured here, auto-batching does not help them (see CHANGES.md). */
+const THREADS: BackendCapabilities = { autoBatching: false, timeout: true, sharedMemory: true };
+
+function poolOptions(settings: BackendSettings): PoolBackendOptions {
+  return {
+    pool: {
+      ...(settings.idleTimeout !== undefined && { idleTimeout: settings.idleTimeout }),
+      ...(settings.maxTasksPerWorker !== undefined && { maxTasksPerWorker: settings.maxTasksPerWorker }),
+      ...(settings.workerMemoryLimit !== undefined && { workerMemoryLimit: settings.workerMemoryLimit }),
+      ...(settings.env !== undefined && { env: settings.env }),
+      ...(settings.innerMaxNumThreads !== undefined && { innerMaxNumThreads: settings.innerMaxNumThreads }),
+    },
+    maxNbytes: settings.maxNbytes,
+    tempFolder: settings.tempFolder,
+    initializer: settings.initializer,
+  };
+}
+
+registerParallelBackend('sequential', () => new SequentialBackend());
+registerParallelBackend('process', (settings): ParallelBackend => {
+  const nJobs = effectiveNJobs(settings.nJobs);
+  if (nJobs === 1) return new SequentialBackend();
+  return new PoolBackend('ProcessBackend', PROCESS, nJobs, (options, init) => processPool(options, init).pool,
+    poolOptions(settings));
+});
+registerParallelBackend('threads', (settings): ParallelBackend => {
+  const nJobs = effectiveNJobs(settings.nJobs);
+  if (nJobs === 1) return new SequentialBackend();
+  return new PoolBackend('ThreadingBackend', THREADS, nJobs, threadPool, poolOptions(settings));
+});

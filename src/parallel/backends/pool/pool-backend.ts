@@ -1,0 +1,102 @@
+// Parallel on a shared worker pool (processes or threads): functions are resolved to references
+// (refused before dispatch when they cannot cross), batches become pool jobs, worker errors are
+// rebuilt, and each call's large arguments are shared once and released when it ends.
+
+import type { AnyFunction } from '../../../serialization/function-ref.js';
+import type { TaskFunction } from '../../delayed.js';
+import { registerFunction, type RegisteredFunction } from '../../function-table.js';
+import { rebuildTaskError } from '../../remote-error.js';
+import type { BackendCapabilities, BatchOutcome, ParallelBackend, TaskBatch } from '../backend.js';
+import type { JobOutcome, WorkerPool } from './executor.js';
+import { LargeArguments } from './large-arguments.js';
+import type { ExecutorOptions } from './pool-settings.js';
+
+/** Gets (or makes) the shared pool for these options. */
+export type PoolSource = (options: ExecutorOptions, initializer: RegisteredFunction | undefined) => WorkerPool;
+
+export interface PoolBackendOptions {
+  readonly pool: Omit<ExecutorOptions, 'maxWorkers'>;
+  /** Binary values longer than this cross once per call (Infinity: never). */
+  readonly maxNbytes: number;
+  readonly tempFolder: string | undefined;
+  readonly initializer: TaskFunction | undefined;
+}
+
+export class PoolBackend implements ParallelBackend {
+  private pool: WorkerPool | undefined;
+  private readonly large = new Map<object, LargeArguments>();
+  /** Calls that ended: a batch still resolving its functions must not reach the pool. */
+  private readonly ended = new WeakSet<object>();
+
+  constructor(
+    readonly name: string,
+    readonly capabilities: BackendCapabilities,
+    private readonly nJobs: number,
+    private readonly source: PoolSource,
+    private readonly options: PoolBackendOptions,
+  ) {}
+
+  effectiveNJobs(): number {
+    return this.nJobs;
+  }
+
+  nestedBackend(): string {
+    return 'sequential';
+  }
+
+  async prepare(functions: ReadonlySet<TaskFunction>, taskCount: number): Promise<void> {
+    const { initializer } = this.options;
+    const registeredInit = initializer && await registerFunction(initializer);
+    // The pool is shared: another runner may have resized or replaced it, or someone shut it down.
+    this.pool = this.source({ ...this.options.pool, maxWorkers: this.nJobs }, registeredInit);
+    // Workers take a while to boot: start them before resolving functions (which may take as long).
+    this.pool.prestart(Math.min(this.nJobs, taskCount));
+    await Promise.all([...functions].map((fn) => registerFunction(fn)));
+  }
+
+  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void {
+    void this.run(batch).then(done);
+  }
+
+  abort(owner: object): void {
+    this.ended.add(owner);
+    const large = this.large.get(owner);
+    this.large.delete(owner);
+    this.pool?.cancel(owner, large?.files);
+    large?.dispose();
+  }
+
+  private largeArguments(owner: object): LargeArguments | undefined {
+    const { maxNbytes, tempFolder } = this.options;
+    if (maxNbytes === Infinity && !this.capabilities.sharedMemory) return undefined;
+    let large = this.large.get(owner);
+    if (!large) {
+      large = new LargeArguments(maxNbytes, tempFolder);
+      this.large.set(owner, large);
+    }
+    return large;
+  }
+
+  private async run(batch: TaskBatch): Promise<BatchOutcome> {
+    let functions: RegisteredFunction[];
+    const byFn = new Map<AnyFunction, RegisteredFunction>();
+    try {
+      for (const { fn } of batch.tasks) if (!byFn.has(fn)) byFn.set(fn, await registerFunction(fn));
+      functions = [...byFn.values()];
+    } catch (error) {
+      return { ok: false, error: error as Error, index: 0, partial: [] };
+    }
+    if (this.ended.has(batch.owner)) return { ok: false, error: new Error('The call ended.'), index: 0, partial: [] };
+    const pool = this.pool!;
+    const fnIds = batch.tasks.map((task) => byFn.get(task.fn)!.id);
+    const args = batch.tasks.map((task) => task.args);
+    const outcome = await new Promise<JobOutcome>((settle) => {
+      pool.submitJob({ functions, fnIds, args, firstIndex: batch.firstIndex, timeoutMs: batch.timeoutMs,
+        owner: batch.owner, large: this.largeArguments(batch.owner), settle });
+    });
+    if (outcome.ok || !outcome.remote) return outcome;
+    const ref = byFn.get(batch.tasks[outcome.index]!.fn)?.ref;
+    const error = await rebuildTaskError(outcome.error, outcome.stack ?? '', batch.firstIndex + outcome.index, ref, outcome.pid);
+    return { ok: false, error, index: outcome.index, partial: outcome.partial };
+  }
+}

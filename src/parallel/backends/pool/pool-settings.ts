@@ -1,0 +1,82 @@
+// What a reusable pool is made of, checked once for processes and threads alike, and the
+// environment its workers start with.
+
+import { InvalidOptionError } from '../../../errors.js';
+import { cpuCount } from '../../cpu-count.js';
+import type { RegisteredFunction } from '../../function-table.js';
+import { parseBytes } from '../../options.js';
+
+/** Options of a worker pool (processes or threads). */
+export interface ExecutorOptions {
+  /** Workers; default: `cpuCount()`. */
+  readonly maxWorkers?: number;
+  /** An idle worker exits after this many milliseconds (default 300 000, as joblib). */
+  readonly idleTimeout?: number;
+  /** Replace a worker after it ran this many tasks (default: never). */
+  readonly maxTasksPerWorker?: number;
+  /**
+   * loky's leak guard: a worker whose memory grew by more than this since its first task (after
+   * a garbage collection) is replaced between tasks: a process's RSS, a thread's own heap.
+   * Bytes or '300M'; default '300M'; 0 disables.
+   */
+  readonly workerMemoryLimit?: number | string;
+  /** Extra environment variables for the workers. */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Threads each worker's native libraries (OpenMP, BLAS) may use; default
+   * `max(floor(cpuCount() / workers), 1)`. Variables the user set are never overridden.
+   */
+  readonly innerMaxNumThreads?: number;
+}
+
+/** Variables native libraries read for their thread count (joblib sets the same). */
+export const THREAD_COUNT_VARIABLES = ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS',
+  'BLIS_NUM_THREADS', 'VECLIB_MAXIMUM_THREADS', 'NUMEXPR_NUM_THREADS'] as const;
+
+export interface PoolSettings {
+  readonly maxWorkers: number;
+  readonly idleTimeoutMs: number;
+  readonly maxTasksPerWorker: number;
+  readonly memoryLimit: number;
+  /** Same key: the same pool serves (resized if only `maxWorkers` differs). */
+  readonly key: string;
+  /** The environment of a worker started while the pool has `workers` workers. */
+  env(workers: number): Record<string, string | undefined>;
+}
+
+export function poolSettings(options: ExecutorOptions, initializer?: RegisteredFunction): PoolSettings {
+  const maxWorkers = options.maxWorkers ?? cpuCount();
+  if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
+    throw new InvalidOptionError(`maxWorkers must be a positive integer, got ${String(maxWorkers)}.`);
+  }
+  const idleTimeoutMs = options.idleTimeout ?? 300_000;
+  if (!(idleTimeoutMs > 0)) {
+    throw new InvalidOptionError(`idleTimeout must be a positive number of milliseconds, got ${idleTimeoutMs}.`);
+  }
+  const maxTasksPerWorker = options.maxTasksPerWorker ?? 0;
+  if (!Number.isInteger(maxTasksPerWorker) || maxTasksPerWorker < 0) {
+    throw new InvalidOptionError(`maxTasksPerWorker must be a positive integer, got ${maxTasksPerWorker}.`);
+  }
+  const inner = options.innerMaxNumThreads;
+  if (inner !== undefined && (!Number.isInteger(inner) || inner < 1)) {
+    throw new InvalidOptionError(`innerMaxNumThreads must be a positive integer, got ${inner}.`);
+  }
+  const memoryLimit = parseBytes(options.workerMemoryLimit ?? '300M', 'workerMemoryLimit');
+  const nesting = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0);
+  const userEnv = options.env ?? {};
+  const key = JSON.stringify([idleTimeoutMs, maxTasksPerWorker, memoryLimit, userEnv, inner ?? null,
+    initializer?.id ?? null]);
+  return {
+    maxWorkers, idleTimeoutMs, maxTasksPerWorker, memoryLimit, key,
+    env(workers) {
+      const env: Record<string, string | undefined> = { ...process.env, ...userEnv };
+      const threads = String(inner ?? Math.max(Math.floor(cpuCount() / workers), 1));
+      for (const name of THREAD_COUNT_VARIABLES) env[name] ??= threads;
+      env.JOBLIB_TS_NESTING_LEVEL = String(nesting + 1);
+      // The built-in pools' nested backend: their workers are the parallelism.
+      env.JOBLIB_TS_NESTED_BACKEND = 'sequential';
+      env.JOBLIB_TS_WORKER_MEMORY_LIMIT = String(memoryLimit);
+      return env;
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// One thread pool per process, shared by every Parallel call on the threads backend: reused
+// when its options match, resized when only the worker count differs, replaced otherwise.
+
+import type { RegisteredFunction } from '../../function-table.js';
+import { WorkerPool } from '../pool/executor.js';
+import { type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
+import { WorkerThread } from './worker-thread.js';
+
+let current: { key: string; pool: WorkerPool } | undefined;
+
+export function threadPool(options: ExecutorOptions, initializer: RegisteredFunction | undefined): WorkerPool {
+  const settings = poolSettings(options, initializer);
+  if (current && current.key === settings.key && !current.pool.isShut) {
+    current.pool.resize(settings.maxWorkers);
+    return current.pool;
+  }
+  if (current && !current.pool.isShut) void current.pool.shutdown();
+  const pool: WorkerPool = new WorkerPool({
+    ...settings, kind: 'thread', initializer,
+    spawn: (events) => new WorkerThread({ env: settings.env(pool.maxWorkers) }, events),
+  });
+  current = { key: settings.key, pool };
+  return pool;
+}

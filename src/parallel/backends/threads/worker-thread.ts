@@ -1,0 +1,121 @@
+// A pool worker that is a worker_thread of this process: the same worker code and frames as a
+// worker process, posted as transferred buffers instead of written to a pipe. SharedArrayBuffers
+// (and arguments over `maxNbytes`, copied once into one) go by reference: every task views the
+// same memory. A thread is ended with `terminate()`, which stops even a busy loop.
+
+import { Worker } from 'node:worker_threads';
+import { type PackedFrame, packFrame, unpackFrame } from '../pool/channel.js';
+import type { LargeArguments } from '../pool/large-arguments.js';
+import type { BatchMessage, ParentMessage, WorkerMessage } from '../pool/messages.js';
+import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
+import { WORKER_MAIN } from '../process/worker-process.js';
+
+/** What crosses between the threads: frames, and the SharedArrayBuffers their external blocks name by index. */
+export interface ThreadPost {
+  readonly frames: readonly PackedFrame[];
+  readonly shared: readonly SharedArrayBuffer[];
+}
+
+export interface ThreadOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Heap limit of each thread in MB (Node's `resourceLimits.maxOldGenerationSizeMb`); undefined: Node's default. */
+  readonly maxOldGenerationSizeMb?: number | undefined;
+}
+
+export class WorkerThread extends PoolWorker {
+  readonly pid = process.pid;
+  readonly threadId: number;
+  readonly label: string;
+  readonly closed: Promise<void>;
+  private readonly worker: Worker;
+  private corked = 0;
+  private frames: PackedFrame[] = [];
+  private shared: SharedArrayBuffer[] = [];
+  /** Why it died, when it threw outside a task (an error the runtime reported). */
+  private crash: string | undefined;
+
+  constructor(options: ThreadOptions, events: WorkerEvents) {
+    super();
+    this.worker = new Worker(WORKER_MAIN, {
+      workerData: { joblibTsThread: true },
+      env: options.env,
+      ...(options.maxOldGenerationSizeMb !== undefined &&
+        { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } }),
+    });
+    this.threadId = this.worker.threadId;
+    this.label = `worker thread ${this.threadId} (in process ${process.pid})`;
+    this.worker.on('message', (post: ThreadPost) => {
+      const resolve = (key: string): Uint8Array => new Uint8Array(post.shared[Number(key)]!);
+      for (const frame of post.frames) {
+        let message: WorkerMessage;
+        try {
+          message = unpackFrame(frame, resolve) as WorkerMessage;
+        } catch (error) {
+          events.protocolError(this, error);
+          return;
+        }
+        events.message(this, message);
+      }
+    });
+    this.worker.on('error', (error) => {
+      this.crash = `${error.name}: ${error.message}`;
+    });
+    this.closed = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.on('exit', (code) => {
+      this.exited = true;
+      events.exit(this, code, null, this.crash);
+    });
+    this.setReferenced(false);
+  }
+
+  cork(): void {
+    this.corked += 1;
+  }
+
+  uncork(): void {
+    if (this.corked > 0 && --this.corked === 0) this.flush();
+  }
+
+  protected write(message: BatchMessage | ParentMessage, large: LargeArguments | undefined): void {
+    const shared = this.shared;
+    const before = shared.length;
+    let frame: PackedFrame;
+    try {
+      frame = packFrame(message, (bytes) => {
+        let place: { buffer: SharedArrayBuffer; offset: number };
+        if (bytes.buffer instanceof SharedArrayBuffer) place = { buffer: bytes.buffer, offset: bytes.byteOffset };
+        else if (large && bytes.byteLength > large.maxNbytes) place = large.shared(bytes);
+        else return undefined;
+        let key = shared.indexOf(place.buffer);
+        if (key < 0) key = shared.push(place.buffer) - 1;
+        return { key: String(key), offset: place.offset };
+      });
+    } catch (error) {
+      shared.length = before;
+      throw error;
+    }
+    this.frames.push(frame);
+    if (this.corked === 0) this.flush();
+  }
+
+  private flush(): void {
+    if (this.frames.length === 0 || this.exited) return;
+    const post: ThreadPost = { frames: this.frames, shared: this.shared };
+    this.frames = [];
+    this.shared = [];
+    this.worker.postMessage(post, post.frames.map((f) => f.payload));
+  }
+
+  protected end(): void {
+    this.write({ t: 'close' }, undefined);
+  }
+
+  protected terminate(): void {
+    void this.worker.terminate();
+  }
+
+  protected reference(referenced: boolean): void {
+    if (referenced) this.worker.ref();
+    else this.worker.unref();
+  }
+}

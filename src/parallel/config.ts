@@ -1,0 +1,32 @@
+// `parallelConfig(options, fn)`: joblib's `with parallel_config(...)`. Defaults for every
+// Parallel created while `fn` runs, libraries' included; scoped with AsyncLocalStorage, so
+// they follow `fn`'s async work and never leak into concurrent flows; nested scopes merge.
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ParallelOptions } from './parallel.js';
+
+/** The options `parallelConfig` can set: explicit options of a Parallel win over them. */
+export type ParallelConfig = Pick<ParallelOptions, 'backend' | 'nJobs' | 'prefer' | 'require' | 'verbose' | 'maxNbytes' |
+  'tempFolder' | 'innerMaxNumThreads' | 'env' | 'initializer' | 'idleTimeout' | 'maxTasksPerWorker' |
+  'workerMemoryLimit' | 'batchSize' | 'preDispatch' | 'timeout'>;
+
+const storage = new AsyncLocalStorage<ParallelConfig>();
+
+/**
+ * Runs `fn` with these Parallel defaults and returns what it returns (a promise stays one).
+ * Inside, `Parallel()` without those options uses them; an option given to `Parallel` itself
+ * still wins. Scopes nest (the inner one's options override the outer's) and end with `fn`.
+ *
+ * @example
+ * await parallelConfig({ backend: 'threads', nJobs: 2 }, () => library.computeAll(items));
+ */
+export function parallelConfig<T>(options: ParallelConfig, fn: () => T): T {
+  const merged: Record<string, unknown> = { ...storage.getStore() };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
+  return storage.run(merged as ParallelConfig, fn);
+}
+
+/** The defaults in effect here (merged from every enclosing `parallelConfig`). */
+export function activeParallelConfig(): Readonly<ParallelConfig> {
+  return storage.getStore() ?? {};
+}
