@@ -145,18 +145,19 @@ export class TaskTimeoutError extends JoblibError {
 export class RemoteTaskError extends JoblibError {
   readonly taskIndex: number;
   readonly pid: number | undefined;
+  /** The worker thread's `threadId`, when the task ran on the threads backend. */
+  readonly threadId: number | undefined;
   /** The stack as printed in the worker. */
   readonly remoteStack: string;
 
   constructor(taskIndex: number, functionName: string, pid: number | undefined, remoteStack: string,
-    options?: { cause?: unknown }) {
-    super(
-      'ERR_JOBLIB_REMOTE_TASK',
-      `Task #${taskIndex} (${functionName}) failed in worker ${pid === undefined ? '(in-process)' : `pid ${pid}`}:\n` +
-        `"""\n${remoteStack}\n"""`,
-      options,
-    );
+    options?: { cause?: unknown; threadId?: number | undefined }) {
+    const where = pid === undefined ? '(in-process)'
+      : options?.threadId === undefined ? `pid ${pid}` : `thread ${options.threadId} (pid ${pid})`;
+    super('ERR_JOBLIB_REMOTE_TASK', `Task #${taskIndex} (${functionName}) failed in worker ${where}:\n` +
+      `"""\n${remoteStack}\n"""`, options);
     this.taskIndex = taskIndex;
+    this.threadId = options?.threadId;
     this.pid = pid;
     this.remoteStack = remoteStack;
   }

@@ -76,7 +76,13 @@ export class ParallelCall {
     signal?.addEventListener('abort', this.onAbortSignal, { once: true });
     try {
       if (this.known) await this.backend.prepare(this.functionsOf(this.known), this.known.length);
-      while (!this.aborted && this.dispatchedTasks < this.settings.preDispatch && (await this.dispatchOne(true)));
+      // One dispatch at a time: a batch finishing during pre-dispatch (an async input, a quick
+      // backend) queues its follow-up behind this loop instead of pulling the same positions.
+      const preDispatch = this.dispatching.then(async () => {
+        while (!this.aborted && this.dispatchedTasks < this.settings.preDispatch && (await this.dispatchOne(true)));
+      });
+      this.dispatching = preDispatch.catch(() => undefined);
+      await preDispatch;
     } catch (error) {
       this.fail(error);
       return;

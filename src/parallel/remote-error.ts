@@ -5,15 +5,16 @@
 import { RemoteTaskError } from '../errors.js';
 import type { FunctionRef } from '../serialization/function-ref.js';
 
-/** Rebuilds the error task `taskIndex` threw in worker `pid`. */
+/** Rebuilds the error task `taskIndex` threw in worker `pid` (thread `threadId` of it, on threads). */
 export async function rebuildTaskError(
   thrown: unknown, stack: string, taskIndex: number, ref: FunctionRef | undefined, pid: number | undefined,
+  threadId?: number,
 ): Promise<Error> {
   const error = thrown instanceof Error ? thrown : new Error(String(thrown));
   if (ref?.kind === 'module' && Object.getPrototypeOf(error) === Error.prototype) await restoreClass(error, ref.url);
   const previous: unknown = error.cause;
   const remote = new RemoteTaskError(taskIndex, ref?.name ?? '<function>', pid, stack,
-    previous === undefined ? undefined : { cause: previous });
+    { ...(previous !== undefined && { cause: previous }), threadId });
   Object.defineProperty(error, 'cause', { value: remote, writable: true, configurable: true });
   return error;
 }

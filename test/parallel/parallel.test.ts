@@ -1,13 +1,22 @@
-// Parallel end to end, in real `node` processes with real worker processes: ordering, function
-// references, errors, generators, lazy dispatch, progress and nesting.
+// The parity suite: every Parallel scenario end to end, in real `node` processes, on each
+// backend (worker processes, worker threads, and this process): ordering, function references,
+// errors, generators, lazy dispatch, progress and nesting. Where a backend's contract differs
+// (sequential runs any closure and rethrows the original error), the test says so.
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runNode, runScript, TASKS } from './run-node.js';
+import { type RunOptions, runNode as runNodeOn, runScript as runScriptOn, TASKS } from './run-node.js';
 
-describe('Parallel results', () => {
+const BACKENDS = ['process', 'threads', 'sequential'] as const;
+const BACKEND_NAMES = { process: 'ProcessBackend', threads: 'ThreadingBackend', sequential: 'SequentialBackend' };
+
+describe.each(BACKENDS)('Parallel on %s', (backend) => {
+  const pooled = backend !== 'sequential';
+  const runNode = (body: string, options: RunOptions = {}) => runNodeOn(body, { ...options, backend });
+  const runScript = (args: string[], options: RunOptions = {}) => runScriptOn(args, { ...options, backend });
+
   it('returns results in input order for nJobs 1, 2 and -1, with built-ins, async and module functions', async () => {
     const run = await runNode(`
       for (const nJobs of [1, 2, -1]) {
@@ -31,7 +40,7 @@ describe('Parallel results', () => {
     expect(run.reports).toEqual([['dir/2/function', 'dir/4/function', 'dir/6/function']]);
   });
 
-  it('refuses a function that captures variables before dispatching anything, naming them', async () => {
+  if (pooled) it('refuses a function that captures variables before dispatching anything, naming them', async () => {
     const run = await runNode(`
       const threshold = 0.5;
       let counter = 0;
@@ -61,7 +70,7 @@ describe('Parallel results', () => {
     expect(run.reports).toEqual([[1, 4, 9], true, 5]);
   });
 
-  it('runs a cached function exported by a module in workers, which share its cache', async () => {
+  if (backend === 'process') it('runs a cached function exported by a module in workers, which share its cache', async () => {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-parallel-cache-'));
     try {
       const run = await runNode(`
@@ -97,29 +106,30 @@ describe('Parallel results', () => {
 
   it('runs a nested Parallel inside a worker sequentially', async () => {
     const run = await runNode(`report(await jl.Parallel({ nJobs: 2 })([0, 10].map((n) => jl.delayed(t.nestedSum)(n))));`);
-    expect(run.reports).toEqual([[{ sum: 14, nesting: '1' }, { sum: 434, nesting: '1' }]]);
+    // In this process (sequential) a nested Parallel is a top-level one: it may use a pool.
+    const nesting = pooled ? { nesting: '1' } : {};
+    expect(run.reports).toEqual([[{ sum: 14, ...nesting }, { sum: 434, ...nesting }]]);
   });
-});
-
-describe('Parallel errors', () => {
   it('rejects with the original error class, its properties, and the worker stack as cause; the pool stays usable', async () => {
     const run = await runNode(`
       const parallel = jl.Parallel({ nJobs: 2 });
       try { await parallel(Array.from({ length: 10 }, (_, i) => jl.delayed(t.failAt)(i, 6))); }
-      catch (e) { report({ ...describe(e), isClass: e instanceof t.FinickyError, remote: e.cause.remoteStack.includes('failAt') }); }
+      catch (e) { report({ ...describe(e), isClass: e instanceof t.FinickyError, remote: e.cause?.remoteStack.includes('failAt') }); }
       report(await parallel([1, 2].map((x) => jl.delayed(t.square)(x))));
       await parallel[Symbol.asyncDispose](); // what \`await using\` calls: the runner stays usable
       try { await jl.Parallel({ nJobs: 1 })([jl.delayed(t.failAt)(1, 1)]); } catch (e) { report(e instanceof t.FinickyError); }
       try { await jl.Parallel({ nJobs: 2 })(['a'].map((x) => jl.delayed(t.throwType)(x))); } catch (e) { report(e.constructor.name); }`);
     const [error, after, sequential, typeError] = run.reports as Record<string, unknown>[];
     expect(error).toMatchObject({ name: 'FinickyError', ctor: 'FinickyError', message: 'finicky: task 6', code: 'E_FINICKY',
-      isClass: true, remote: true, cause: { name: 'RemoteTaskError', taskIndex: 6 } });
+      isClass: true });
+    // From a worker, the worker's stack comes as the cause; in this process the error is the original, stack and all.
+    if (pooled) expect(error).toMatchObject({ remote: true, cause: { name: 'RemoteTaskError', taskIndex: 6 } });
     expect(after).toEqual([1, 4]);
     expect(sequential).toBe(true);
     expect(typeError).toBe('TypeError');
   });
 
-  it('aborts on the first error without waiting for slow tasks', async () => {
+  if (pooled) it('aborts on the first error without waiting for slow tasks', async () => {
     const run = await runNode(`
       const start = Date.now();
       const tasks = [jl.delayed(t.throwType)('a'), ...Array.from({ length: 20 }, () => jl.delayed(t.sleepSync)(10_000))];
@@ -140,7 +150,7 @@ describe('Parallel errors', () => {
       ['InvalidOptionError', 'Parallel expects tasks made with delayed(fn)(...args); item #1 is number.']]);
   });
 
-  it('refuses unserializable arguments and results with a SerializationError that names them', async () => {
+  if (pooled) it('refuses unserializable arguments and results with a SerializationError that names them', async () => {
     const run = await runNode(`
       try { await jl.Parallel({ nJobs: 2, batchSize: 2 })([jl.delayed(t.echo)(1), jl.delayed(t.echo)({ cb: () => 1 })]); } catch (e) { report(describe(e)); }
       try { await jl.Parallel({ nJobs: 2 })([jl.delayed(t.returnsFunction)()]); } catch (e) { report(describe(e)); }
@@ -171,25 +181,6 @@ describe('Parallel errors', () => {
       report(later);`);
     expect(run.reports).toEqual(['ParallelBusyError', [[2], [9]], [16], [49, 36]]);
   });
-
-  it('validates options with clear messages', async () => {
-    const run = await runNode(`
-      for (const options of [{ nJobs: 0 }, { nJobs: 1.5 }, { batchSize: 0 }, { batchSize: 1.42 }, { returnAs: 'list' },
-        { preDispatch: '2*nJobs+__import__' }, { timeout: -1 }]) {
-        try { jl.Parallel(options); report('accepted'); } catch (e) { report(e.name + ': ' + e.message); }
-      }`);
-    const messages = run.reports as string[];
-    expect(messages[0]).toBe('InvalidOptionError: nJobs: 0 has no meaning: use 1 to run in this process, n > 1 for n workers, -1 for all CPUs.');
-    expect(messages[1]).toMatch(/nJobs must be an integer/);
-    expect(messages[2]).toMatch(/batchSize must be 'auto' or a positive integer, got 0/);
-    expect(messages[3]).toMatch(/got 1.42/);
-    expect(messages[4]).toMatch(/returnAs must be/);
-    expect(messages[5]).toMatch(/Cannot evaluate the expression/);
-    expect(messages[6]).toMatch(/timeout must be a positive number/);
-  });
-});
-
-describe('Parallel generators, dispatch and progress', () => {
   it('yields in input order, or fastest first with generatorUnordered', async () => {
     const run = await runNode(`
       const tasks = () => [jl.delayed(t.sleepSync)(600, 'slow'), ...Array.from({ length: 9 }, (_, i) => jl.delayed(t.sleepSync)(5, i))];
@@ -201,6 +192,10 @@ describe('Parallel generators, dispatch and progress', () => {
       report(unordered);`);
     const [ordered, unordered] = run.reports as unknown[][];
     expect(ordered).toEqual(['slow', 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    if (!pooled) {
+      expect(unordered).toEqual(ordered); // one task at a time: completion order is input order
+      return;
+    }
     expect(unordered!.at(-1)).toBe('slow');
     expect([...unordered!.slice(0, 9)].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
   });
@@ -249,21 +244,19 @@ describe('Parallel generators, dispatch and progress', () => {
     expect(pooled!.at(-1)).toEqual([6, 6]);
     const counts = pooled!.map(([done]) => done);
     expect(counts).toEqual([...counts].sort((a, b) => a - b)); // batches of 2, smaller near the end
-    expect(run.stderr).toContain('[Parallel(nJobs=2)]: Using backend ProcessBackend with 2 concurrent workers.');
+    const workers = backend === 'sequential' ? '1 concurrent worker' : '2 concurrent workers';
+    expect(run.stderr).toContain(`[Parallel(nJobs=2)]: Using backend ${BACKEND_NAMES[backend]} with ${workers}.`);
     expect(run.stderr).toMatch(/\[Parallel\(nJobs=2\)\]: Done 6 out of 6 \| elapsed: +\d+\.\ds finished/);
     expect(run.stderr).toMatch(/\[Parallel\(nJobs=1\)\]: Done 2 tasks {6}\| elapsed: +\d+\.\ds\n/); // still reading the input, as joblib
   });
 
-  it('grows batches on many tiny tasks (auto-batching) and keeps every result', async () => {
+  if (backend === 'process') it('grows batches on many tiny tasks (auto-batching) and keeps every result', async () => {
     const run = await runNode(`
       const out = await jl.Parallel({ nJobs: 2, verbose: 10 })(Array.from({ length: 20000 }, (_, i) => jl.delayed(t.square)(i)));
       report([out.length, out[19999]]);`);
     expect(run.reports).toEqual([[20000, 19999 ** 2]]);
     expect(run.stderr).toMatch(/Batch computation too fast \([\d.]+s\.\) Setting batchSize=\d+\./);
   });
-});
-
-describe('function references across entry points', () => {
   it('runs TypeScript entry-script functions under `node --import tsx` (workers inherit the loader)', async () => {
     const run = await runScript(['--import', 'tsx', 'entry-script.ts']);
     expect(run.stderr).toBe('');
@@ -276,7 +269,7 @@ describe('function references across entry points', () => {
       const os = require('node:os');
       const work = (x) => join('p', String(x), typeof os.cpus);
       import('joblib-ts').then(async ({ Parallel, delayed }) => {
-        const out = await Parallel({ nJobs: 2 })([1, 2].map((x) => delayed(work)(x)));
+        const out = await Parallel({ nJobs: 2, backend: process.env.JOBLIB_TS_TEST_BACKEND })([1, 2].map((x) => delayed(work)(x)));
         console.log('REPORT ' + JSON.stringify(out));
       });`;
     const run = await runScript(['-'], { input: script });
@@ -291,13 +284,33 @@ describe('function references across entry points', () => {
       const missing = jl.shipByReference((x) => x, '${TASKS}', 'noSuchExport');
       try { await jl.Parallel({ nJobs: 2 })([jl.delayed(missing)(1)]); } catch (e) { report(e.message); }`);
     expect(run.reports[0]).toEqual([25]);
-    expect(run.reports[1]).toMatch(/could not find <anonymous> at noSuchExport: it is undefined/);
+    // In this process the function itself runs: the reference is only read by workers.
+    if (pooled) expect(run.reports[1]).toMatch(/could not find <anonymous> at noSuchExport: it is undefined/);
+    else expect(run.reports[1]).toBeUndefined();
   });
 
-  it('refuses bound functions with the fix', async () => {
+  if (pooled) it('refuses bound functions with the fix', async () => {
     const run = await runNode(`
       const bound = t.square.bind(null);
       try { await jl.Parallel({ nJobs: 2 })([jl.delayed(bound)(2)]); } catch (e) { report([e.name, e.message]); }`);
     expect(run.reports).toEqual([['FunctionReferenceError', expect.stringMatching(/bound or native function cannot be sent.*Pass the bound values as arguments/)]]);
+  });
+});
+
+describe('Parallel options', () => {
+  it('validates options with clear messages', async () => {
+    const run = await runNodeOn(`
+      for (const options of [{ nJobs: 0 }, { nJobs: 1.5 }, { batchSize: 0 }, { batchSize: 1.42 }, { returnAs: 'list' },
+        { preDispatch: '2*nJobs+__import__' }, { timeout: -1 }]) {
+        try { jl.Parallel(options); report('accepted'); } catch (e) { report(e.name + ': ' + e.message); }
+      }`);
+    const messages = run.reports as string[];
+    expect(messages[0]).toBe('InvalidOptionError: nJobs: 0 has no meaning: use 1 to run in this process, n > 1 for n workers, -1 for all CPUs.');
+    expect(messages[1]).toMatch(/nJobs must be an integer/);
+    expect(messages[2]).toMatch(/batchSize must be 'auto' or a positive integer, got 0/);
+    expect(messages[3]).toMatch(/got 1.42/);
+    expect(messages[4]).toMatch(/returnAs must be/);
+    expect(messages[5]).toMatch(/Cannot evaluate the expression/);
+    expect(messages[6]).toMatch(/timeout must be a positive number/);
   });
 });

@@ -17,7 +17,10 @@ export interface NodeRun {
 }
 
 const PRELUDE = `
-import * as jl from 'joblib-ts';
+import * as joblib from 'joblib-ts';
+// The parity suite runs each scenario on every backend: Parallel() defaults to the one under test.
+const BACKEND = process.env.JOBLIB_TS_TEST_BACKEND;
+const jl = BACKEND ? { ...joblib, Parallel: (options = {}) => joblib.Parallel({ backend: BACKEND, ...options }) } : joblib;
 import * as t from '${TASKS}';
 const report = (value) => process.stdout.write('REPORT ' + JSON.stringify(value) + '\\n');
 const describe = (e) => ({ name: e?.name, ctor: e?.constructor?.name, message: e?.message, code: e?.code,
@@ -26,19 +29,26 @@ const describe = (e) => ({ name: e?.name, ctor: e?.constructor?.name, message: e
   variables: e?.variables, path: e?.path });
 `;
 
+export interface RunOptions {
+  readonly execArgv?: string[];
+  readonly timeoutMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly input?: string;
+  /** The backend `jl.Parallel()` (and the fixture scripts) default to. */
+  readonly backend?: string;
+}
+
 /** Runs `body` (top-level await allowed) with `jl` (joblib-ts), `t` (tasks.mjs), `report` and `describe`. */
-export function runNode(body: string, options: { execArgv?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}):
-Promise<NodeRun> {
+export function runNode(body: string, options: RunOptions = {}): Promise<NodeRun> {
   return runScript(['--input-type=module', ...(options.execArgv ?? []), '-e', PRELUDE + body], options);
 }
 
 /** Runs `node ...args` from the fixtures folder and collects its reports. */
-export function runScript(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}):
-Promise<NodeRun> {
+export function runScript(args: string[], options: RunOptions = {}): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: FIXTURES,
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, ...options.env, ...(options.backend && { JOBLIB_TS_TEST_BACKEND: options.backend }) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -14,7 +14,8 @@ import type { PoolWorker, WorkerFactory } from './pool-worker.js';
 export type JobOutcome =
   | { readonly ok: true; readonly results: unknown[] }
   | { readonly ok: false; readonly error: Error; readonly index: number; readonly partial: unknown[];
-    readonly stack: string | undefined; readonly pid: number | undefined; readonly remote: boolean; };
+    readonly stack: string | undefined; readonly pid: number | undefined; readonly remote: boolean;
+    readonly threadId?: number | undefined; };
 
 /** A batch of calls on its way through the pool. */
 export interface Job {
@@ -317,7 +318,7 @@ export class WorkerPool {
       job.settle({ ok: true, results: values });
     } else {
       job.settle({ ok: false, error: message.error as Error, index: message.index, partial: job.partial,
-        stack: message.stack, pid: worker.pid, remote: true });
+        stack: message.stack, pid: worker.pid, threadId: worker.threadId, remote: true });
     }
     this.afterBatch(worker);
     this.pump();

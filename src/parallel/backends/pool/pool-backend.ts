@@ -96,7 +96,8 @@ export class PoolBackend implements ParallelBackend {
     });
     if (outcome.ok || !outcome.remote) return outcome;
     const ref = byFn.get(batch.tasks[outcome.index]!.fn)?.ref;
-    const error = await rebuildTaskError(outcome.error, outcome.stack ?? '', batch.firstIndex + outcome.index, ref, outcome.pid);
+    const error = await rebuildTaskError(outcome.error, outcome.stack ?? '', batch.firstIndex + outcome.index, ref,
+      outcome.pid, outcome.threadId);
     return { ok: false, error, index: outcome.index, partial: outcome.partial };
   }
 }

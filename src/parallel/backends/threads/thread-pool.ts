@@ -4,21 +4,24 @@
 import type { RegisteredFunction } from '../../function-table.js';
 import { WorkerPool } from '../pool/executor.js';
 import { type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
+import { workerExecArgv } from '../process/worker-process.js';
 import { WorkerThread } from './worker-thread.js';
 
 let current: { key: string; pool: WorkerPool } | undefined;
 
 export function threadPool(options: ExecutorOptions, initializer: RegisteredFunction | undefined): WorkerPool {
   const settings = poolSettings(options, initializer);
-  if (current && current.key === settings.key && !current.pool.isShut) {
+  const execArgv = workerExecArgv();
+  const key = JSON.stringify([settings.key, execArgv]);
+  if (current && current.key === key && !current.pool.isShut) {
     current.pool.resize(settings.maxWorkers);
     return current.pool;
   }
   if (current && !current.pool.isShut) void current.pool.shutdown();
   const pool: WorkerPool = new WorkerPool({
     ...settings, kind: 'thread', initializer,
-    spawn: (events) => new WorkerThread({ env: settings.env(pool.maxWorkers) }, events),
+    spawn: (events) => new WorkerThread({ env: settings.env(pool.maxWorkers), execArgv }, events),
   });
-  current = { key: settings.key, pool };
+  current = { key, pool };
   return pool;
 }

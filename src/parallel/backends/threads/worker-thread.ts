@@ -18,6 +18,8 @@ export interface ThreadPost {
 
 export interface ThreadOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Node options of the thread: the parent's loaders, not its `--eval` or `--input-type`. */
+  readonly execArgv: readonly string[];
   /** Heap limit of each thread in MB (Node's `resourceLimits.maxOldGenerationSizeMb`); undefined: Node's default. */
   readonly maxOldGenerationSizeMb?: number | undefined;
 }
@@ -39,6 +41,7 @@ export class WorkerThread extends PoolWorker {
     this.worker = new Worker(WORKER_MAIN, {
       workerData: { joblibTsThread: true },
       env: options.env,
+      execArgv: [...options.execArgv],
       ...(options.maxOldGenerationSizeMb !== undefined &&
         { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } }),
     });
