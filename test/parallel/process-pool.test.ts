@@ -1,24 +1,30 @@
-// The process pool under failure: crashes, timeouts, cancellation, recycling, idle exit,
-// resizing, and no orphan workers after Ctrl-C or the parent's death. Real processes, checked with kill(pid, 0).
+// The worker pools under failure, on processes and threads alike: crashes, timeouts,
+// cancellation, recycling, idle exit; then what only processes have: signals, resizing the
+// reusable executor, and no orphan workers after Ctrl-C or the parent's death (kill(pid, 0)).
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { isAlive, runNode } from './run-node.js';
+import { isAlive, runNode as runNodeOn, type RunOptions } from './run-node.js';
 
-describe('process pool failures', () => {
-  it('fails a crashed worker\'s task with TerminatedWorkerError (exit, SIGKILL, abort) and heals', async () => {
+describe.each(['process', 'threads'] as const)('worker pool on %s', (backend) => {
+  const runNode = (body: string, options: RunOptions = {}) => runNodeOn(body, { ...options, backend });
+
+  it('fails a crashed worker\'s task with TerminatedWorkerError (process.exit, an uncaught error) and heals', async () => {
     const run = await runNode(`
       const parallel = jl.Parallel({ nJobs: 2, batchSize: 1 });
-      for (const task of [jl.delayed(t.exitWith)(3), jl.delayed(t.killSelf)('SIGKILL'), jl.delayed(t.crashNative)()]) {
+      for (const task of [jl.delayed(t.exitWith)(3), jl.delayed(t.throwLater)()]) {
         try { await parallel([jl.delayed(t.square)(1), task, jl.delayed(t.square)(2)]); } catch (e) { report(describe(e)); }
         report(await parallel([3, 4].map((x) => jl.delayed(t.square)(x))));
       }`);
-    const [exit, afterExit, kill, afterKill, abort, afterAbort] = run.reports as Record<string, unknown>[];
+    const [exit, afterExit, uncaught, afterUncaught] = run.reports as Record<string, unknown>[];
     expect(exit).toMatchObject({ name: 'TerminatedWorkerError', exitCode: 3, signal: null, taskIndex: 1, duringStartup: false });
-    expect(exit!.message).toMatch(/pid \d+\) was unexpectedly terminated with exit code 3 while running task #1 \(exitWith\)/);
-    expect(kill).toMatchObject({ name: 'TerminatedWorkerError', signal: 'SIGKILL', taskIndex: 1 });
-    expect(abort).toMatchObject({ name: 'TerminatedWorkerError', signal: 'SIGABRT' });
-    for (const after of [afterExit, afterKill, afterAbort]) expect(after).toEqual([9, 16]);
+    const worker = backend === 'process' ? /worker process \(pid \d+\)/ : /worker thread \d+ \(in process \d+\)/;
+    expect(exit!.message).toMatch(worker);
+    expect(exit!.message).toMatch(/was unexpectedly terminated with exit code 3 while running task #1 \(exitWith\)/);
+    expect(uncaught).toMatchObject({ name: 'TerminatedWorkerError', exitCode: 1, taskIndex: 1 });
+    if (backend === 'threads') expect(uncaught!.message).toContain('exit code 1 (Error: thrown from a timer)');
+    expect(run.stderr).toContain(backend === 'process' ? 'Error: thrown from a timer' : '');
+    for (const after of [afterExit, afterUncaught]) expect(after).toEqual([9, 16]);
   });
 
   it('reports a worker that cannot start once, without respawning it forever', async () => {
@@ -28,7 +34,9 @@ describe('process pool failures', () => {
     const [error] = run.reports as Record<string, unknown>[];
     expect(error).toMatchObject({ name: 'TerminatedWorkerError', duringStartup: true, exitCode: 1 });
     expect(error!.message).toMatch(/before it was ready.*does not respawn/s);
-    expect(run.stderr.match(/^Error: broken loader/gm)?.length).toBeLessThanOrEqual(2); // the first two workers only
+    // A process prints its error to the shared stderr; a thread's comes in the message.
+    if (backend === 'threads') expect(error!.message).toContain('(Error: broken loader)');
+    expect(run.stderr.match(/^Error: broken loader/gm)?.length ?? 0).toBeLessThanOrEqual(2); // the first two workers only
   });
 
   it('kills a task past its timeout with TaskTimeoutError, or makes it that task\'s result with onTimeout: continue', async () => {
@@ -47,12 +55,6 @@ describe('process pool failures', () => {
     expect(generous).toEqual([50]);
   });
 
-  it('warns once that nJobs: 1 cannot enforce a timeout', async () => {
-    const run = await runNode(`report(await jl.Parallel({ nJobs: 1, timeout: 10 })([jl.delayed(t.square)(2)]));`);
-    expect(run.reports).toEqual([[4]]);
-    expect(run.stderr.match(/does not support timeout/g)).toHaveLength(1);
-  });
-
   it('cancels a call with an AbortSignal and kills its running tasks', async () => {
     const run = await runNode(`
       const controller = new AbortController();
@@ -66,11 +68,49 @@ describe('process pool failures', () => {
     expect(elapsed).toBeLessThan(5000);
     expect(after).toEqual([25]);
   });
+
+  it('reuses its workers across calls, and recycles them after maxTasksPerWorker tasks or past workerMemoryLimit', async () => {
+    const run = await runNode(`
+      const ids = async () => new Set(await jl.Parallel({ nJobs: 2, batchSize: 1 })(Array.from({ length: 8 }, () => jl.delayed(t.workerId)())));
+      const first = await ids();
+      const second = await ids();
+      report([first.size, [...second].every((id) => first.has(id))]);
+      const byCount = await jl.Parallel({ nJobs: 2, batchSize: 1, maxTasksPerWorker: 2 })(Array.from({ length: 8 }, () => jl.delayed(t.workerId)()));
+      report(new Set(byCount).size);
+      const byMemory = await jl.Parallel({ nJobs: 2, batchSize: 1, workerMemoryLimit: '40M' })(
+        Array.from({ length: 12 }, () => jl.delayed(t.leak)(30)));
+      report(new Set(byMemory).size);`, { timeoutMs: 30_000 });
+    const [reuse, byCount, byMemory] = run.reports as [unknown, number, number];
+    expect(reuse).toEqual([2, true]);
+    expect(byCount).toBeGreaterThanOrEqual(4);
+    expect(byMemory).toBeGreaterThanOrEqual(3);
+  });
 });
 
-describe('process pool lifecycle', () => {
+describe('sequential', () => {
+  it('warns once that nJobs: 1 cannot enforce a timeout', async () => {
+    const run = await runNodeOn(`report(await jl.Parallel({ nJobs: 1, timeout: 10 })([jl.delayed(t.square)(2)]));`);
+    expect(run.reports).toEqual([[4]]);
+    expect(run.stderr.match(/does not support timeout/g)).toHaveLength(1);
+  });
+});
+
+describe('process pool', () => {
+  it('fails a task whose worker dies of a signal (SIGKILL, abort) with TerminatedWorkerError, and heals', async () => {
+    const run = await runNodeOn(`
+      const parallel = jl.Parallel({ nJobs: 2, batchSize: 1 });
+      for (const task of [jl.delayed(t.killSelf)('SIGKILL'), jl.delayed(t.crashNative)()]) {
+        try { await parallel([jl.delayed(t.square)(1), task, jl.delayed(t.square)(2)]); } catch (e) { report(describe(e)); }
+        report(await parallel([3, 4].map((x) => jl.delayed(t.square)(x))));
+      }`);
+    const [kill, afterKill, abort, afterAbort] = run.reports as Record<string, unknown>[];
+    expect(kill).toMatchObject({ name: 'TerminatedWorkerError', signal: 'SIGKILL', taskIndex: 1 });
+    expect(abort).toMatchObject({ name: 'TerminatedWorkerError', signal: 'SIGABRT' });
+    for (const after of [afterKill, afterAbort]) expect(after).toEqual([9, 16]);
+  });
+
   it('reuses workers across calls, lets idle workers exit, and never keeps the parent alive', async () => {
-    const run = await runNode(`
+    const run = await runNodeOn(`
       const pids = async () => new Set(await jl.Parallel({ nJobs: 2, batchSize: 1, idleTimeout: 400 })(
         Array.from({ length: 8 }, () => jl.delayed(t.sleepSync)(20, 0)).map((task, i) => jl.delayed(t.pid)())));
       const first = await pids();
@@ -84,20 +124,8 @@ describe('process pool lifecycle', () => {
     expect(run.code).toBe(0);
   });
 
-  it('recycles workers after maxTasksPerWorker tasks and when memory grows past workerMemoryLimit', async () => {
-    const run = await runNode(`
-      const byCount = await jl.Parallel({ nJobs: 2, batchSize: 1, maxTasksPerWorker: 2 })(Array.from({ length: 8 }, () => jl.delayed(t.pid)()));
-      report(new Set(byCount).size);
-      const byMemory = await jl.Parallel({ nJobs: 1 + 1, batchSize: 1, workerMemoryLimit: '40M' })(
-        Array.from({ length: 12 }, () => jl.delayed(t.leak)(30)));
-      report(new Set(byMemory).size);`, { timeoutMs: 30_000 });
-    const [byCount, byMemory] = run.reports as number[];
-    expect(byCount).toBeGreaterThanOrEqual(4);
-    expect(byMemory).toBeGreaterThanOrEqual(3);
-  });
-
   it('resizes the reusable executor up and down many times without deadlock', async () => {
-    const run = await runNode(`
+    const run = await runNodeOn(`
       let ok = 0;
       for (let i = 0; i < 20; i++) {
         const ex = jl.getReusableExecutor({ maxWorkers: 1 + (i % 3) });
@@ -120,7 +148,7 @@ describe('process pool lifecycle', () => {
   });
 
   it('finishes the tasks of workers it retires: shrinking while busy, and shutdown without kill', async () => {
-    const run = await runNode(`
+    const run = await runNodeOn(`
       const ex = jl.getReusableExecutor({ maxWorkers: 2 });
       const busy = [ex.submit(t.sleepSync, 400, 'a'), ex.submit(t.sleepSync, 400, 'b')];
       await new Promise((r) => setTimeout(r, 150));
