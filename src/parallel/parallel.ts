@@ -102,9 +102,12 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
     throw new InvalidOptionError(`returnAs must be 'array', 'generator' or 'generatorUnordered', got '${String(returnAs)}'.`);
   }
   const config = activeParallelConfig();
-  // Explicit option > parallelConfig > default, option by option (nJobs: null defers to the config, as joblib).
-  const pick = <K extends keyof ParallelConfig>(key: K): ParallelConfig[K] =>
-    options[key] !== undefined && options[key] !== null ? options[key] : config[key];
+  // Explicit option > parallelConfig > default, option by option. As in joblib, nJobs, prefer and
+  // require given as null defer to the configuration; maxNbytes: null means "never share".
+  const pick = <K extends keyof ParallelConfig>(key: K): ParallelConfig[K] => {
+    const value = options[key];
+    return value === undefined || (value === null && DEFERRING_NULL.has(key)) ? config[key] : value;
+  };
   const backend = makeBackend(options, config, pick);
   const nJobs = backend.effectiveNJobs();
   if (!Number.isInteger(nJobs) || nJobs < 1) {
@@ -172,6 +175,7 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
 }
 
 const PREFER = [undefined, null, 'processes', 'threads'];
+const DEFERRING_NULL = new Set<keyof ParallelConfig>(['nJobs', 'prefer', 'require']);
 
 /**
  * joblib's choice: a named backend (here, else in `parallelConfig`); else inside a worker the

@@ -1,0 +1,138 @@
+// Large arguments cross once per call: processes read one temporary file each (removed after
+// the call, on failure, abort, exit and SIGINT; swept after SIGKILL), threads view one
+// SharedArrayBuffer, and `require: 'sharedmem'` lets tasks write into the caller's memory.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isAlive, runNode } from './run-node.js';
+
+let folder: string;
+beforeEach(() => {
+  folder = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-large-'));
+});
+afterEach(() => {
+  fs.rmSync(folder, { recursive: true, force: true });
+});
+const filesLeft = (): string[] => fs.readdirSync(folder, { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile()).map((e) => e.name);
+
+describe('large arguments on processes', () => {
+  it('writes a 80 MB array once and each worker reads it at most once for a 100-task call', async () => {
+    const run = await runNode(`
+      const values = new Float64Array(10_000_000).map((_, i) => i % 7);
+      const tempFolder = process.env.TEST_FOLDER;
+      const means = await jl.Parallel({ nJobs: 2, tempFolder })(Array.from({ length: 100 }, (_, i) => jl.delayed(t.sliceMean)(values, i, 100)));
+      report([means.length, means.every((m) => Math.abs(m - 3) < 0.01)]);
+      const seen = await jl.Parallel({ nJobs: 2, tempFolder, batchSize: 1 })(Array.from({ length: 100 }, () => jl.delayed(t.bufferSeen)(values)));
+      report(seen.map((s) => s.distinct));
+      report(await jl.Parallel({ nJobs: 2, tempFolder })([jl.delayed(t.filesUnder)(tempFolder, values)]));
+      report(await jl.Parallel({ nJobs: 2, tempFolder, maxNbytes: null })([jl.delayed(t.filesUnder)(tempFolder, values)]));
+      report(await jl.Parallel({ nJobs: 2, tempFolder, maxNbytes: '100M' })([jl.delayed(t.filesUnder)(tempFolder, values)]));`,
+    { env: { TEST_FOLDER: folder }, timeoutMs: 60_000 });
+    expect(run.stderr).toBe('');
+    const [means, distinct, during, disabled, under] = run.reports as [unknown, number[], number[], number[], number[]];
+    expect(means).toEqual([100, true]);
+    // The worker sees one buffer for all its tasks: it read the file once (a read per task would make 100).
+    expect(distinct.every((d) => d === 1)).toBe(true);
+    expect(during).toEqual([1]); // one file while the call runs
+    expect(disabled).toEqual([0]); // maxNbytes: null sends it in the message
+    expect(under).toEqual([0]); // 80 MB is under '100M'
+    expect(filesLeft()).toEqual([]); // removed after each call
+  });
+
+  it('removes the files when a call fails, is aborted, or the process exits', async () => {
+    const run = await runNode(`
+      const values = new Float64Array(500_000).fill(1);
+      const tempFolder = process.env.TEST_FOLDER;
+      const count = () => t.filesUnder(tempFolder);
+      try { await jl.Parallel({ nJobs: 2, tempFolder })([jl.delayed(t.describeArray)(values), jl.delayed(t.failAt)(1, 1, values)]); }
+      catch (e) { report([e.name, await count()]); }
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      try { await jl.Parallel({ nJobs: 2, tempFolder, signal: controller.signal })([jl.delayed(t.sleepSync)(20_000, values)]); }
+      catch (e) { report([e.name, await count()]); }
+      setTimeout(() => { report(['exiting', fs.readdirSync(tempFolder, { recursive: true }).length > 0]); process.exit(0); }, 300);
+      await jl.Parallel({ nJobs: 2, tempFolder })([jl.delayed(t.sleepSync)(20_000, values)]);`,
+    { env: { TEST_FOLDER: folder }, timeoutMs: 30_000 });
+    expect(run.reports).toEqual([['FinickyError', 0], ['AbortError', 0], ['exiting', true]]);
+    expect(run.code).toBe(0);
+    expect(filesLeft()).toEqual([]);
+  });
+
+  it('removes the files on SIGINT and still dies of it; a SIGKILLed process\'s folder is swept by the next', async () => {
+    const { spawn } = await import('node:child_process');
+    const script = (signal: string) => `
+      import * as jl from 'joblib-ts';
+      import * as t from './tasks.mjs';
+      const values = new Float64Array(500_000).fill(1);
+      setTimeout(() => process.kill(process.pid, '${signal}'), 500);
+      await jl.Parallel({ nJobs: 2, tempFolder: process.env.TEST_FOLDER })([jl.delayed(t.sleepSync)(20_000, values)]);`;
+    const runUntilKilled = (signal: string) => new Promise<NodeJS.Signals | null>((resolve) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script(signal)],
+        { cwd: path.join(import.meta.dirname, 'fixtures'), env: { ...process.env, TEST_FOLDER: folder }, stdio: 'inherit' });
+      child.on('exit', (_code, signal) => resolve(signal));
+    });
+    expect(await runUntilKilled('SIGINT')).toBe('SIGINT');
+    expect(filesLeft()).toEqual([]);
+    expect(await runUntilKilled('SIGKILL')).toBe('SIGKILL');
+    const [left] = fs.readdirSync(folder);
+    expect(left).toMatch(/^joblib-ts-\d+-/);
+    expect(isAlive(Number(/joblib-ts-(\d+)-/.exec(left!)![1]))).toBe(false);
+    const run = await runNode(`
+      await jl.Parallel({ nJobs: 2, tempFolder: process.env.TEST_FOLDER })([jl.delayed(t.describeArray)(new Float64Array(500_000))]);`,
+    { env: { TEST_FOLDER: folder } });
+    expect(run.stderr).toBe('');
+    expect(fs.readdirSync(folder).filter((name) => name === left)).toEqual([]);
+  }, 30_000);
+
+  it('raises TempFolderError naming the folder when the file cannot be written, and leaves nothing', async () => {
+    const run = await runNode(`
+      const values = new Float64Array(500_000);
+      try { await jl.Parallel({ nJobs: 2, tempFolder: '/nonexistent/joblib' })([jl.delayed(t.describeArray)(values)]); }
+      catch (e) { report([e.name, e.code, e.folder, e.message]); }
+      process.env.JOBLIB_TEMP_FOLDER = process.env.TEST_FOLDER;
+      report(await jl.Parallel({ nJobs: 2 })([jl.delayed(t.filesUnder)(process.env.TEST_FOLDER, values)]));`,
+    { env: { TEST_FOLDER: folder } });
+    const [[name, code, where, message], viaEnv] = run.reports as [string[], number[]];
+    expect([name, code, where]).toEqual(['TempFolderError', 'ERR_JOBLIB_TEMP_FOLDER', '/nonexistent/joblib']);
+    expect(message).toMatch(/Cannot write a large argument \(4000000 bytes\) to the temporary folder \/nonexistent\/joblib.*ENOENT.*maxNbytes: null/s);
+    expect(viaEnv).toEqual([1]); // JOBLIB_TEMP_FOLDER is where the file went
+  });
+});
+
+describe('large and shared arguments on threads', () => {
+  it('shares SharedArrayBuffers and large arrays with every task without copies, and lets tasks write into shared output', async () => {
+    const run = await runNode(`
+      const big = new Float64Array(500_000).fill(2);
+      const small = new Float64Array(10).fill(1);
+      const parallel = jl.Parallel({ nJobs: 2, backend: 'threads' });
+      report(await parallel([jl.delayed(t.describeArray)(big), jl.delayed(t.describeArray)(small)]));
+      report(await jl.Parallel({ nJobs: 2, backend: 'threads', maxNbytes: null })([jl.delayed(t.describeArray)(big)]));
+      // joblib's writable memmap example: tasks fill a shared output array in place.
+      const out = new Float64Array(new SharedArrayBuffer(8 * 20));
+      await jl.Parallel({ nJobs: 2, require: 'sharedmem' })(Array.from({ length: 20 }, (_, i) => jl.delayed(t.writeAt)(out, i, i * i)));
+      report(Array.from(out));
+      // A result viewing shared memory comes back as a view of that memory.
+      const [back] = await parallel([jl.delayed(t.echo)(out)]);
+      back[0] = 42;
+      report([out[0], back.buffer === out.buffer || back.buffer instanceof SharedArrayBuffer]);
+      try { jl.Parallel({ nJobs: 2, backend: 'process', require: 'sharedmem' }); } catch (e) { report([e.name, e.message]); }
+      report(await jl.parallelConfig({ backend: 'process' }, () => jl.Parallel({ nJobs: 2, require: 'sharedmem' })(
+        [jl.delayed(t.writeAt)(out, 0, 7)])));
+      report(out[0]);`);
+    const [given, copied, squares, [roundTrip, isShared], refused, fallback, written] = run.reports as
+      [unknown[], unknown[], number[], [number, boolean], string[], number[], number];
+    expect(given).toEqual([{ kind: 'Float64Array', length: 500_000, shared: true, sum: 1_000_000 },
+      { kind: 'Float64Array', length: 10, shared: false, sum: 10 }]);
+    expect(copied).toEqual([{ kind: 'Float64Array', length: 500_000, shared: false, sum: 1_000_000 }]);
+    expect(squares).toEqual(Array.from({ length: 20 }, (_, i) => i * i));
+    expect(roundTrip).toBe(42);
+    expect(isShared).toBe(true);
+    expect(refused![0]).toBe('InvalidOptionError');
+    expect(refused![1]).toMatch(/require: 'sharedmem' needs a backend whose tasks share this process's memory, and backend 'process' does not/);
+    expect(fallback).toEqual([0]); // a configured backend without shared memory gives way to threads, as joblib
+    expect(written).toBe(7);
+  });
+});
