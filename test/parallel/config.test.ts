@@ -1,0 +1,116 @@
+// Choosing where Parallel runs: parallelConfig scopes (precedence, nesting, async isolation,
+// libraries), prefer / require / aliases, the backend registry with a user's backend, and what
+// workers start with (env, OMP_NUM_THREADS and friends, initializer).
+
+import { describe, expect, it } from 'vitest';
+import { runNode } from './run-node.js';
+
+describe('parallelConfig', () => {
+  it('sets defaults for everything fn runs, libraries included; explicit options win; scopes nest, restore and stay per async flow', async () => {
+    const run = await runNode(`
+      const kinds = (ids) => [...new Set(ids.map((id) => id.split('/')[0] === String(process.pid) ? (id.endsWith('/0') ? 'here' : 'thread') : 'process'))];
+      await jl.parallelConfig({ backend: 'threads', nJobs: 2 }, async () => {
+        report(['library', kinds(await t.libraryCall(6))]);
+        report(['explicit', kinds(await jl.Parallel({ backend: 'process' })(Array.from({ length: 4 }, () => jl.delayed(t.workerId)())))]);
+        await jl.parallelConfig({ backend: 'sequential' }, async () => {
+          report(['inner', kinds(await t.libraryCall(2)), jl.activeParallelConfig()]);
+        });
+        report(['restored', kinds(await t.libraryCall(2))]);
+      });
+      report(['outside', kinds(await t.libraryCall(2)), jl.activeParallelConfig()]);
+      // Two flows at once, each in its own scope, interleaving their awaits.
+      const flow = (backend) => jl.parallelConfig({ backend, nJobs: 2 }, async () => {
+        const seen = [];
+        for (let i = 0; i < 3; i++) { seen.push(...kinds(await t.libraryCall(2))); await new Promise((r) => setTimeout(r, 5)); }
+        return [...new Set(seen)];
+      });
+      report(['concurrent', await Promise.all([flow('threads'), flow('process')])]);
+      const runner = jl.parallelConfig({ backend: 'threads', nJobs: 2 }, () => jl.Parallel());
+      report(['created inside, called outside', kinds(await runner([jl.delayed(t.workerId)()]))]);`);
+    expect(run.stderr).toBe('');
+    expect(run.reports).toEqual([
+      ['library', ['thread']],
+      ['explicit', ['process']],
+      ['inner', ['here'], { backend: 'sequential', nJobs: 2 }],
+      ['restored', ['thread']],
+      ['outside', ['here'], {}],
+      ['concurrent', [['thread'], ['process']]],
+      ['created inside, called outside', ['thread']],
+    ]);
+  });
+
+  it('chooses backends as joblib: prefer, require, aliases; unknown names and zero workers are errors', async () => {
+    const run = await runNode(`
+      const name = (options) => { let line = ''; const write = process.stderr.write; process.stderr.write = (s) => { line ||= String(s); return true; };
+        try { jl.Parallel({ verbose: 1, ...options })([]); } finally { process.stderr.write = write; } return line.replace(/.*Using backend (\\w+) with (\\d+).*\\n/, '$1 $2'); };
+      const tryIt = (fn) => { try { return fn(); } catch (e) { return e.name + ': ' + e.message; } };
+      report([name({ nJobs: 2 }), name({ nJobs: 2, prefer: 'threads' }), name({ nJobs: 2, require: 'sharedmem' }),
+        name({ nJobs: 2, backend: 'loky' }), name({ nJobs: 2, backend: 'threading' }), name({ nJobs: 1, backend: 'threads' }),
+        jl.parallelConfig({ backend: 'process', prefer: 'threads' }, () => name({ nJobs: 2 })),
+        jl.parallelConfig({ nJobs: 2 }, () => name({ prefer: 'threads' }))]);
+      report(tryIt(() => jl.Parallel({ backend: 'dask' })));
+      report(tryIt(() => jl.Parallel({ prefer: 'gpu' })));
+      report(tryIt(() => jl.Parallel({ require: 'gpu' })));
+      jl.registerParallelBackend('empty', () => ({ name: 'EmptyBackend', capabilities: { autoBatching: false, timeout: false, sharedMemory: false },
+        effectiveNJobs: () => 0, nestedBackend: () => 'sequential', prepare: async () => {}, submit: () => {}, abort: () => {} }));
+      report(tryIt(() => jl.Parallel({ backend: 'empty' })));`);
+    const [names, unknown, prefer, require, empty] = run.reports as [string[], string, string, string, string];
+    expect(names).toEqual(['ProcessBackend 2', 'ThreadingBackend 2', 'ThreadingBackend 2', 'ProcessBackend 2', 'ThreadingBackend 2',
+      'SequentialBackend 1', 'ProcessBackend 2', 'ThreadingBackend 2']);
+    expect(unknown).toBe('InvalidOptionError: Unknown backend \'dask\'. Registered backends: \'loky\', \'process\', \'processes\', ' +
+      '\'sequential\', \'threading\', \'threads\'. Register others with registerParallelBackend(name, factory).');
+    expect(prefer).toMatch(/prefer must be 'processes', 'threads' or null, got 'gpu'/);
+    expect(require).toMatch(/require must be 'sharedmem' or null, got 'gpu'/);
+    expect(empty).toMatch(/The backend EmptyBackend reported 0 workers; a backend must run at least one/);
+  });
+
+  it('runs Parallel on a registered backend, made the default, with the settings it was configured with', async () => {
+    const run = await runNode(`
+      const seen = [];
+      class InlineBackend {
+        name = 'InlineBackend';
+        capabilities = { autoBatching: false, timeout: false, sharedMemory: true };
+        constructor(settings) { this.settings = settings; }
+        effectiveNJobs() { return 3; }
+        nestedBackend() { return 'sequential'; }
+        async prepare(functions, count) { seen.push(['prepare', functions.size, count]); }
+        submit(batch, done) {
+          seen.push(['batch', batch.firstIndex, batch.tasks.length]);
+          setImmediate(() => done({ ok: true, results: batch.tasks.map(({ fn, args }) => fn(...args)) }));
+        }
+        abort() { seen.push(['abort']); }
+      }
+      jl.registerParallelBackend('inline', (settings) => new InlineBackend(settings), { makeDefault: true });
+      report(await jl.Parallel({ batchSize: 2, maxNbytes: '2K', tempFolder: '/x' })([1, 2, 3].map((x) => jl.delayed(t.square)(x))));
+      report(seen);
+      const backend = jl.parallelConfig({ nJobs: -1 }, () => { let b; jl.registerParallelBackend('spy', (s) => (b = new InlineBackend(s))); jl.Parallel({ backend: 'spy' }); return b; });
+      report([backend.settings.nJobs, backend.settings.maxNbytes, backend.settings.tempFolder]);`);
+    expect(run.stderr).toBe('');
+    // 3 tasks over 3 workers: joblib's dispatch splits them into one batch per worker.
+    expect(run.reports).toEqual([[1, 4, 9], [['prepare', 1, 3], ['batch', 0, 1], ['batch', 1, 1], ['batch', 2, 1], ['abort']],
+      [-1, 1024 * 1024, null]]);
+  });
+});
+
+describe('worker environment', () => {
+  it('sets OMP_NUM_THREADS and friends to cpus / nJobs unless set, passes env, and runs the initializer once per worker', async () => {
+    const run = await runNode(`
+      report(String(Math.max(Math.floor(jl.cpuCount() / 2), 1)));
+      for (const backend of ['process', 'threads']) {
+        const vars = (options) => jl.Parallel({ nJobs: 2, backend, ...options })(
+          ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'FOO'].map((name) => jl.delayed(t.env)(name)));
+        report([backend, await vars({}), await vars({ innerMaxNumThreads: 3, env: { FOO: 'bar', MKL_NUM_THREADS: '7' } })]);
+        report(await jl.Parallel({ nJobs: 2, backend, batchSize: 1, initializer: t.initWorker })(Array.from({ length: 6 }, () => jl.delayed(t.initCount)())));
+        try { await jl.Parallel({ nJobs: 2, backend, initializer: t.failingInit })([jl.delayed(t.square)(1)]); }
+        catch (e) { report([e.name, e.message]); }
+      }`, { env: { OPENBLAS_NUM_THREADS: '5' } });
+    expect(run.stderr).toBe('');
+    const perWorker = run.reports[0]; // max(cpuCount() / nJobs, 1)
+    for (const backend of ['process', 'threads']) {
+      const at = backend === 'process' ? 1 : 4;
+      expect(run.reports[at]).toEqual([backend, [perWorker, perWorker, '5', null], ['3', '7', '5', 'bar']]);
+      expect(run.reports[at + 1]).toEqual([1, 1, 1, 1, 1, 1]);
+      expect(run.reports[at + 2]).toEqual(['RangeError', 'The worker initializer failingInit failed: no GPU here']);
+    }
+  });
+});
