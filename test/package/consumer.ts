@@ -1,7 +1,8 @@
 // Compiled by test/package/package.test.ts against the built package, as a user would import it.
 import {
   delayed, type DumpOptions, dump, FormatError, getReusableExecutor, hash, load, loadSync, Parallel, registerType,
-  TaskTimeoutError, Memory, expiresAfter, type ShelvedResult,
+  TaskTimeoutError, Memory, expiresAfter, type ShelvedResult, type ParallelBackend, type BackendSettings,
+  type TaskBatch, type BatchOutcome, registerParallelBackend, parallelConfig,
 } from 'joblib-ts';
 
 class Point {
@@ -54,3 +55,29 @@ const inCache: boolean = costly.checkCallInCache(new Float64Array(3));
 costly('not an array');
 
 export { hitValue, inCache, later, shelvedLater };
+
+// Backends and configuration: a user's backend implements the public interface.
+class InlineBackend implements ParallelBackend {
+  readonly name = 'InlineBackend';
+  readonly capabilities = { autoBatching: false, timeout: false, sharedMemory: true };
+  constructor(readonly settings: BackendSettings) {}
+  effectiveNJobs(): number {
+    return 1;
+  }
+  nestedBackend(): string {
+    return 'sequential';
+  }
+  async prepare(): Promise<void> {}
+  submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void {
+    done({ ok: true, results: batch.tasks.map(({ fn, args }) => (fn as (...a: unknown[]) => unknown)(...args)) });
+  }
+  abort(): void {}
+}
+registerParallelBackend('inline', (settings) => new InlineBackend(settings), { makeDefault: false });
+const configured: Promise<number[]> = parallelConfig({ backend: 'threads', nJobs: 2, maxNbytes: '10M' },
+  () => Parallel()([delayed(Math.abs)(-1)]));
+// @ts-expect-error: prefer is 'processes' or 'threads'
+parallelConfig({ prefer: 'gpu' }, () => 1);
+const shared = Parallel({ require: 'sharedmem', maxNbytes: null, tempFolder: '/dev/shm', initializer: () => undefined });
+
+export { configured, shared };
