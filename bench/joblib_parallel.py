@@ -1,5 +1,5 @@
 # The joblib 1.2 anchor for bench/parallel.mjs: the same measurements in a fresh process (loky backend).
-# Usage: /usr/bin/python3 bench/joblib_parallel.py <cold|warm|tiny|tiny1m|batch1|batch1-all|cpu>
+# Usage: /usr/bin/python3 bench/joblib_parallel.py <cold|warm|tiny|tiny1m|batch1|batch1-all|cpu|large>
 import json, statistics, sys, time
 from joblib import Parallel, delayed
 
@@ -16,6 +16,10 @@ def burn(seconds):
         for i in range(1000):
             x += i ** 0.5
     return 1
+
+def slice_mean(values, i, parts):
+    size = len(values) // parts
+    return float(values[i * size:(i + 1) * size].mean())
 
 def out(**kw):
     print(json.dumps(kw))
@@ -42,6 +46,16 @@ elif which in ("tiny", "tiny1m", "batch1", "batch1-all"):
     seconds = time.perf_counter() - t
     assert results[-1] == n
     out(seconds=seconds, rate=n / seconds)
+elif which == "large":
+    # 100 tasks over one 80 MB float64 array: memmapped once (max_nbytes='1M', the default).
+    import numpy as np
+    values = (np.arange(10_000_000) % 7).astype(np.float64)
+    Parallel(n_jobs=2)(delayed(tiny)(i) for i in range(4))
+    t = time.perf_counter()
+    means = Parallel(n_jobs=2)(delayed(slice_mean)(values, i, 100) for i in range(100))
+    seconds = time.perf_counter() - t
+    assert abs(means[-1] - 3) < 0.01
+    out(seconds=seconds)
 elif which == "cpu":
     Parallel(n_jobs=2)(delayed(tiny)(i) for i in range(4))
     t = time.perf_counter()

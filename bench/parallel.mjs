@@ -1,7 +1,7 @@
-// `npm run bench -- parallel`: Parallel on the process pool against joblib 1.2 (loky) and
-// piscina (threads), side by side in one run, each case in a fresh process, median of
-// BENCH_REPEATS. Also measures the raw pipe round trip of this machine: the floor of any
-// process pool's warm-call latency.
+// `npm run bench -- parallel`: Parallel on the process and thread pools against joblib 1.2
+// (loky, with memmapping for the large array) and piscina (threads), side by side in one run,
+// each case in a fresh process, median of BENCH_REPEATS. Also measures the raw pipe round trip
+// of this machine: the floor of any process pool's warm-call latency.
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { hasPython, PYTHON } from './anchors.mjs';
@@ -58,6 +58,16 @@ export async function parallel() {
     { name: '10k tiny tasks, batchSize 1, preDispatch all', which: 'batch1-all', key: 'rate', show: fmt.rate, better: 'higher',
       piscina: true, joblibCase: 'batch1-all' },
     { name: 'CPU speed-up, 16 × 0.25 s tasks on 2 workers', which: 'cpu', key: 'speedup', show: fmt.x, better: 'higher' },
+    { name: 'threads: 10k tiny tasks, batchSize 1', which: 'threads-batch1', key: 'rate', show: fmt.rate, better: 'higher',
+      piscina: true, joblibCase: 'batch1' },
+    { name: 'threads: 10k tiny tasks, batchSize 1, preDispatch all', which: 'threads-batch1-all', key: 'rate', show: fmt.rate,
+      better: 'higher', piscina: true, joblibCase: 'batch1-all' },
+    { name: 'processes: 100 tasks × one 80 MB Float64Array (slice means)', which: 'large-process', key: 'seconds', show: fmt.s,
+      better: 'lower', piscina: 'piscina-large', joblibCase: 'large' },
+    { name: 'threads: 100 tasks × one 80 MB Float64Array (slice means)', which: 'large-threads', key: 'seconds', show: fmt.s,
+      better: 'lower', piscina: 'piscina-large', joblibCase: 'large' },
+    { name: 'threads: the same array already in a SharedArrayBuffer', which: 'large-threads-shared', key: 'seconds',
+      show: fmt.s, better: 'lower', piscina: 'piscina-large-shared', joblibCase: 'large' },
   ];
   const rows = [];
   for (const c of cases) {
@@ -65,7 +75,7 @@ export async function parallel() {
     for (let i = 0; i < REPEATS; i++) {
       runs.ours.push(ours(c.which));
       if (anchor) runs.joblib.push(theirs(c.joblibCase ?? c.which));
-      if (c.piscina) runs.piscina.push(ours('piscina-batch1'));
+      if (c.piscina) runs.piscina.push(ours(c.piscina === true ? 'piscina-batch1' : c.piscina));
     }
     const us = medianOf(runs.ours, c.key);
     const them = anchor ? medianOf(runs.joblib, c.key) : undefined;
@@ -75,7 +85,7 @@ export async function parallel() {
       `${pis === undefined ? '' : c.show(pis)} | ${pis === undefined ? '' : vs(pis)} |`);
   }
   const floor = await pipeFloor();
-  console.log(`\nParallel, process backend (median of ${REPEATS} fresh processes; ratios: above 1 means joblib-ts is better)`);
+  console.log(`\nParallel (median of ${REPEATS} fresh processes; ratios: above 1 means joblib-ts is better)`);
   console.log('| case | joblib-ts | joblib 1.2 | vs joblib | piscina 5 (threads) | vs piscina |');
   console.log('|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);

@@ -62,7 +62,16 @@ export interface EncodeOptions {
   readonly blockThreshold?: number;
   /** Messages between processes and threads only (never files): binary values sent by reference. */
   readonly external?: ExternalHook;
+  /**
+   * Write the structure into a buffer shared by such calls: no allocation per message, but the
+   * returned `structure` is only valid until the next scratch encode; the caller copies it first.
+   */
+  readonly scratch?: boolean;
 }
+
+/** The shared buffer of `scratch` encodes, and whether one is running (a nested one gets its own). */
+let scratchBuffer: Buffer | undefined;
+let scratchInUse = false;
 
 class Encoder extends MessagePackWriter {
   private readonly seen = new Map<object, number>();
@@ -74,8 +83,9 @@ class Encoder extends MessagePackWriter {
   /** Registered instances whose state is being written: a reference back to one could not be rebuilt. */
   private readonly openRegistered = new Set<object>();
 
-  constructor(private readonly blockThreshold: number, private readonly external: ExternalHook | undefined) {
-    super();
+  constructor(private readonly blockThreshold: number, private readonly external: ExternalHook | undefined,
+    initial: Buffer | undefined) {
+    super(initial);
   }
 
   writeValue(value: unknown): void {
@@ -354,7 +364,10 @@ class Encoder extends MessagePackWriter {
  * memory, not copied). Throws `SerializationError` naming where in the value the problem is.
  */
 export function encodeValue(value: unknown, options: EncodeOptions = {}): EncodedValue {
-  const encoder = new Encoder(options.blockThreshold ?? BLOCK_THRESHOLD, options.external);
+  const scratch = options.scratch === true && !scratchInUse;
+  const encoder = new Encoder(options.blockThreshold ?? BLOCK_THRESHOLD, options.external,
+    scratch ? scratchBuffer : undefined);
+  if (scratch) scratchInUse = true;
   try {
     encoder.writeValue(value);
   } catch (error) {
@@ -373,6 +386,11 @@ export function encodeValue(value: unknown, options: EncodeOptions = {}): Encode
       );
     }
     throw error;
+  } finally {
+    if (scratch) {
+      scratchInUse = false;
+      scratchBuffer = encoder.buf;
+    }
   }
   return {
     structure: encoder.buf.subarray(0, encoder.pos),

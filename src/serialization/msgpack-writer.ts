@@ -5,9 +5,15 @@
 const MAX_UINT32 = 0x1_0000_0000;
 
 export class MessagePackWriter {
-  buf = Buffer.allocUnsafe(8192);
-  view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  buf: Buffer;
+  view: DataView;
   pos = 0;
+
+  /** `initial`: a buffer to write into (grown by copying when too small). */
+  constructor(initial?: Buffer) {
+    this.buf = initial ?? Buffer.allocUnsafe(8192);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
 
   protected ensure(extra: number): void {
     const needed = this.pos + extra;

@@ -64,13 +64,16 @@ class InlineBackend implements ParallelBackend {
   effectiveNJobs(): number {
     return 1;
   }
+
   nestedBackend(): string {
     return 'sequential';
   }
+
   async prepare(): Promise<void> {}
   submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void {
     done({ ok: true, results: batch.tasks.map(({ fn, args }) => (fn as (...a: unknown[]) => unknown)(...args)) });
   }
+
   abort(): void {}
 }
 registerParallelBackend('inline', (settings) => new InlineBackend(settings), { makeDefault: false });

@@ -17,7 +17,7 @@ const PADDING = new Uint8Array(BLOCK_ALIGNMENT);
 
 /** Writes `message` as one frame. Throws `SerializationError` (nothing written) if it cannot be encoded. */
 export function writeFrame(socket: Writable, message: unknown, external?: ExternalHook): void {
-  const encoded = encodeValue(message, external && { external });
+  const encoded = encodeValue(message, { scratch: true, ...(external && { external }) });
   const { structure, blocks, dataLength, hasReferences } = encoded;
   const dataOffset = dataLength > 0 ? alignUp(structure.byteLength, BLOCK_ALIGNMENT) : structure.byteLength;
   const payload = checkedPayload(encoded);
@@ -33,7 +33,7 @@ export function writeFrame(socket: Writable, message: unknown, external?: Extern
   }
   socket.cork();
   socket.write(header);
-  socket.write(structure);
+  socket.write(Buffer.from(structure)); // a copy: the scratch buffer is reused by the next frame
   if (dataOffset > structure.byteLength) socket.write(PADDING.subarray(0, dataOffset - structure.byteLength));
   let written = 0;
   for (const { bytes, offset } of blocks) {
@@ -63,7 +63,7 @@ export interface PackedFrame {
 
 /** Encodes `message` into one owned buffer. Throws `SerializationError` if it cannot be encoded. */
 export function packFrame(message: unknown, external?: ExternalHook): PackedFrame {
-  const encoded = encodeValue(message, external && { external });
+  const encoded = encodeValue(message, { scratch: true, ...(external && { external }) });
   const bytes = new Uint8Array(checkedPayload(encoded));
   bytes.set(encoded.structure);
   const dataStart = alignUp(encoded.structure.byteLength, BLOCK_ALIGNMENT);

@@ -6,6 +6,7 @@
 
 import { ShutdownExecutorError, TaskTimeoutError, TempFolderError, TerminatedWorkerError } from '../../../errors.js';
 import type { RegisteredFunction } from '../../function-table.js';
+import { JobQueue } from './job-queue.js';
 import type { LargeArguments } from './large-arguments.js';
 import { batchMessage, unencodableArguments, type WorkerMessage } from './messages.js';
 import type { PoolWorker, WorkerFactory } from './pool-worker.js';
@@ -68,7 +69,7 @@ let exitHookInstalled = false;
 
 export class WorkerPool {
   private readonly workers = new Set<PoolWorker>();
-  private readonly queue: LiveJob[] = [];
+  private readonly queue = new JobQueue<LiveJob>();
   private readonly jobs = new Map<number, LiveJob>();
   private nextJobId = 1;
   private startupFailure: TerminatedWorkerError | undefined;
@@ -117,7 +118,7 @@ export class WorkerPool {
    * owners' jobs move on), and tells the workers to forget its large-argument files.
    */
   cancel(owner: object, files: readonly string[] = []): void {
-    for (let i = this.queue.length - 1; i >= 0; i -= 1) if (this.queue[i]!.owner === owner) this.queue.splice(i, 1);
+    this.queue.remove((job) => job.owner === owner);
     // Forget all of the owner's jobs first, so killing a worker requeues only other owners' jobs.
     const workers = new Set<PoolWorker>();
     for (const job of [...this.jobs.values()]) {
@@ -162,7 +163,7 @@ export class WorkerPool {
   async shutdown({ kill = false } = {}): Promise<void> {
     this.isShutdown = true;
     livePools.delete(this);
-    for (const job of this.queue.splice(0)) {
+    for (const job of this.queue.remove(() => true)) {
       job.settle({ ok: false, error: new ShutdownExecutorError('The executor was shut down before this task started.'),
         index: 0, partial: [], stack: undefined, pid: undefined, remote: false });
     }
@@ -207,10 +208,11 @@ export class WorkerPool {
 
   private pickWorker(): PoolWorker | undefined {
     const { maxTasksPerWorker } = this.options;
-    const active = this.activeWorkers().filter((w) => maxTasksPerWorker === 0 || w.tasksAssigned < maxTasksPerWorker);
+    const all = this.activeWorkers();
+    const active = maxTasksPerWorker === 0 ? all : all.filter((w) => w.tasksAssigned < maxTasksPerWorker);
     const idle = active.find((w) => !w.busy);
     if (idle) return idle;
-    if (this.activeWorkers().length < this.maxWorkers && !this.startupFailure) return this.spawnWorker();
+    if (all.length < this.maxWorkers && !this.startupFailure) return this.spawnWorker();
     let best: PoolWorker | undefined;
     for (const worker of active) {
       const load = worker.outstanding.length;
@@ -366,7 +368,7 @@ export class WorkerPool {
       }
     }
     worker.outstanding.length = 0;
-    this.queue.unshift(...innocent);
+    this.queue.unshift(innocent);
   }
 
   private onExit(worker: PoolWorker, code: number | null, signal: NodeJS.Signals | null, detail?: string): void {
@@ -381,7 +383,7 @@ export class WorkerPool {
           'stderr output above. joblib-ts does not respawn workers that fail to start.',
         { pid, threadId, exitCode: code, signal, duringStartup: true });
       for (const id of worker.outstanding) this.failJob(id, this.startupFailure);
-      for (const job of this.queue.splice(0)) {
+      for (const job of this.queue.remove(() => true)) {
         job.settle({ ok: false, error: this.startupFailure, index: 0, partial: [], stack: undefined, pid: worker.pid,
           remote: false });
       }

@@ -4,7 +4,7 @@
 
 import type { AnyFunction } from '../../../serialization/function-ref.js';
 import type { TaskFunction } from '../../delayed.js';
-import { registerFunction, type RegisteredFunction } from '../../function-table.js';
+import { registeredFunction, registerFunction, type RegisteredFunction } from '../../function-table.js';
 import { rebuildTaskError } from '../../remote-error.js';
 import type { BackendCapabilities, BatchOutcome, ParallelBackend, TaskBatch } from '../backend.js';
 import type { JobOutcome, WorkerPool } from './executor.js';
@@ -55,7 +55,17 @@ export class PoolBackend implements ParallelBackend {
   }
 
   submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void {
-    void this.run(batch).then(done);
+    // Functions resolve once; after that a batch goes to the pool without a promise in between.
+    const known = new Map<AnyFunction, RegisteredFunction>();
+    for (const { fn } of batch.tasks) {
+      const registered = known.get(fn) ?? registeredFunction(fn);
+      if (!registered) {
+        void this.resolveThenDispatch(batch, done);
+        return;
+      }
+      known.set(fn, registered);
+    }
+    this.dispatch(batch, known, done);
   }
 
   abort(owner: object): void {
@@ -77,27 +87,33 @@ export class PoolBackend implements ParallelBackend {
     return large;
   }
 
-  private async run(batch: TaskBatch): Promise<BatchOutcome> {
-    let functions: RegisteredFunction[];
+  private async resolveThenDispatch(batch: TaskBatch, done: (outcome: BatchOutcome) => void): Promise<void> {
     const byFn = new Map<AnyFunction, RegisteredFunction>();
     try {
       for (const { fn } of batch.tasks) if (!byFn.has(fn)) byFn.set(fn, await registerFunction(fn));
-      functions = [...byFn.values()];
     } catch (error) {
-      return { ok: false, error: error as Error, index: 0, partial: [] };
+      done({ ok: false, error: error as Error, index: 0, partial: [] });
+      return;
     }
-    if (this.ended.has(batch.owner)) return { ok: false, error: new Error('The call ended.'), index: 0, partial: [] };
-    const pool = this.pool!;
-    const fnIds = batch.tasks.map((task) => byFn.get(task.fn)!.id);
-    const args = batch.tasks.map((task) => task.args);
-    const outcome = await new Promise<JobOutcome>((settle) => {
-      pool.submitJob({ functions, fnIds, args, firstIndex: batch.firstIndex, timeoutMs: batch.timeoutMs,
-        owner: batch.owner, large: this.largeArguments(batch.owner), settle });
+    this.dispatch(batch, byFn, done);
+  }
+
+  private dispatch(batch: TaskBatch, byFn: Map<AnyFunction, RegisteredFunction>,
+    done: (outcome: BatchOutcome) => void): void {
+    if (this.ended.has(batch.owner)) return; // the call ended while its functions resolved
+    const { tasks, firstIndex, owner, timeoutMs } = batch;
+    this.pool!.submitJob({
+      functions: [...byFn.values()], fnIds: tasks.map((task) => byFn.get(task.fn)!.id), args: tasks.map((task) => task.args),
+      firstIndex, timeoutMs, owner, large: this.largeArguments(owner),
+      settle: (outcome: JobOutcome) => {
+        if (outcome.ok || !outcome.remote) {
+          done(outcome);
+          return;
+        }
+        const ref = byFn.get(tasks[outcome.index]!.fn)?.ref;
+        void rebuildTaskError(outcome.error, outcome.stack ?? '', firstIndex + outcome.index, ref, outcome.pid,
+          outcome.threadId).then((error) => done({ ok: false, error, index: outcome.index, partial: outcome.partial }));
+      },
     });
-    if (outcome.ok || !outcome.remote) return outcome;
-    const ref = byFn.get(batch.tasks[outcome.index]!.fn)?.ref;
-    const error = await rebuildTaskError(outcome.error, outcome.stack ?? '', batch.firstIndex + outcome.index, ref,
-      outcome.pid, outcome.threadId);
-    return { ok: false, error, index: outcome.index, partial: outcome.partial };
   }
 }
