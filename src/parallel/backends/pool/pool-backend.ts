@@ -103,7 +103,9 @@ export class PoolBackend implements ParallelBackend {
     if (this.ended.has(batch.owner)) return; // the call ended while its functions resolved
     const { tasks, firstIndex, owner, timeoutMs } = batch;
     this.pool!.submitJob({
-      functions: [...byFn.values()], fnIds: tasks.map((task) => byFn.get(task.fn)!.id), args: tasks.map((task) => task.args),
+      functions: [...byFn.values()],
+      fnIds: tasks.map((task) => byFn.get(task.fn)!.id),
+      args: tasks.map((task) => task.args),
       firstIndex, timeoutMs, owner, large: this.largeArguments(owner),
       settle: (outcome: JobOutcome) => {
         if (outcome.ok || !outcome.remote) {
