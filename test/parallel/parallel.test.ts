@@ -250,7 +250,7 @@ describe.each(BACKENDS)('Parallel on %s', (backend) => {
     expect(run.stderr).toMatch(/\[Parallel\(nJobs=1\)\]: Done 2 tasks {6}\| elapsed: +\d+\.\ds\n/); // still reading the input, as joblib
   });
 
-  if (backend === 'process') it('grows batches on many tiny tasks (auto-batching) and keeps every result', async () => {
+  if (pooled) it('grows batches on many tiny tasks (auto-batching) and keeps every result', async () => {
     const run = await runNode(`
       const out = await jl.Parallel({ nJobs: 2, verbose: 10 })(Array.from({ length: 20000 }, (_, i) => jl.delayed(t.square)(i)));
       report([out.length, out[19999]]);`);

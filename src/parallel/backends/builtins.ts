@@ -9,8 +9,12 @@ import { SequentialBackend } from './sequential.js';
 import { threadPool } from './threads/thread-pool.js';
 
 const PROCESS: BackendCapabilities = { autoBatching: true, timeout: true, sharedMemory: false };
-/** joblib keeps batches at 1 on threads; measured here, auto-batching does not help them (see CHANGES.md). */
-const THREADS: BackendCapabilities = { autoBatching: false, timeout: true, sharedMemory: true };
+/**
+ * joblib keeps batches at 1 on threads (the GIL makes tiny tasks pointless there). Measured here,
+ * Node's threads gain as much as processes from batching: 100k tiny tasks went from 10–13k/s to
+ * 450–580k/s, and 100 slices of a shared 80 MB array from 63–70 ms to 33–35 ms (CHANGES.md).
+ */
+const THREADS: BackendCapabilities = { autoBatching: true, timeout: true, sharedMemory: true };
 
 function poolOptions(settings: BackendSettings): PoolBackendOptions {
   return {

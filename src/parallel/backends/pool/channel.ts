@@ -72,6 +72,16 @@ export function packFrame(message: unknown, external?: ExternalHook): PackedFram
     flags: encoded.hasReferences ? FLAG_REFERENCES : 0 };
 }
 
+/** Frames at least this long move (transfer) between threads; smaller ones are copied, which costs less. */
+const TRANSFER_MIN_BYTES = 64 * 1024;
+
+/** The payloads of `frames` worth transferring rather than copying. */
+export function transferList(frames: readonly PackedFrame[]): ArrayBuffer[] {
+  const list: ArrayBuffer[] = [];
+  for (const { payload } of frames) if (payload.byteLength >= TRANSFER_MIN_BYTES) list.push(payload);
+  return list;
+}
+
 /** Decodes a frame made by `packFrame`; typed arrays in it view its payload. */
 export function unpackFrame(frame: PackedFrame, external?: ExternalResolver): unknown {
   return decodePayload(new Uint8Array(frame.payload), frame.structureLength, frame.flags, external);

@@ -14,7 +14,7 @@ import { encodeValue } from '../../../serialization/encoder.js';
 import { loadFunction } from '../../../serialization/function-loader.js';
 import type { AnyFunction } from '../../../serialization/function-ref.js';
 import { isThenable } from '../../delayed.js';
-import { FrameReader, type PackedFrame, packFrame, unpackFrame, writeFrame } from './channel.js';
+import { FrameReader, type PackedFrame, packFrame, transferList, unpackFrame, writeFrame } from './channel.js';
 import { type BatchMessage, packNumbers, type ParentMessage, type WorkerMessage } from './messages.js';
 
 /** How this worker talks to the parent. */
@@ -104,7 +104,7 @@ function threadTransport(): Transport {
     const post: ThreadPost = { frames, shared };
     frames = [];
     shared = [];
-    port.postMessage(post, post.frames.map((f) => f.payload));
+    port.postMessage(post, transferList(post.frames));
   };
   port.on('message', (post: ThreadPost) => {
     const resolve = (key: string): Uint8Array => new Uint8Array(post.shared[Number(key)]!);

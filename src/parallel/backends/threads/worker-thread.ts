@@ -4,7 +4,7 @@
 // same memory. A thread is ended with `terminate()`, which stops even a busy loop.
 
 import { Worker } from 'node:worker_threads';
-import { type PackedFrame, packFrame, unpackFrame } from '../pool/channel.js';
+import { type PackedFrame, packFrame, transferList, unpackFrame } from '../pool/channel.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
 import type { BatchMessage, ParentMessage, WorkerMessage } from '../pool/messages.js';
 import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
@@ -106,7 +106,7 @@ export class WorkerThread extends PoolWorker {
     const post: ThreadPost = { frames: this.frames, shared: this.shared };
     this.frames = [];
     this.shared = [];
-    this.worker.postMessage(post, post.frames.map((f) => f.payload));
+    this.worker.postMessage(post, transferList(post.frames));
   }
 
   protected end(): void {
