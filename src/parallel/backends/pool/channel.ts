@@ -72,6 +72,12 @@ export function packFrame(message: unknown, external?: ExternalHook): PackedFram
     flags: encoded.hasReferences ? FLAG_REFERENCES : 0 };
 }
 
+/** One `postMessage` between threads: frames, and the SharedArrayBuffers their external blocks name by index. */
+export interface ThreadPost {
+  readonly frames: readonly PackedFrame[];
+  readonly shared: readonly SharedArrayBuffer[];
+}
+
 /** Frames at least this long move (transfer) between threads; smaller ones are copied, which costs less. */
 const TRANSFER_MIN_BYTES = 64 * 1024;
 

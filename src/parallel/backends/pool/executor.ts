@@ -35,13 +35,32 @@ export interface Job {
   readonly settle: (outcome: JobOutcome) => void;
 }
 
-interface LiveJob extends Job {
-  readonly id: number;
-  worker: PoolWorker | undefined;
-  partial: unknown[];
-  current: number;
-  timer: NodeJS.Timeout | undefined;
-  sentAt: number;
+/** A job in the pool: a class, so every job has one shape (a spread made each one a dictionary). */
+class LiveJob implements Job {
+  readonly functions: readonly RegisteredFunction[];
+  readonly fnIds: readonly number[];
+  readonly args: readonly (readonly unknown[])[];
+  readonly firstIndex: number;
+  readonly timeoutMs: number | undefined;
+  readonly owner: object;
+  readonly large: LargeArguments | undefined;
+  readonly settle: (outcome: JobOutcome) => void;
+  worker: PoolWorker | undefined = undefined;
+  partial: unknown[] = [];
+  current = 0;
+  timer: NodeJS.Timeout | undefined = undefined;
+  sentAt = 0;
+
+  constructor(readonly id: number, job: Job) {
+    this.functions = job.functions;
+    this.fnIds = job.fnIds;
+    this.args = job.args;
+    this.firstIndex = job.firstIndex;
+    this.timeoutMs = job.timeoutMs;
+    this.owner = job.owner;
+    this.large = job.large;
+    this.settle = job.settle;
+  }
 }
 
 export interface PoolOptions {
@@ -50,13 +69,11 @@ export interface PoolOptions {
   readonly maxTasksPerWorker: number;
   /** Starts one worker (a process or a thread). */
   readonly spawn: WorkerFactory;
-  /** `process` or `thread`: for messages. */
-  readonly kind: string;
   /** Runs once in every worker before its first batch. */
   readonly initializer?: RegisteredFunction | undefined;
 }
 
-/** Batches one worker may hold: the running one and one waiting in its pipe. */
+/** Batches one worker may hold: the running one and those queued behind it (see PIPELINE_MAX_BATCH_MS). */
 const PIPELINE_DEPTH = 16;
 /**
  * Queue a batch behind a busy worker only when its last batch took less than this: tiny tasks
@@ -107,8 +124,7 @@ export class WorkerPool {
     }
     this.startupFailure = undefined;
     const id = this.nextJobId++;
-    const live: LiveJob = { ...job, id, worker: undefined, partial: [], current: 0, timer: undefined,
-      sentAt: 0 };
+    const live = new LiveJob(id, job);
     this.queue.push(live);
     this.pump();
   }

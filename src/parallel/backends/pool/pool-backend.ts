@@ -78,7 +78,7 @@ export class PoolBackend implements ParallelBackend {
 
   private largeArguments(owner: object): LargeArguments | undefined {
     const { maxNbytes, tempFolder } = this.options;
-    if (maxNbytes === Infinity && !this.capabilities.sharedMemory) return undefined;
+    if (maxNbytes === Infinity) return undefined; // SharedArrayBuffers still cross threads shared
     let large = this.large.get(owner);
     if (!large) {
       large = new LargeArguments(maxNbytes, tempFolder);

@@ -14,7 +14,9 @@ import { encodeValue } from '../../../serialization/encoder.js';
 import { loadFunction } from '../../../serialization/function-loader.js';
 import type { AnyFunction } from '../../../serialization/function-ref.js';
 import { isThenable } from '../../delayed.js';
-import { FrameReader, type PackedFrame, packFrame, transferList, unpackFrame, writeFrame } from './channel.js';
+import {
+  FrameReader, type PackedFrame, packFrame, type ThreadPost, transferList, unpackFrame, writeFrame,
+} from './channel.js';
 import { type BatchMessage, packNumbers, type ParentMessage, type WorkerMessage } from './messages.js';
 
 /** How this worker talks to the parent. */
@@ -87,11 +89,6 @@ function processTransport(): Transport {
     uncork: () => output.uncork(),
     exitAfterFlush: () => output.end(() => process.exit(0)),
   };
-}
-
-interface ThreadPost {
-  readonly frames: readonly PackedFrame[];
-  readonly shared: readonly SharedArrayBuffer[];
 }
 
 function threadTransport(): Transport {

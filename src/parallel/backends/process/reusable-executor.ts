@@ -9,7 +9,8 @@ import { type RegisteredFunction, registerFunction } from '../../function-table.
 import { rebuildTaskError } from '../../remote-error.js';
 import { type JobOutcome, WorkerPool } from '../pool/executor.js';
 import { type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
-import { workerExecArgv, WorkerProcess } from './worker-process.js';
+import { workerExecArgv } from '../pool/worker-launch.js';
+import { WorkerProcess } from './worker-process.js';
 
 export type { ExecutorOptions };
 
@@ -38,7 +39,7 @@ export function processPool(options: ExecutorOptions, initializer: RegisteredFun
   }
   if (current && !current.executor.pool.isShut) void current.executor.shutdown();
   const pool: WorkerPool = new WorkerPool({
-    ...settings, kind: 'process', initializer,
+    ...settings, initializer,
     spawn: (events) => new WorkerProcess({ execArgv, env: settings.env(pool.maxWorkers) }, events),
   });
   current = { key, executor: new Executor(pool) };

@@ -3,31 +3,11 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { FrameReader, writeFrame } from '../pool/channel.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
 import type { BatchMessage, ParentMessage, WorkerMessage } from '../pool/messages.js';
 import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
-
-export const WORKER_MAIN = fileURLToPath(new URL('../pool/worker-main.js', import.meta.url));
-
-/** Node options that belong to the parent's own command line, not to a worker's. */
-const PARENT_ONLY_FLAGS = /^--(inspect|debug|test|watch|eval|print|input-type|check|interactive|prof)\b|^-[epci]$/;
-const FLAGS_WITH_VALUE = new Set(['-e', '--eval', '-p', '--print', '--input-type']);
-
-/** The parent's `execArgv` minus what would make a worker evaluate, debug or watch: loaders stay. */
-export function workerExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < execArgv.length; i += 1) {
-    const arg = execArgv[i]!;
-    if (PARENT_ONLY_FLAGS.test(arg)) {
-      if (FLAGS_WITH_VALUE.has(arg)) i += 1;
-      continue;
-    }
-    kept.push(arg);
-  }
-  return kept;
-}
+import { WORKER_MAIN } from '../pool/worker-launch.js';
 
 export interface SpawnOptions {
   readonly execArgv: readonly string[];

@@ -4,7 +4,7 @@
 import type { RegisteredFunction } from '../../function-table.js';
 import { WorkerPool } from '../pool/executor.js';
 import { type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
-import { workerExecArgv } from '../process/worker-process.js';
+import { workerExecArgv } from '../pool/worker-launch.js';
 import { WorkerThread } from './worker-thread.js';
 
 let current: { key: string; pool: WorkerPool } | undefined;
@@ -19,7 +19,7 @@ export function threadPool(options: ExecutorOptions, initializer: RegisteredFunc
   }
   if (current && !current.pool.isShut) void current.pool.shutdown();
   const pool: WorkerPool = new WorkerPool({
-    ...settings, kind: 'thread', initializer,
+    ...settings, initializer,
     spawn: (events) => new WorkerThread({ env: settings.env(pool.maxWorkers), execArgv }, events),
   });
   current = { key, pool };

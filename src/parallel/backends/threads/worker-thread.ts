@@ -4,17 +4,11 @@
 // same memory. A thread is ended with `terminate()`, which stops even a busy loop.
 
 import { Worker } from 'node:worker_threads';
-import { type PackedFrame, packFrame, transferList, unpackFrame } from '../pool/channel.js';
+import { type PackedFrame, packFrame, type ThreadPost, transferList, unpackFrame } from '../pool/channel.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
 import type { BatchMessage, ParentMessage, WorkerMessage } from '../pool/messages.js';
 import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
-import { WORKER_MAIN } from '../process/worker-process.js';
-
-/** What crosses between the threads: frames, and the SharedArrayBuffers their external blocks name by index. */
-export interface ThreadPost {
-  readonly frames: readonly PackedFrame[];
-  readonly shared: readonly SharedArrayBuffer[];
-}
+import { WORKER_MAIN } from '../pool/worker-launch.js';
 
 export interface ThreadOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
