@@ -138,22 +138,21 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
 
   const runner = (<R>(tasks: Iterable<DelayedTask<R>> | AsyncIterable<DelayedTask<R>>): ParallelResult<R, M> => {
     if (running) throw new ParallelBusyError();
-    const active = backend;
     running = true;
     let call: ParallelCall;
     let progress: ProgressReporter;
     try {
       const knownTotal = Array.isArray(tasks) ? tasks.length : undefined;
       progress = new ProgressReporter(label, verbose, options.onProgress, knownTotal, preDispatch);
-      call = new ParallelCall(active, tasks, {
-        batchSize, preDispatch, timeoutMs: active.capabilities.timeout ? timeoutMs : undefined, onTimeout,
+      call = new ParallelCall(backend, tasks, {
+        batchSize, preDispatch, timeoutMs: backend.capabilities.timeout ? timeoutMs : undefined, onTimeout,
         signal: options.signal, trackOrder: returnAs === 'generatorUnordered',
       }, batcher, progress);
     } catch (error) {
       running = false;
       throw error;
     }
-    progress.print(`Using backend ${active.name} with ${nJobs} concurrent worker${nJobs > 1 ? 's' : ''}.`);
+    progress.print(`Using backend ${backend.name} with ${nJobs} concurrent worker${nJobs > 1 ? 's' : ''}.`);
     const release = (): void => {
       running = false;
     };
