@@ -44,7 +44,10 @@ export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
    * /dev/shm if it has room, else the OS temp folder.
    */
   readonly tempFolder?: string;
-  /** Runs once in every new worker before its first task (a module-level function, as tasks are). */
+  /**
+   * Runs once in every new worker before its first task (a module-level function, as tasks
+   * are); in this process (nJobs 1, `'sequential'`), once per runner before its first task.
+   */
   readonly initializer?: TaskFunction;
   /**
    * Threads each worker's native libraries may use (OMP_NUM_THREADS and the like, unless set);

@@ -96,6 +96,8 @@ describe('worker environment', () => {
   it('sets OMP_NUM_THREADS and friends to cpus / nJobs unless set, passes env, and runs the initializer once per worker', async () => {
     const run = await runNode(`
       report(String(Math.max(Math.floor(jl.cpuCount() / 2), 1)));
+      const inProcess = jl.Parallel({ nJobs: 1, initializer: t.initWorker });
+      report([await inProcess([jl.delayed(t.initCount)(), jl.delayed(t.initCount)()]), await inProcess([jl.delayed(t.initCount)()])]);
       for (const backend of ['process', 'threads']) {
         const vars = (options) => jl.Parallel({ nJobs: 2, backend, ...options })(
           ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'FOO'].map((name) => jl.delayed(t.env)(name)));
@@ -105,9 +107,10 @@ describe('worker environment', () => {
         catch (e) { report([e.name, e.message]); }
       }`, { env: { OPENBLAS_NUM_THREADS: '5' } });
     expect(run.stderr).toBe('');
-    const perWorker = run.reports[0]; // max(cpuCount() / nJobs, 1)
+    const [perWorker, inProcess] = run.reports; // max(cpuCount() / nJobs, 1)
+    expect(inProcess).toEqual([[1, 1], [1]]); // in this process: once per runner, before its first task
     for (const backend of ['process', 'threads']) {
-      const at = backend === 'process' ? 1 : 4;
+      const at = backend === 'process' ? 2 : 5;
       expect(run.reports[at]).toEqual([backend, [perWorker, perWorker, '5', null], ['3', '7', '5', 'bar']]);
       expect(run.reports[at + 1]).toEqual([1, 1, 1, 1, 1, 1]);
       expect(run.reports[at + 2]).toEqual(['RangeError', 'The worker initializer failingInit failed: no GPU here']);

@@ -31,15 +31,15 @@ function poolOptions(settings: BackendSettings): PoolBackendOptions {
   };
 }
 
-registerParallelBackend('sequential', () => new SequentialBackend());
+registerParallelBackend('sequential', (settings) => new SequentialBackend(settings.initializer));
 registerParallelBackend('process', (settings): ParallelBackend => {
   const nJobs = effectiveNJobs(settings.nJobs);
-  if (nJobs === 1) return new SequentialBackend();
+  if (nJobs === 1) return new SequentialBackend(settings.initializer);
   return new PoolBackend('ProcessBackend', PROCESS, nJobs, (options, init) => processPool(options, init).pool,
     poolOptions(settings));
 });
 registerParallelBackend('threads', (settings): ParallelBackend => {
   const nJobs = effectiveNJobs(settings.nJobs);
-  if (nJobs === 1) return new SequentialBackend();
+  if (nJobs === 1) return new SequentialBackend(settings.initializer);
   return new PoolBackend('ThreadingBackend', THREADS, nJobs, threadPool, poolOptions(settings));
 });

@@ -1,7 +1,7 @@
 // nJobs: 1, and every Parallel inside a worker: the calls run here, one after another, with
 // the same ordering, errors, progress and cancellation as a pool. Errors are the originals.
 
-import { isThenable } from '../delayed.js';
+import { isThenable, type TaskFunction } from '../delayed.js';
 import type { BackendCapabilities, BatchOutcome, ParallelBackend, TaskBatch } from './backend.js';
 
 export class SequentialBackend implements ParallelBackend {
@@ -9,6 +9,10 @@ export class SequentialBackend implements ParallelBackend {
   /** Tasks see the caller's memory itself: every object, not only SharedArrayBuffers. */
   readonly capabilities: BackendCapabilities = { autoBatching: false, timeout: false, sharedMemory: true };
   private readonly cancelled = new WeakSet<object>();
+  private initialized: Promise<void> | undefined;
+
+  /** `initializer`: run once, before this runner's first task (this process is its worker). */
+  constructor(private readonly initializer?: TaskFunction) {}
 
   effectiveNJobs(): number {
     return 1;
@@ -19,8 +23,12 @@ export class SequentialBackend implements ParallelBackend {
     return 'sequential';
   }
 
-  /** Nothing crosses a process boundary: every function can run. */
-  async prepare(): Promise<void> {}
+  /** Nothing crosses a process boundary: every function can run. Runs the initializer once. */
+  async prepare(): Promise<void> {
+    const init = this.initializer as (() => unknown) | undefined;
+    this.initialized ??= init ? Promise.resolve().then(() => init()).then(() => undefined) : Promise.resolve();
+    await this.initialized;
+  }
 
   submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void {
     // Start on a later turn so a long input never recurses through dispatch → done → dispatch.

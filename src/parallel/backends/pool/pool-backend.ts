@@ -9,7 +9,7 @@ import { rebuildTaskError } from '../../remote-error.js';
 import type { BackendCapabilities, BatchOutcome, ParallelBackend, TaskBatch } from '../backend.js';
 import type { JobOutcome, WorkerPool } from './executor.js';
 import { LargeArguments } from './large-arguments.js';
-import type { ExecutorOptions } from './pool-settings.js';
+import { type ExecutorOptions, NESTED_BACKEND } from './pool-settings.js';
 
 /** Gets (or makes) the shared pool for these options. */
 export type PoolSource = (options: ExecutorOptions, initializer: RegisteredFunction | undefined) => WorkerPool;
@@ -41,7 +41,7 @@ export class PoolBackend implements ParallelBackend {
   }
 
   nestedBackend(): string {
-    return 'sequential';
+    return NESTED_BACKEND;
   }
 
   async prepare(functions: ReadonlySet<TaskFunction>, taskCount: number): Promise<void> {

@@ -29,6 +29,9 @@ export interface ExecutorOptions {
   readonly innerMaxNumThreads?: number;
 }
 
+/** What a Parallel inside a pool worker defaults to: the workers are the parallelism. */
+export const NESTED_BACKEND = 'sequential';
+
 /** Variables native libraries read for their thread count (joblib sets the same). */
 export const THREAD_COUNT_VARIABLES = ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS',
   'BLIS_NUM_THREADS', 'VECLIB_MAXIMUM_THREADS', 'NUMEXPR_NUM_THREADS'] as const;
@@ -73,8 +76,7 @@ export function poolSettings(options: ExecutorOptions, initializer?: RegisteredF
       const threads = String(inner ?? Math.max(Math.floor(cpuCount() / workers), 1));
       for (const name of THREAD_COUNT_VARIABLES) env[name] ??= threads;
       env.JOBLIB_TS_NESTING_LEVEL = String(nesting + 1);
-      // The built-in pools' nested backend: their workers are the parallelism.
-      env.JOBLIB_TS_NESTED_BACKEND = 'sequential';
+      env.JOBLIB_TS_NESTED_BACKEND = NESTED_BACKEND;
       env.JOBLIB_TS_WORKER_MEMORY_LIMIT = String(memoryLimit);
       return env;
     },
