@@ -78,6 +78,37 @@ export interface ThreadPost {
   readonly shared: readonly SharedArrayBuffer[];
 }
 
+/**
+ * Packs `message` for another thread: binary values in a SharedArrayBuffer (or that `toShared`
+ * places in one) go by reference, named by their index in `shared`, which grows as needed and
+ * is left as it was if the message cannot be encoded.
+ */
+export function packForThread(
+  message: unknown, shared: SharedArrayBuffer[],
+  toShared?: (bytes: Uint8Array) => { buffer: SharedArrayBuffer; offset: number } | undefined,
+): PackedFrame {
+  const before = shared.length;
+  try {
+    return packFrame(message, (bytes) => {
+      const place = bytes.buffer instanceof SharedArrayBuffer ? { buffer: bytes.buffer, offset: bytes.byteOffset }
+        : toShared?.(bytes);
+      if (!place) return undefined;
+      let key = shared.indexOf(place.buffer);
+      if (key < 0) key = shared.push(place.buffer) - 1;
+      return { key: String(key), offset: place.offset };
+    });
+  } catch (error) {
+    shared.length = before;
+    throw error;
+  }
+}
+
+/** The messages of a post from another thread, in order; their external blocks view its SharedArrayBuffers. */
+export function unpackPost(post: ThreadPost): unknown[] {
+  const resolve = (key: string): Uint8Array => new Uint8Array(post.shared[Number(key)]!);
+  return post.frames.map((frame) => unpackFrame(frame, resolve));
+}
+
 /** Frames at least this long move (transfer) between threads; smaller ones are copied, which costs less. */
 const TRANSFER_MIN_BYTES = 64 * 1024;
 

@@ -36,31 +36,14 @@ export interface Job {
 }
 
 /** A job in the pool: a class, so every job has one shape (a spread made each one a dictionary). */
-class LiveJob implements Job {
-  readonly functions: readonly RegisteredFunction[];
-  readonly fnIds: readonly number[];
-  readonly args: readonly (readonly unknown[])[];
-  readonly firstIndex: number;
-  readonly timeoutMs: number | undefined;
-  readonly owner: object;
-  readonly large: LargeArguments | undefined;
-  readonly settle: (outcome: JobOutcome) => void;
+class LiveJob {
   worker: PoolWorker | undefined = undefined;
   partial: unknown[] = [];
   current = 0;
   timer: NodeJS.Timeout | undefined = undefined;
   sentAt = 0;
 
-  constructor(readonly id: number, job: Job) {
-    this.functions = job.functions;
-    this.fnIds = job.fnIds;
-    this.args = job.args;
-    this.firstIndex = job.firstIndex;
-    this.timeoutMs = job.timeoutMs;
-    this.owner = job.owner;
-    this.large = job.large;
-    this.settle = job.settle;
-  }
+  constructor(readonly id: number, readonly spec: Job) {}
 }
 
 export interface PoolOptions {
@@ -134,11 +117,11 @@ export class WorkerPool {
    * owners' jobs move on), and tells the workers to forget its large-argument files.
    */
   cancel(owner: object, files: readonly string[] = []): void {
-    this.queue.remove((job) => job.owner === owner);
+    this.queue.remove((job) => job.spec.owner === owner);
     // Forget all of the owner's jobs first, so killing a worker requeues only other owners' jobs.
     const workers = new Set<PoolWorker>();
     for (const job of [...this.jobs.values()]) {
-      if (job.owner !== owner) continue;
+      if (job.spec.owner !== owner) continue;
       this.jobs.delete(job.id);
       clearTimeout(job.timer);
       if (job.worker) workers.add(job.worker);
@@ -180,7 +163,7 @@ export class WorkerPool {
     this.isShutdown = true;
     livePools.delete(this);
     for (const job of this.queue.remove(() => true)) {
-      job.settle({ ok: false, error: new ShutdownExecutorError('The executor was shut down before this task started.'),
+      job.spec.settle({ ok: false, error: new ShutdownExecutorError('The executor was shut down before this task started.'),
         index: 0, partial: [], stack: undefined, pid: undefined, remote: false });
     }
     const waits: Promise<void>[] = [];
@@ -259,19 +242,19 @@ export class WorkerPool {
   }
 
   private send(worker: PoolWorker, job: LiveJob): void {
-    const defs = job.functions.filter((f) => !worker.knownFunctions.has(f.id)).map((f) => [f.id, f.ref] as const);
-    const message = batchMessage(job, defs);
+    const defs = job.spec.functions.filter((f) => !worker.knownFunctions.has(f.id)).map((f) => [f.id, f.ref] as const);
+    const message = batchMessage(job.id, job.spec, defs);
     try {
-      worker.send(message, job.large);
+      worker.send(message, job.spec.large);
     } catch (error) {
-      job.settle(error instanceof TempFolderError
+      job.spec.settle(error instanceof TempFolderError
         ? { ok: false, error, index: 0, partial: [], stack: undefined, pid: undefined, remote: false }
         : this.encodeFailure(job, error));
       return;
     }
     for (const [id] of defs) worker.knownFunctions.add(id);
     job.worker = worker;
-    worker.tasksAssigned += job.fnIds.length;
+    worker.tasksAssigned += job.spec.fnIds.length;
     job.sentAt = performance.now();
     this.jobs.set(job.id, job);
     // With a timeout, the worker reports each task's start; the clock runs from there, so
@@ -279,22 +262,22 @@ export class WorkerPool {
   }
 
   private encodeFailure(job: LiveJob, error: unknown): JobOutcome {
-    const { index, error: wrapped } = unencodableArguments(job.args, job.firstIndex, error);
+    const { index, error: wrapped } = unencodableArguments(job.spec.args, job.spec.firstIndex, error);
     return { ok: false, error: wrapped, index, partial: [], stack: undefined, pid: undefined, remote: false };
   }
 
   private armTimeout(job: LiveJob): void {
     clearTimeout(job.timer);
-    job.timer = setTimeout(() => this.onTimeout(job), job.timeoutMs);
+    job.timer = setTimeout(() => this.onTimeout(job), job.spec.timeoutMs);
   }
 
   private onTimeout(job: LiveJob): void {
     if (!this.jobs.has(job.id)) return;
     this.jobs.delete(job.id);
-    const fn = job.functions.find((f) => f.id === job.fnIds[job.current]);
-    const error = new TaskTimeoutError(job.firstIndex + job.current, job.timeoutMs!, fn?.ref.name ?? '<function>');
+    const fn = job.spec.functions.find((f) => f.id === job.spec.fnIds[job.current]);
+    const error = new TaskTimeoutError(job.spec.firstIndex + job.current, job.spec.timeoutMs!, fn?.ref.name ?? '<function>');
     if (job.worker) this.killWorker(job.worker);
-    job.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
+    job.spec.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
       pid: job.worker?.pid, remote: false });
   }
 
@@ -312,7 +295,7 @@ export class WorkerPool {
     switch (message.t) {
       case 'start':
         job.current = message.index;
-        if (job.timeoutMs !== undefined) this.armTimeout(job);
+        if (job.spec.timeoutMs !== undefined) this.armTimeout(job);
         return;
       case 'result':
         job.partial[message.index] = message.value;
@@ -327,15 +310,15 @@ export class WorkerPool {
     const now = performance.now();
     worker.lastBatchMs = now - Math.max(job.sentAt, worker.lastDoneAt);
     worker.lastDoneAt = now;
-    worker.tasksDone += message.t === 'done' ? job.fnIds.length : message.index + 1;
+    worker.tasksDone += message.t === 'done' ? job.spec.fnIds.length : message.index + 1;
     if (message.recycle) worker.retiring = true;
     if (message.t === 'done') {
       const { results } = message;
       const values = results === null ? job.partial
         : results instanceof Float64Array ? Array.from(results) : results as unknown[];
-      job.settle({ ok: true, results: values });
+      job.spec.settle({ ok: true, results: values });
     } else {
-      job.settle({ ok: false, error: message.error as Error, index: message.index, partial: job.partial,
+      job.spec.settle({ ok: false, error: message.error as Error, index: message.index, partial: job.partial,
         stack: message.stack, pid: worker.pid, threadId: worker.threadId, remote: true });
     }
     this.afterBatch(worker);
@@ -400,16 +383,16 @@ export class WorkerPool {
         { pid, threadId, exitCode: code, signal, duringStartup: true });
       for (const id of worker.outstanding) this.failJob(id, this.startupFailure);
       for (const job of this.queue.remove(() => true)) {
-        job.settle({ ok: false, error: this.startupFailure, index: 0, partial: [], stack: undefined, pid: worker.pid,
-          remote: false });
+        job.spec.settle({ ok: false, error: this.startupFailure, index: 0, partial: [], stack: undefined,
+          pid: worker.pid, remote: false });
       }
       return;
     }
     if (running) {
-      const index = running.firstIndex + running.current;
-      const fn = running.functions.find((f) => f.id === running.fnIds[running.current]);
-      const where = running.timeoutMs === undefined && running.fnIds.length > 1
-        ? `tasks #${running.firstIndex}–#${running.firstIndex + running.fnIds.length - 1}`
+      const index = running.spec.firstIndex + running.current;
+      const fn = running.spec.functions.find((f) => f.id === running.spec.fnIds[running.current]);
+      const where = running.spec.timeoutMs === undefined && running.spec.fnIds.length > 1
+        ? `tasks #${running.spec.firstIndex}–#${running.spec.firstIndex + running.spec.fnIds.length - 1}`
         : `task #${index}`;
       const causes = threadId === undefined
         ? 'process.exit() in the task, a native crash, or the operating system killing it for using too much memory'
@@ -430,7 +413,7 @@ export class WorkerPool {
     if (!job) return;
     this.jobs.delete(id);
     clearTimeout(job.timer);
-    job.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
+    job.spec.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
       pid: job.worker?.pid, remote: false });
   }
 }

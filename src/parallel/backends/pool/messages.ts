@@ -64,8 +64,10 @@ export function packNumbers(values: readonly unknown[]): readonly unknown[] | Fl
 
 /** The wire form of a job: one function id when all calls share it, flat arguments when arities match. */
 export function batchMessage(
-  job: { readonly id: number; readonly fnIds: readonly number[]; readonly args: readonly (readonly unknown[])[];
-    readonly timeoutMs: number | undefined; },
+  id: number,
+  job: {
+    readonly fnIds: readonly number[]; readonly args: readonly (readonly unknown[])[]; readonly timeoutMs: number | undefined;
+  },
   defs: BatchMessage['defs'],
 ): BatchMessage {
   const { fnIds, args } = job;
@@ -87,7 +89,7 @@ export function batchMessage(
     columns = packNumbers(flat);
   }
   return {
-    t: 'batch', id: job.id, defs, count, fns: uniform ? first : fnIds, arity: sameArity ? arity : -1, args: columns,
+    t: 'batch', id, defs, count, fns: uniform ? first : fnIds, arity: sameArity ? arity : -1, args: columns,
     stream: job.timeoutMs !== undefined,
   };
 }

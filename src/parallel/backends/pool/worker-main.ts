@@ -15,7 +15,7 @@ import { loadFunction } from '../../../serialization/function-loader.js';
 import type { AnyFunction } from '../../../serialization/function-ref.js';
 import { isThenable } from '../../delayed.js';
 import {
-  FrameReader, type PackedFrame, packFrame, type ThreadPost, transferList, unpackFrame, writeFrame,
+  FrameReader, type PackedFrame, packForThread, type ThreadPost, transferList, unpackPost, writeFrame,
 } from './channel.js';
 import { type BatchMessage, packNumbers, type ParentMessage, type WorkerMessage } from './messages.js';
 
@@ -104,24 +104,12 @@ function threadTransport(): Transport {
     port.postMessage(post, transferList(post.frames));
   };
   port.on('message', (post: ThreadPost) => {
-    const resolve = (key: string): Uint8Array => new Uint8Array(post.shared[Number(key)]!);
-    for (const frame of post.frames) onParentMessage(unpackFrame(frame, resolve) as BatchMessage);
+    for (const message of unpackPost(post)) onParentMessage(message as BatchMessage);
   });
   return {
     send(message) {
-      const before = shared.length;
-      try {
-        // Results that live in shared memory go back by reference too.
-        frames.push(packFrame(message, (bytes) => {
-          if (!(bytes.buffer instanceof SharedArrayBuffer)) return undefined;
-          let key = shared.indexOf(bytes.buffer);
-          if (key < 0) key = shared.push(bytes.buffer) - 1;
-          return { key: String(key), offset: bytes.byteOffset };
-        }));
-      } catch (error) {
-        shared.length = before;
-        throw error;
-      }
+      // Results that live in shared memory go back by reference too.
+      frames.push(packForThread(message, shared));
       if (corked === 0) flush();
     },
     cork: () => {

@@ -4,7 +4,7 @@
 // same memory. A thread is ended with `terminate()`, which stops even a busy loop.
 
 import { Worker } from 'node:worker_threads';
-import { type PackedFrame, packFrame, type ThreadPost, transferList, unpackFrame } from '../pool/channel.js';
+import { type PackedFrame, packForThread, type ThreadPost, transferList, unpackPost } from '../pool/channel.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
 import type { BatchMessage, ParentMessage, WorkerMessage } from '../pool/messages.js';
 import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
@@ -42,17 +42,14 @@ export class WorkerThread extends PoolWorker {
     this.threadId = this.worker.threadId;
     this.label = `worker thread ${this.threadId} (in process ${process.pid})`;
     this.worker.on('message', (post: ThreadPost) => {
-      const resolve = (key: string): Uint8Array => new Uint8Array(post.shared[Number(key)]!);
-      for (const frame of post.frames) {
-        let message: WorkerMessage;
-        try {
-          message = unpackFrame(frame, resolve) as WorkerMessage;
-        } catch (error) {
-          events.protocolError(this, error);
-          return;
-        }
-        events.message(this, message);
+      let messages: unknown[];
+      try {
+        messages = unpackPost(post);
+      } catch (error) {
+        events.protocolError(this, error);
+        return;
       }
+      for (const message of messages) events.message(this, message as WorkerMessage);
     });
     this.worker.on('error', (error) => {
       this.crash = `${error.name}: ${error.message}`;
@@ -74,24 +71,8 @@ export class WorkerThread extends PoolWorker {
   }
 
   protected write(message: BatchMessage | ParentMessage, large: LargeArguments | undefined): void {
-    const shared = this.shared;
-    const before = shared.length;
-    let frame: PackedFrame;
-    try {
-      frame = packFrame(message, (bytes) => {
-        let place: { buffer: SharedArrayBuffer; offset: number };
-        if (bytes.buffer instanceof SharedArrayBuffer) place = { buffer: bytes.buffer, offset: bytes.byteOffset };
-        else if (large && bytes.byteLength > large.maxNbytes) place = large.shared(bytes);
-        else return undefined;
-        let key = shared.indexOf(place.buffer);
-        if (key < 0) key = shared.push(place.buffer) - 1;
-        return { key: String(key), offset: place.offset };
-      });
-    } catch (error) {
-      shared.length = before;
-      throw error;
-    }
-    this.frames.push(frame);
+    this.frames.push(packForThread(message, this.shared,
+      large && ((bytes) => (bytes.byteLength > large.maxNbytes ? large.shared(bytes) : undefined))));
     if (this.corked === 0) this.flush();
   }
 
