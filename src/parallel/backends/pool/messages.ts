@@ -66,7 +66,9 @@ export function packNumbers(values: readonly unknown[]): readonly unknown[] | Fl
 export function batchMessage(
   id: number,
   job: {
-    readonly fnIds: readonly number[]; readonly args: readonly (readonly unknown[])[]; readonly timeoutMs: number | undefined;
+    readonly fnIds: readonly number[];
+    readonly args: readonly (readonly unknown[])[];
+    readonly timeoutMs: number | undefined;
   },
   defs: BatchMessage['defs'],
 ): BatchMessage {
