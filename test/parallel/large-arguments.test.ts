@@ -2,6 +2,7 @@
 // the call, on failure, abort, exit and SIGINT; swept after SIGKILL), threads view one
 // SharedArrayBuffer, and `require: 'sharedmem'` lets tasks write into the caller's memory.
 
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,6 +87,32 @@ describe('large arguments on processes', () => {
     expect(run.stderr).toBe('');
     expect(fs.readdirSync(folder).filter((name) => name === left)).toEqual([]);
   }, 30_000);
+
+  it('raises TempFolderError on a full disk and leaves no partial file', async () => {
+    // A real full filesystem: a 1 MB tmpfs (root can mount one here and in CI).
+    const tiny = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-tiny-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', tiny]);
+    } catch (error) {
+      fs.rmSync(tiny, { recursive: true, force: true });
+      throw new Error(`This test needs to mount a tmpfs (run as root): ${String(error)}`, { cause: error });
+    }
+    try {
+      const run = await runNode(`
+        try { await jl.Parallel({ nJobs: 2, tempFolder: process.env.TINY })([jl.delayed(t.describeArray)(new Float64Array(500_000))]); }
+        catch (e) { report([e.name, e.cause?.code, e.message]); }
+        report(await jl.Parallel({ nJobs: 2, tempFolder: process.env.TINY })([jl.delayed(t.describeArray)(new Float64Array(500))]));`,
+      { env: { TINY: tiny } });
+      const [[name, code, message], small] = run.reports as [string[], unknown[]];
+      expect([name, code]).toEqual(['TempFolderError', 'ENOSPC']);
+      expect(message).toMatch(/Cannot write a large argument \(4000000 bytes\) to the temporary folder .*joblib-ts-tiny-.*ENOSPC/);
+      expect(small).toEqual([{ kind: 'Float64Array', length: 500, shared: false, sum: 0 }]); // small ones still go in the message
+      expect(fs.readdirSync(tiny, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())).toEqual([]);
+    } finally {
+      execFileSync('umount', [tiny]);
+      fs.rmSync(tiny, { recursive: true, force: true });
+    }
+  });
 
   it('raises TempFolderError naming the folder when the file cannot be written, and leaves nothing', async () => {
     const run = await runNode(`
