@@ -6,45 +6,9 @@
 
 import { ShutdownExecutorError, TaskTimeoutError, TempFolderError, TerminatedWorkerError } from '../../../errors.js';
 import type { RegisteredFunction } from '../../function-table.js';
-import { JobQueue } from './job-queue.js';
-import type { LargeArguments } from './large-arguments.js';
+import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
 import { batchMessage, unencodableArguments, type WorkerMessage } from './messages.js';
 import type { PoolWorker, WorkerFactory } from './pool-worker.js';
-
-/** The outcome of one batch: all results, or the first failure and what finished before it. */
-export type JobOutcome =
-  | { readonly ok: true; readonly results: unknown[] }
-  | { readonly ok: false; readonly error: Error; readonly index: number; readonly partial: unknown[];
-    readonly stack: string | undefined; readonly pid: number | undefined; readonly remote: boolean;
-    readonly threadId?: number | undefined; };
-
-/** A batch of calls on its way through the pool. */
-export interface Job {
-  readonly functions: readonly RegisteredFunction[];
-  /** Function id of each call. */
-  readonly fnIds: readonly number[];
-  /** Arguments of each call (the caller's arrays, not copies). */
-  readonly args: readonly (readonly unknown[])[];
-  /** Position of the first call in the caller's input, for error messages. */
-  readonly firstIndex: number;
-  readonly timeoutMs: number | undefined;
-  /** Who submitted it: `cancel(owner)` drops all of its jobs. */
-  readonly owner: object;
-  /** The call's large arguments: binary values over its `maxNbytes` go by reference. */
-  readonly large?: LargeArguments | undefined;
-  readonly settle: (outcome: JobOutcome) => void;
-}
-
-/** A job in the pool: a class, so every job has one shape (a spread made each one a dictionary). */
-class LiveJob {
-  worker: PoolWorker | undefined = undefined;
-  partial: unknown[] = [];
-  current = 0;
-  timer: NodeJS.Timeout | undefined = undefined;
-  sentAt = 0;
-
-  constructor(readonly id: number, readonly spec: Job) {}
-}
 
 export interface PoolOptions {
   readonly maxWorkers: number;

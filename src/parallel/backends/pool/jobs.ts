@@ -1,0 +1,83 @@
+// Jobs: batches of calls on their way through the pool, and the queue where they wait for a
+// worker. A call with `preDispatch: 'all'` queues every batch at once, so taking from the front
+// must not move the rest (Array#shift does, per call).
+
+import type { RegisteredFunction } from '../../function-table.js';
+import type { LargeArguments } from './large-arguments.js';
+import type { PoolWorker } from './pool-worker.js';
+
+/** The outcome of one batch: all results, or the first failure and what finished before it. */
+export type JobOutcome =
+  | { readonly ok: true; readonly results: unknown[] }
+  | { readonly ok: false; readonly error: Error; readonly index: number; readonly partial: unknown[];
+    readonly stack: string | undefined; readonly pid: number | undefined; readonly remote: boolean;
+    readonly threadId?: number | undefined; };
+
+/** A batch of calls on its way through the pool. */
+export interface Job {
+  readonly functions: readonly RegisteredFunction[];
+  /** Function id of each call. */
+  readonly fnIds: readonly number[];
+  /** Arguments of each call (the caller's arrays, not copies). */
+  readonly args: readonly (readonly unknown[])[];
+  /** Position of the first call in the caller's input, for error messages. */
+  readonly firstIndex: number;
+  readonly timeoutMs: number | undefined;
+  /** Who submitted it: `cancel(owner)` drops all of its jobs. */
+  readonly owner: object;
+  /** The call's large arguments: binary values over its `maxNbytes` go by reference. */
+  readonly large?: LargeArguments | undefined;
+  readonly settle: (outcome: JobOutcome) => void;
+}
+
+/** A job in the pool: a class, so every job has one shape (a spread made each one a dictionary). */
+export class LiveJob {
+  worker: PoolWorker | undefined = undefined;
+  partial: unknown[] = [];
+  current = 0;
+  timer: NodeJS.Timeout | undefined = undefined;
+  sentAt = 0;
+
+  constructor(readonly id: number, readonly spec: Job) {}
+}
+
+export class JobQueue<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head]!;
+    this.items[this.head++] = undefined as T; // let it be collected
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** Puts `items` back at the front, in their order. */
+  unshift(items: readonly T[]): void {
+    if (items.length === 0) return;
+    this.items = [...items, ...this.items.slice(this.head)];
+    this.head = 0;
+  }
+
+  /** Removes (and returns) every item `drop` selects, keeping the others in order. */
+  remove(drop: (item: T) => boolean): T[] {
+    const kept: T[] = [];
+    const dropped: T[] = [];
+    for (let i = this.head; i < this.items.length; i += 1) (drop(this.items[i]!) ? dropped : kept).push(this.items[i]!);
+    this.items = kept;
+    this.head = 0;
+    return dropped;
+  }
+}
