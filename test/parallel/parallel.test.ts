@@ -93,6 +93,14 @@ describe.each(BACKENDS)('Parallel on %s', (backend) => {
     for (const i of [0, 1, 2, 3]) expect(run.stdout).toContain(`hello from task ${i}`);
   });
 
+  it('has a task\'s output out before its result, even when the script ends right after', async () => {
+    // The script ends as soon as it has the results (and the pool goes with it), before the test reads its stdout.
+    const run = await runNode(`report(await jl.Parallel({ nJobs: 2 })([jl.delayed(t.verbose)(20_000), jl.delayed(t.square)(3)]));`);
+    expect(run.reports).toEqual([[20_000, 9]]);
+    expect(run.stdout.match(/^line \d+ of a chatty task$/gm)).toHaveLength(20_000);
+    expect(run.stdout.indexOf('line 19999 of')).toBeLessThan(run.stdout.indexOf('REPORT'));
+  });
+
   it('returns [] for an empty or exhausted input and reads async iterables', async () => {
     const run = await runNode(`
       const it = [1, 2].map((x) => jl.delayed(t.square)(x))[Symbol.iterator]();

@@ -46,10 +46,13 @@ export class PoolBackend implements ParallelBackend {
   }
 
   async prepare(functions: ReadonlySet<TaskFunction>, taskCount: number): Promise<void> {
-    const { initializer } = this.options;
-    const registeredInit = initializer && await registerFunction(initializer);
     // The pool is shared: another runner may have resized or replaced it, or someone shut it down.
-    this.pool = this.source({ ...this.options.pool, maxWorkers: this.nJobs }, registeredInit);
+    // (prepare runs for every chunk of an iterator input: only then is the pool looked up again.)
+    if (!this.pool || this.pool.isShut || this.pool.maxWorkers !== this.nJobs) {
+      const { initializer } = this.options;
+      const registeredInit = initializer && await registerFunction(initializer);
+      this.pool = this.source({ ...this.options.pool, maxWorkers: this.nJobs }, registeredInit);
+    }
     // Workers take a while to boot: start them before resolving functions (which may take as long).
     this.pool.prestart(Math.min(this.nJobs, taskCount));
     await Promise.all([...functions].map((fn) => registerFunction(fn)));

@@ -1,7 +1,8 @@
 // A pool worker that is a worker_thread of this process: the same worker code and frames as a
-// worker process, posted as transferred buffers instead of written to a pipe. SharedArrayBuffers
-// (and arguments over `maxNbytes`, copied once into one) go by reference: every task views the
-// same memory. A thread is ended with `terminate()`, which stops even a busy loop.
+// worker process, posted as buffers (large ones transferred) instead of written to a pipe.
+// SharedArrayBuffers (and arguments over `maxNbytes`, copied once into one) go by reference:
+// every task views the same memory. A thread is ended with `terminate()`, which stops even a
+// busy loop.
 
 import { Worker } from 'node:worker_threads';
 import { type PackedFrame, packForThread, type ThreadPost, transferList, unpackPost } from '../pool/channel.js';
@@ -14,8 +15,6 @@ export interface ThreadOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Node options of the thread: the parent's loaders, not its `--eval` or `--input-type`. */
   readonly execArgv: readonly string[];
-  /** Heap limit of each thread in MB (Node's `resourceLimits.maxOldGenerationSizeMb`); undefined: Node's default. */
-  readonly maxOldGenerationSizeMb?: number | undefined;
 }
 
 export class WorkerThread extends PoolWorker {
@@ -36,8 +35,6 @@ export class WorkerThread extends PoolWorker {
       workerData: { joblibTsThread: true },
       env: options.env,
       execArgv: [...options.execArgv],
-      ...(options.maxOldGenerationSizeMb !== undefined &&
-        { resourceLimits: { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb } }),
     });
     this.threadId = this.worker.threadId;
     this.label = `worker thread ${this.threadId} (in process ${process.pid})`;
