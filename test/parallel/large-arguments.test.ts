@@ -55,6 +55,26 @@ describe('large arguments on processes', () => {
     expect(filesLeft()).toEqual([]); // removed after each call
   });
 
+  it('sends a small view of a big buffer alone, and views covering half of one or more as the whole buffer, once', async () => {
+    const run = await runNode(`
+      const tempFolder = process.env.TEST_FOLDER;
+      const big = new Float64Array(8_000_000).map((_, i) => i); // 64 MB
+      const slice = big.subarray(1_000_000, 1_250_000); // 2 MB of it
+      for (const backend of ['process', 'threads']) {
+        report(await jl.Parallel({ nJobs: 2, backend, tempFolder })([jl.delayed(t.viewInfo)(slice), jl.delayed(t.bytesUnder)(tempFolder, slice)]));
+      }
+      const halves = [big.subarray(0, 4_000_000), big.subarray(4_000_000)];
+      report(await jl.Parallel({ nJobs: 2, tempFolder })([...halves.map((h) => jl.delayed(t.viewInfo)(h)), jl.delayed(t.bytesUnder)(tempFolder, ...halves)]));`,
+    { env: { TEST_FOLDER: folder }, timeoutMs: 60_000 });
+    expect(run.stderr).toBe('');
+    const [processes, threads, halves] = run.reports as unknown[][];
+    expect(processes).toEqual([{ length: 250_000, first: 1_000_000, bufferBytes: 2_000_000 }, 2_000_000]); // a 2 MB file
+    expect(threads![0]).toEqual({ length: 250_000, first: 1_000_000, bufferBytes: 2_000_000 }); // a 2 MB shared copy
+    // Two halves of one buffer: each covers half of it, so the whole buffer is written once and both view it.
+    expect(halves).toEqual([{ length: 4_000_000, first: 0, bufferBytes: 64_000_000 },
+      { length: 4_000_000, first: 4_000_000, bufferBytes: 64_000_000 }, 64_000_000]);
+  });
+
   it('removes the files when a call fails, is aborted, or the process exits', async () => {
     const run = await runNode(`
       const values = new Float64Array(500_000).fill(1);

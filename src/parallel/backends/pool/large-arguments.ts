@@ -16,10 +16,23 @@ const FOLDER_PREFIX = 'joblib-ts-';
 /** Writes are cut into pieces of this size: one huge write is several times slower here. */
 const WRITE_CHUNK = 16 * 1024 * 1024;
 
+/**
+ * What crosses for a binary value: its whole ArrayBuffer when the value covers at least half of
+ * it (views of one buffer then share one copy), else just the value's bytes (a 2 MB view of a
+ * 1 GB buffer must not copy the gigabyte).
+ */
+function regionOf(bytes: Uint8Array): { key: string; region: Uint8Array; offset: number } {
+  if (bytes.byteLength * 2 >= bytes.buffer.byteLength) {
+    return { key: 'whole', region: new Uint8Array(bytes.buffer), offset: bytes.byteOffset };
+  }
+  return { key: `${bytes.byteOffset}+${bytes.byteLength}`, region: bytes, offset: 0 };
+}
+
 /** The large arguments of one Parallel call, shared by its batches. */
 export class LargeArguments {
-  private readonly sharedCopies = new Map<ArrayBufferLike, SharedArrayBuffer>();
-  private readonly written = new Map<ArrayBufferLike, string>();
+  /** Per source buffer, per region of it (see `regionOf`): its SharedArrayBuffer copy or its file. */
+  private readonly sharedCopies = new Map<ArrayBufferLike, Map<string, SharedArrayBuffer>>();
+  private readonly written = new Map<ArrayBufferLike, Map<string, string>>();
   private disposed = false;
 
   /**
@@ -30,43 +43,55 @@ export class LargeArguments {
 
   /** Files written for this call, for the workers to forget at its end. */
   get files(): string[] {
-    return [...this.written.values()];
+    return [...this.written.values()].flatMap((paths) => [...paths.values()]);
   }
 
   /**
-   * For threads: `bytes` as a place in a SharedArrayBuffer. The first use of an ArrayBuffer in
-   * the call copies it once; later tasks view the same copy.
+   * For threads: `bytes` as a place in a SharedArrayBuffer. The first use of a buffer in the
+   * call copies it once; later tasks view the same copy.
    */
   shared(bytes: Uint8Array): { buffer: SharedArrayBuffer; offset: number } {
-    const source = bytes.buffer;
-    if (source instanceof SharedArrayBuffer) return { buffer: source, offset: bytes.byteOffset };
-    let copy = this.sharedCopies.get(source);
+    if (bytes.buffer instanceof SharedArrayBuffer) return { buffer: bytes.buffer, offset: bytes.byteOffset };
+    const { key, region, offset } = regionOf(bytes);
+    const copies = entryOf(this.sharedCopies, bytes.buffer);
+    let copy = copies.get(key);
     if (!copy) {
-      copy = new SharedArrayBuffer(source.byteLength);
-      new Uint8Array(copy).set(new Uint8Array(source));
-      this.sharedCopies.set(source, copy);
+      copy = new SharedArrayBuffer(region.byteLength);
+      new Uint8Array(copy).set(region);
+      copies.set(key, copy);
     }
-    return { buffer: copy, offset: bytes.byteOffset };
+    return { buffer: copy, offset };
   }
 
-  /** For processes: `bytes` as a place in a file, written the first time its ArrayBuffer is seen in the call. */
+  /** For processes: `bytes` as a place in a file, written the first time its buffer is seen in the call. */
   file(bytes: Uint8Array): ExternalPlace {
     if (this.disposed) throw new TempFolderError('The Parallel call already ended; its large arguments were removed.', '');
-    let path = this.written.get(bytes.buffer);
+    const { key, region, offset } = regionOf(bytes);
+    const paths = entryOf(this.written, bytes.buffer);
+    let path = paths.get(key);
     if (!path) {
-      path = writeTempFile(new Uint8Array(bytes.buffer), this.tempFolder);
-      this.written.set(bytes.buffer, path);
+      path = writeTempFile(region, this.tempFolder);
+      paths.set(key, path);
     }
-    return { key: path, offset: bytes.byteOffset };
+    return { key: path, offset };
   }
 
   /** Removes the call's files and drops its shared copies (workers' views keep their memory alive). */
   dispose(): void {
     this.disposed = true;
-    for (const path of this.written.values()) removeTempFile(path);
+    for (const path of this.files) removeTempFile(path);
     this.written.clear();
     this.sharedCopies.clear();
   }
+}
+
+function entryOf<T>(map: Map<ArrayBufferLike, Map<string, T>>, buffer: ArrayBufferLike): Map<string, T> {
+  let entry = map.get(buffer);
+  if (!entry) {
+    entry = new Map();
+    map.set(buffer, entry);
+  }
+  return entry;
 }
 
 const liveFiles = new Set<string>();
