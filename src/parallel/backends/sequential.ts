@@ -2,7 +2,7 @@
 // the same ordering, errors, progress and cancellation as a pool. Errors are the originals.
 
 import { isThenable, type TaskFunction } from '../delayed.js';
-import type { BackendCapabilities, BatchOutcome, ParallelBackend, TaskBatch } from './backend.js';
+import { type BackendCapabilities, type BatchOutcome, defaultBackendName, type ParallelBackend, type TaskBatch } from './backend.js';
 
 export class SequentialBackend implements ParallelBackend {
   readonly name = 'SequentialBackend';
@@ -18,9 +18,9 @@ export class SequentialBackend implements ParallelBackend {
     return 1;
   }
 
-  /** Tasks run in this process, under whatever configuration is active here. */
+  /** Tasks run in this process: a Parallel inside them is chosen as a top-level one (joblib's "active backend"). */
   nestedBackend(): string {
-    return 'sequential';
+    return defaultBackendName();
   }
 
   /** Nothing crosses a process boundary: every function can run. Runs the initializer once. */
