@@ -2,7 +2,7 @@
 // On a process's pipe a frame is length-prefixed: a 16-byte header (payload length, structure
 // length, flags), the MessagePack structure, then the 64-byte-aligned binary blocks written
 // straight from the sender's memory; the receiver gets typed arrays as views of one aligned
-// buffer. Between threads the same payload is one transferred ArrayBuffer (`packFrame`).
+// buffer. Between threads the same payload is one posted ArrayBuffer (`packForThread`).
 
 import type { Readable, Writable } from 'node:stream';
 import { JoblibError } from '../../../errors.js';
@@ -19,8 +19,7 @@ const PADDING = new Uint8Array(BLOCK_ALIGNMENT);
 export function writeFrame(socket: Writable, message: unknown, external?: ExternalHook): void {
   const encoded = encodeValue(message, { scratch: true, ...(external && { external }) });
   const { structure, blocks, dataLength, hasReferences } = encoded;
-  const dataOffset = dataLength > 0 ? alignUp(structure.byteLength, BLOCK_ALIGNMENT) : structure.byteLength;
-  const payload = checkedPayload(encoded);
+  const { dataOffset, payload } = layout(encoded);
   const header = Buffer.allocUnsafe(HEADER);
   header.writeUInt32LE(payload, 0);
   header.writeUInt32LE(structure.byteLength, 4);
@@ -45,13 +44,15 @@ export function writeFrame(socket: Writable, message: unknown, external?: Extern
   socket.uncork();
 }
 
-function checkedPayload({ structure, dataLength }: EncodedValue): number {
-  const payload = (dataLength > 0 ? alignUp(structure.byteLength, BLOCK_ALIGNMENT) : structure.byteLength) + dataLength;
+/** Where an encoded message's data section starts and how long the payload is; refuses frames over 4 GiB. */
+function layout({ structure, dataLength }: EncodedValue): { dataOffset: number; payload: number } {
+  const dataOffset = dataLength > 0 ? alignUp(structure.byteLength, BLOCK_ALIGNMENT) : structure.byteLength;
+  const payload = dataOffset + dataLength;
   if (payload > MAX_FRAME) {
     throw new JoblibError('ERR_JOBLIB_FRAME_TOO_LARGE',
       `A message of ${payload} bytes exceeds the 4 GiB frame limit; split the data across tasks.`);
   }
-  return payload;
+  return { dataOffset, payload };
 }
 
 /** A frame between threads: the payload in one buffer of its own (transferable), and its layout. */
@@ -62,12 +63,12 @@ export interface PackedFrame {
 }
 
 /** Encodes `message` into one owned buffer. Throws `SerializationError` if it cannot be encoded. */
-export function packFrame(message: unknown, external?: ExternalHook): PackedFrame {
+function packFrame(message: unknown, external?: ExternalHook): PackedFrame {
   const encoded = encodeValue(message, { scratch: true, ...(external && { external }) });
-  const bytes = new Uint8Array(checkedPayload(encoded));
+  const { dataOffset, payload } = layout(encoded);
+  const bytes = new Uint8Array(payload);
   bytes.set(encoded.structure);
-  const dataStart = alignUp(encoded.structure.byteLength, BLOCK_ALIGNMENT);
-  for (const { bytes: block, offset } of encoded.blocks) bytes.set(block, dataStart + offset);
+  for (const { bytes: block, offset } of encoded.blocks) bytes.set(block, dataOffset + offset);
   return { payload: bytes.buffer, structureLength: encoded.structure.byteLength,
     flags: encoded.hasReferences ? FLAG_REFERENCES : 0 };
 }
@@ -120,7 +121,7 @@ export function transferList(frames: readonly PackedFrame[]): ArrayBuffer[] {
 }
 
 /** Decodes a frame made by `packFrame`; typed arrays in it view its payload. */
-export function unpackFrame(frame: PackedFrame, external?: ExternalResolver): unknown {
+function unpackFrame(frame: PackedFrame, external?: ExternalResolver): unknown {
   return decodePayload(new Uint8Array(frame.payload), frame.structureLength, frame.flags, external);
 }
 

@@ -33,7 +33,6 @@ export class LargeArguments {
   /** Per source buffer, per region of it (see `regionOf`): its SharedArrayBuffer copy or its file. */
   private readonly sharedCopies = new Map<ArrayBufferLike, Map<string, SharedArrayBuffer>>();
   private readonly written = new Map<ArrayBufferLike, Map<string, string>>();
-  private disposed = false;
 
   /**
    * @param maxNbytes binary values longer than this are shared (Infinity: never)
@@ -65,7 +64,6 @@ export class LargeArguments {
 
   /** For processes: `bytes` as a place in a file, written the first time its buffer is seen in the call. */
   file(bytes: Uint8Array): ExternalPlace {
-    if (this.disposed) throw new TempFolderError('The Parallel call already ended; its large arguments were removed.', '');
     const { key, region, offset } = regionOf(bytes);
     const paths = entryOf(this.written, bytes.buffer);
     let path = paths.get(key);
@@ -78,7 +76,6 @@ export class LargeArguments {
 
   /** Removes the call's files and drops its shared copies (workers' views keep their memory alive). */
   dispose(): void {
-    this.disposed = true;
     for (const path of this.files) removeTempFile(path);
     this.written.clear();
     this.sharedCopies.clear();
@@ -103,7 +100,7 @@ let signalHooksInstalled = false;
  * The folder for a file of `size` bytes: `tempFolder`, else `JOBLIB_TEMP_FOLDER`, else
  * /dev/shm when it is writable and has room for it, else the OS temporary folder.
  */
-export function chooseFolder(size: number, tempFolder: string | undefined): string {
+function chooseFolder(size: number, tempFolder: string | undefined): string {
   const chosen = tempFolder ?? process.env.JOBLIB_TEMP_FOLDER;
   if (chosen) return chosen;
   try {
@@ -186,7 +183,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** Removes every file and folder this process made. Synchronous: it runs in 'exit'. */
-export function removeAllTempFiles(): void {
+function removeAllTempFiles(): void {
   for (const path of [...liveFiles]) removeTempFile(path);
   for (const folder of folders.values()) rmSync(folder, { recursive: true, force: true });
   folders.clear();

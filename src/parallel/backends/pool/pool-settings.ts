@@ -33,7 +33,7 @@ export interface ExecutorOptions {
 export const NESTED_BACKEND = 'sequential';
 
 /** Variables native libraries read for their thread count (joblib sets the same). */
-export const THREAD_COUNT_VARIABLES = ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS',
+const THREAD_COUNT_VARIABLES = ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS',
   'BLIS_NUM_THREADS', 'VECLIB_MAXIMUM_THREADS', 'NUMEXPR_NUM_THREADS'] as const;
 
 export interface PoolSettings {
