@@ -1,18 +1,36 @@
 // Every public error class of joblib-ts. Each has a stable `code` a program can switch on,
 // a message that says what happened and what to do, and the underlying error as `cause`.
 
+// `name` and `code` are string literals written here (undici's way), never read from
+// `constructor.name`: a minifier renames classes, and `error.name === 'c'` helps nobody.
+
+/** Every `code` a JoblibError can carry: switch on these, not on messages. */
+export type JoblibErrorCode =
+  | 'ERR_JOBLIB_SERIALIZATION'
+  | 'ERR_JOBLIB_FORMAT'
+  | 'ERR_JOBLIB_UNREGISTERED_TYPE'
+  | 'ERR_JOBLIB_INVALID_OPTION'
+  | 'ERR_JOBLIB_DUMP'
+  | 'ERR_JOBLIB_FUNCTION_REFERENCE'
+  | 'ERR_JOBLIB_TERMINATED_WORKER'
+  | 'ERR_JOBLIB_TASK_TIMEOUT'
+  | 'ERR_JOBLIB_REMOTE_TASK'
+  | 'ERR_JOBLIB_EXECUTOR_SHUTDOWN'
+  | 'ERR_JOBLIB_PARALLEL_BUSY'
+  | 'ERR_JOBLIB_CACHE_ENTRY'
+  | 'ERR_JOBLIB_TEMP_FOLDER'
+  | 'ERR_JOBLIB_FRAME_TOO_LARGE';
+
 /** Base class of every error joblib-ts raises on purpose. */
 export class JoblibError extends Error {
   /** A stable, machine-readable identifier of the failure (e.g. `ERR_JOBLIB_FORMAT`). */
-  readonly code: string;
+  readonly code: JoblibErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(name: string, code: JoblibErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    // Not enumerable, like Error.prototype.name: printing an error shows its fields, not its name twice.
+    Object.defineProperty(this, 'name', { value: name, writable: true, configurable: true, enumerable: false });
     this.code = code;
-  }
-
-  override get name(): string {
-    return this.constructor.name;
   }
 }
 
@@ -21,11 +39,12 @@ export class JoblibError extends Error {
  * registered with `registerType`, or a structure nested too deeply.
  */
 export class SerializationError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_SERIALIZATION';
   /** Where in the value the problem is, as a JS access path (e.g. `value.layers[2].init`). */
   readonly path: string;
 
   constructor(message: string, path: string, options?: { cause?: unknown }) {
-    super('ERR_JOBLIB_SERIALIZATION', message, options);
+    super('SerializationError', 'ERR_JOBLIB_SERIALIZATION', message, options);
     this.path = path;
   }
 }
@@ -35,19 +54,21 @@ export class SerializationError extends JoblibError {
  * corrupt, an unsupported format version, or lengths that do not fit the data.
  */
 export class FormatError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_FORMAT';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_JOBLIB_FORMAT', message, options);
+    super('FormatError', 'ERR_JOBLIB_FORMAT', message, options);
   }
 }
 
 /** A file holds a value of a type registered with `registerType` that this process has not registered. */
 export class UnregisteredTypeError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_UNREGISTERED_TYPE';
   /** The name the type was registered under when the file was written. */
   readonly typeName: string;
 
   constructor(typeName: string) {
     super(
-      'ERR_JOBLIB_UNREGISTERED_TYPE',
+      'UnregisteredTypeError', 'ERR_JOBLIB_UNREGISTERED_TYPE',
       `The data holds a value of registered type "${typeName}", which is not registered in this process. ` +
         `Call registerType(YourClass, { name: "${typeName}", encode, decode }) before loading it.`,
     );
@@ -57,8 +78,9 @@ export class UnregisteredTypeError extends JoblibError {
 
 /** An option has a value outside the forms joblib-ts accepts; the message lists the valid forms. */
 export class InvalidOptionError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_INVALID_OPTION';
   constructor(message: string) {
-    super('ERR_JOBLIB_INVALID_OPTION', message);
+    super('InvalidOptionError', 'ERR_JOBLIB_INVALID_OPTION', message);
   }
 }
 
@@ -67,8 +89,9 @@ export class InvalidOptionError extends JoblibError {
  * path, nothing was left under that name: the temporary file was removed.
  */
 export class DumpError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_DUMP';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_JOBLIB_DUMP', message, options);
+    super('DumpError', 'ERR_JOBLIB_DUMP', message, options);
   }
 }
 
@@ -78,13 +101,14 @@ export class DumpError extends JoblibError {
  * message names the variables and the fixes.
  */
 export class FunctionReferenceError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_FUNCTION_REFERENCE';
   /** The function's name (`'<anonymous>'` when it has none). */
   readonly functionName: string;
   /** The captured variables that prevent shipping it, if that is the reason. */
   readonly variables: readonly string[];
 
   constructor(functionName: string, message: string, variables: readonly string[] = [], options?: { cause?: unknown }) {
-    super('ERR_JOBLIB_FUNCTION_REFERENCE', message, options);
+    super('FunctionReferenceError', 'ERR_JOBLIB_FUNCTION_REFERENCE', message, options);
     this.functionName = functionName;
     this.variables = variables;
   }
@@ -95,6 +119,7 @@ export class FunctionReferenceError extends JoblibError {
  * OOM killer, a native crash), or could not start at all. The pool replaces the worker.
  */
 export class TerminatedWorkerError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_TERMINATED_WORKER';
   /** The worker process's pid; for a worker thread, the pid of this process. */
   readonly pid: number | undefined;
   /** The worker thread's `threadId`, when the worker was a thread. */
@@ -111,7 +136,7 @@ export class TerminatedWorkerError extends JoblibError {
     details: { pid: number | undefined; exitCode: number | null; signal: NodeJS.Signals | null;
       taskIndex?: number | undefined; duringStartup?: boolean; threadId?: number | undefined; },
   ) {
-    super('ERR_JOBLIB_TERMINATED_WORKER', message);
+    super('TerminatedWorkerError', 'ERR_JOBLIB_TERMINATED_WORKER', message);
     this.pid = details.pid;
     this.threadId = details.threadId;
     this.exitCode = details.exitCode;
@@ -123,13 +148,14 @@ export class TerminatedWorkerError extends JoblibError {
 
 /** A task ran longer than the `timeout` option; its worker was killed and replaced. */
 export class TaskTimeoutError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_TASK_TIMEOUT';
   /** Position of the task in the input. */
   readonly taskIndex: number;
   readonly timeoutMs: number;
 
   constructor(taskIndex: number, timeoutMs: number, functionName: string) {
     super(
-      'ERR_JOBLIB_TASK_TIMEOUT',
+      'TaskTimeoutError', 'ERR_JOBLIB_TASK_TIMEOUT',
       `Task #${taskIndex} (${functionName}) did not finish within its timeout of ${timeoutMs} ms; ` +
         'its worker was killed. Raise `timeout`, or pass `onTimeout: "continue"` to get this error as that task\'s result.',
     );
@@ -143,6 +169,7 @@ export class TaskTimeoutError extends JoblibError {
  * task failed where. The error itself keeps its class, message and own properties.
  */
 export class RemoteTaskError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_REMOTE_TASK';
   readonly taskIndex: number;
   readonly pid: number | undefined;
   /** The worker thread's `threadId`, when the task ran on the threads backend. */
@@ -154,7 +181,7 @@ export class RemoteTaskError extends JoblibError {
     options?: { cause?: unknown; threadId?: number | undefined }) {
     const where = pid === undefined ? '(in-process)'
       : options?.threadId === undefined ? `pid ${pid}` : `thread ${options.threadId} (pid ${pid})`;
-    super('ERR_JOBLIB_REMOTE_TASK', `Task #${taskIndex} (${functionName}) failed in worker ${where}:\n` +
+    super('RemoteTaskError', 'ERR_JOBLIB_REMOTE_TASK', `Task #${taskIndex} (${functionName}) failed in worker ${where}:\n` +
       `"""\n${remoteStack}\n"""`, options);
     this.taskIndex = taskIndex;
     this.threadId = options?.threadId;
@@ -165,16 +192,18 @@ export class RemoteTaskError extends JoblibError {
 
 /** Work was submitted to an executor that was shut down, or was pending when it shut down. */
 export class ShutdownExecutorError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_EXECUTOR_SHUTDOWN';
   constructor(message = 'The executor was shut down; tasks cannot be scheduled on it. Call getReusableExecutor() for a new one.') {
-    super('ERR_JOBLIB_EXECUTOR_SHUTDOWN', message);
+    super('ShutdownExecutorError', 'ERR_JOBLIB_EXECUTOR_SHUTDOWN', message);
   }
 }
 
 /** A `Parallel` callable was called again while its previous call was still running. */
 export class ParallelBusyError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_PARALLEL_BUSY';
   constructor() {
     super(
-      'ERR_JOBLIB_PARALLEL_BUSY',
+      'ParallelBusyError', 'ERR_JOBLIB_PARALLEL_BUSY',
       'This Parallel instance is already running. Wait for its previous call (or finish or abandon ' +
         'its generator) before calling it again, or create a second Parallel to run both at once.',
     );
@@ -186,11 +215,12 @@ export class ParallelBusyError extends JoblibError {
  * (truncated, overwritten). Call the function again to recompute it.
  */
 export class CacheEntryError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_CACHE_ENTRY';
   /** The entry's folder. */
   readonly entry: string;
 
   constructor(message: string, entry: string, options?: { cause?: unknown }) {
-    super('ERR_JOBLIB_CACHE_ENTRY', message, options);
+    super('CacheEntryError', 'ERR_JOBLIB_CACHE_ENTRY', message, options);
     this.entry = entry;
   }
 }
@@ -201,11 +231,40 @@ export class CacheEntryError extends JoblibError {
  * behind; set `tempFolder` (or `JOBLIB_TEMP_FOLDER`) to a folder with room, or `maxNbytes: null`.
  */
 export class TempFolderError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_TEMP_FOLDER';
   /** The folder the write was attempted in. */
   readonly folder: string;
 
   constructor(message: string, folder: string, options?: { cause?: unknown }) {
-    super('ERR_JOBLIB_TEMP_FOLDER', message, options);
+    super('TempFolderError', 'ERR_JOBLIB_TEMP_FOLDER', message, options);
     this.folder = folder;
   }
+}
+
+/** A message between the parent and a worker would exceed the 4 GiB frame limit. */
+export class FrameTooLargeError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_FRAME_TOO_LARGE';
+  /** The message's size in bytes. */
+  readonly bytes: number;
+
+  constructor(bytes: number) {
+    super('FrameTooLargeError', 'ERR_JOBLIB_FRAME_TOO_LARGE',
+      `A message of ${bytes} bytes exceeds the 4 GiB frame limit between the parent and a worker; split the data ` +
+        'across tasks, or pass it as a large argument (over maxNbytes), which crosses once, outside the frame.');
+    this.bytes = bytes;
+  }
+}
+
+const ERROR_CLASSES: Readonly<Record<string, { readonly prototype: JoblibError }>> = {
+  JoblibError, SerializationError, FormatError, UnregisteredTypeError, InvalidOptionError, DumpError,
+  FunctionReferenceError, TerminatedWorkerError, TaskTimeoutError, RemoteTaskError, ShutdownExecutorError,
+  ParallelBusyError, CacheEntryError, TempFolderError, FrameTooLargeError,
+};
+
+/**
+ * The prototype of the joblib-ts error class called `name`, if there is one: an error that
+ * crossed from a worker is rebuilt as a plain Error holding its name, and gets its class back.
+ */
+export function joblibErrorPrototype(name: string): JoblibError | undefined {
+  return Object.hasOwn(ERROR_CLASSES, name) ? ERROR_CLASSES[name]!.prototype : undefined;
 }

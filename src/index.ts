@@ -4,9 +4,11 @@ export {
   CacheEntryError,
   DumpError,
   FormatError,
+  FrameTooLargeError,
   FunctionReferenceError,
   InvalidOptionError,
   JoblibError,
+  type JoblibErrorCode,
   ParallelBusyError,
   RemoteTaskError,
   SerializationError,
@@ -16,6 +18,7 @@ export {
   TerminatedWorkerError,
   UnregisteredTypeError,
 } from './errors.js';
+export type { JoblibWarningCode, JoblibWarningType } from './warnings.js';
 export { type DumpOptions, type DumpTarget, dump, dumpSync } from './persistence/dump.js';
 export { type LoadSource, load, loadSync } from './persistence/load.js';
 export { type CompressOption, type CompressorSpec, registerCompressor } from './serialization/compressors.js';

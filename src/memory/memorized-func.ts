@@ -5,6 +5,7 @@
 
 import { hash } from '../serialization/hash.js';
 import { SerializationError } from '../errors.js';
+import type { JoblibWarningCode } from '../warnings.js';
 import type { CompressOption } from '../serialization/compressors.js';
 import { normalizeArguments, type Parameter } from './arguments.js';
 import { MemorizedResult, NotMemorizedResult, type ShelvedResult } from './memorized-result.js';
@@ -63,7 +64,7 @@ export interface FunctionContext {
   readonly validate: ((metadata: CacheMetadata) => boolean) | undefined;
   /** Checks the stored function source once per process (clears entries when it changed). */
   readonly ensureCurrent: () => void;
-  readonly warn: (message: string) => void;
+  readonly warn: (message: string, code: JoblibWarningCode) => void;
 }
 
 const MISS = Symbol('miss');
@@ -123,7 +124,7 @@ export function memorize<F extends AnyFunction>(context: FunctionContext, isAsyn
   const onLoadError = (error: unknown, entry: readonly string[]): typeof MISS => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return MISS;
     context.warn(`The cached result of ${context.name} in ${store!.location}/${entry.join('/')} could not be loaded ` +
-      `(${error instanceof Error ? error.message : String(error)}); recomputing it.`);
+      `(${error instanceof Error ? error.message : String(error)}); recomputing it.`, 'JOBLIB_CACHE_UNREADABLE');
     return MISS;
   };
 
@@ -198,7 +199,7 @@ export function memorize<F extends AnyFunction>(context: FunctionContext, isAsyn
   const storeFailed = (error: unknown, metadata: (size: number) => CacheMetadata): CacheMetadata => {
     const why = error instanceof SerializationError ? 'its output cannot be serialized' : 'writing it failed';
     context.warn(`The result of ${context.name} was returned but not cached: ${why} ` +
-      `(${error instanceof Error ? error.message : String(error)}).`);
+      `(${error instanceof Error ? error.message : String(error)}).`, 'JOBLIB_CACHE_NOT_STORED');
     return metadata(0);
   };
 

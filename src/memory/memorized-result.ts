@@ -3,6 +3,7 @@
 
 import { CacheEntryError, FormatError } from '../errors.js';
 import { registerType } from '../serialization/type-registry.js';
+import { registerBuiltinStores } from './stores/builtins.js';
 import { createStore, type StoreBackend } from './stores/store.js';
 
 /** A shelved result: `get()` loads it from the cache, `clear()` removes the entry. */
@@ -17,6 +18,7 @@ function storeFor(storeName: string, location: string): StoreBackend {
   const id = `${storeName}\0${location}`;
   let store = stores.get(id);
   if (!store) {
+    registerBuiltinStores();
     store = createStore(storeName, location, {});
     stores.set(id, store);
   }

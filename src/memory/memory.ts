@@ -6,13 +6,14 @@ import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBytes } from '../byte-size.js';
 import { InvalidOptionError } from '../errors.js';
+import { emitJoblibWarning, type JoblibWarningCode } from '../warnings.js';
 import type { CompressOption } from '../serialization/compressors.js';
 import { resolveCompression } from '../serialization/compressors.js';
 import { type FunctionLocation, locateFunction } from '../serialization/function-locator.js';
 import { markWrapper } from '../serialization/function-ref.js';
 import { checkIgnore, parametersOf } from './arguments.js';
 import { type AnyFunction, type CacheMetadata, type MemorizedFunc, memorize } from './memorized-func.js';
-import './stores/filesystem.js';
+import { registerBuiltinStores } from './stores/builtins.js';
 import { createStore, type StoreBackend } from './stores/store.js';
 
 /** Options of `new Memory(location, options)`. */
@@ -97,6 +98,7 @@ export class Memory {
 
   constructor(location: string | URL | null, options: MemoryOptions = {}) {
     this.location = location === null ? null : location instanceof URL ? fileURLToPath(location) : location;
+    registerBuiltinStores();
     this.storeName = options.store ?? 'local';
     this.store = this.location === null ? null : createStore(this.storeName, this.location, options.storeOptions ?? {});
     this.compress = options.compress ?? false;
@@ -122,13 +124,13 @@ export class Memory {
     const module = moduleOf(location);
     if (!options.name && !fn.name) {
       this.warn(`memory.cache: an anonymous function is cached as '${name}' in ${module}; name collisions between ` +
-        'anonymous functions cannot be detected. Give it a name or pass { name }.', 'JoblibCollisionWarning');
+        'anonymous functions cannot be detected. Give it a name or pass { name }.', 'JOBLIB_CACHE_NAME_COLLISION');
     }
     const identity = `${this.location}\0${module}\0${name}`;
     const seen = identities.get(identity);
     if (seen !== undefined && seen !== source) {
       this.warn(`memory.cache: two different functions are cached as ${module}.${name}; their results would mix. ` +
-        'Pass a distinct { name } to one of them.', 'JoblibCollisionWarning');
+        'Pass a distinct { name } to one of them.', 'JOBLIB_CACHE_NAME_COLLISION');
     }
     identities.set(identity, source);
     const parameters = parametersOf(fn);
@@ -139,14 +141,14 @@ export class Memory {
     const memorized = memorize<F>({
       fn, name, module, parameters, ignore, store: this.store, storeName: this.storeName, compress: this.compress,
       outputName: this.outputName, verbose: options.verbose ?? this.verbose, validate: options.cacheValidationCallback,
-      warn: (message) => this.warn(message, 'CacheWarning'),
+      warn: (message, code) => this.warn(message, code),
       ensureCurrent: () => {
         if (!this.store || this.checked.has(checkKey)) return;
         this.checked.add(checkKey);
         const stored = this.store.readText([...dir, FUNCTION_SOURCE]);
         if (stored !== undefined && stored !== source) {
           this.warn(`The source of ${module}.${name} changed since its results were cached in ${this.location}: ` +
-            'clearing them.', 'CacheWarning');
+            'clearing them.', 'JOBLIB_CACHE_SOURCE_CHANGED');
           // Move the folder aside first so readers never see a half-removed function.
           const trash = [`.trash-${process.pid}-${Date.now()}`];
           try {
@@ -215,8 +217,8 @@ export class Memory {
     this.checked.clear();
   }
 
-  private warn(message: string, type: string): void {
-    process.emitWarning(message, type);
+  private warn(message: string, code: JoblibWarningCode): void {
+    emitJoblibWarning(code === 'JOBLIB_CACHE_NAME_COLLISION' ? 'JoblibCollisionWarning' : 'CacheWarning', code, message);
   }
 }
 

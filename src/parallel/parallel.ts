@@ -3,10 +3,11 @@
 // returns results in input order, or as an async generator in input or completion order.
 
 import { InvalidOptionError, ParallelBusyError } from '../errors.js';
+import { emitJoblibWarning } from '../warnings.js';
 import {
   backendFactory, type BackendSettings, canonicalBackendName, defaultBackendName, type ParallelBackend,
 } from './backends/backend.js';
-import './backends/builtins.js';
+import { registerBuiltinBackends } from './backends/builtins.js';
 import { AutoBatcher } from './batching.js';
 import { activeParallelConfig, type ParallelConfig } from './config.js';
 import type { DelayedTask, TaskFunction } from './delayed.js';
@@ -100,6 +101,7 @@ export interface ParallelRunner<M extends ReturnAs> {
  * const roots = await Parallel({ nJobs: 2 })([1, 4, 9].map((x) => delayed(Math.sqrt)(x))); // [1, 2, 3]
  */
 export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<M> = {}): ParallelRunner<M> {
+  registerBuiltinBackends();
   const returnAs: ReturnAs = options.returnAs ?? 'array';
   if (!['array', 'generator', 'generatorUnordered'].includes(returnAs)) {
     throw new InvalidOptionError(`returnAs must be 'array', 'generator' or 'generatorUnordered', got '${String(returnAs)}'.`);
@@ -134,9 +136,9 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
   });
   let running = false;
   if (timeoutMs !== undefined && !backend.capabilities.timeout) {
-    process.emitWarning(`The backend ${backend.name} does not support timeout: ` +
+    emitJoblibWarning('JoblibWarning', 'JOBLIB_TIMEOUT_UNSUPPORTED', `The backend ${backend.name} does not support timeout: ` +
       `${backend.name === 'SequentialBackend' ? 'nJobs is 1, so tasks run in this process and' : 'its tasks'} ` +
-      `cannot be stopped. The 'timeout' of ${timeoutMs} ms will not be used.`, 'JoblibWarning');
+      `cannot be stopped. The 'timeout' of ${timeoutMs} ms will not be used.`);
   }
 
   const runner = (<R>(tasks: Iterable<DelayedTask<R>> | AsyncIterable<DelayedTask<R>>): ParallelResult<R, M> => {

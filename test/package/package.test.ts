@@ -12,6 +12,7 @@ const EXPORTS = [
   'DumpError',
   'Executor',
   'FormatError',
+  'FrameTooLargeError',
   'FunctionReferenceError',
   'InvalidOptionError',
   'JoblibError',

@@ -10,7 +10,7 @@ import { dump, dumpSync } from '../../persistence/dump.js';
 import { writeFileAtomicSync } from '../../persistence/atomic-file.js';
 import { load, loadSync } from '../../persistence/load.js';
 import type { CompressOption } from '../../serialization/compressors.js';
-import { registerStoreBackend, type StoreBackend, type StoreItem } from './store.js';
+import type { StoreBackend, StoreItem } from './store.js';
 
 const METADATA = 'metadata.json';
 
@@ -124,5 +124,3 @@ export class FileSystemStore implements StoreBackend {
     return items;
   }
 }
-
-registerStoreBackend('local', (location) => new FileSystemStore(location));

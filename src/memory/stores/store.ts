@@ -57,6 +57,11 @@ export function registerStoreBackend(name: string, factory: StoreFactory): void 
   factories.set(name, factory);
 }
 
+/** Whether a store backend is registered under `name`. */
+export function isStoreRegistered(name: string): boolean {
+  return factories.has(name);
+}
+
 export function createStore(name: string, location: string, options: Readonly<Record<string, unknown>>): StoreBackend {
   const factory = factories.get(name);
   if (!factory) {

@@ -114,6 +114,11 @@ export function registerParallelBackend(
   if (makeDefault) defaultBackend = name;
 }
 
+/** Whether a backend (or alias) is registered under `name`. */
+export function isBackendRegistered(name: string): boolean {
+  return factories.has(canonicalBackendName(name));
+}
+
 /** The name `Parallel` uses when neither the call nor `parallelConfig` names a backend. */
 export function defaultBackendName(): string {
   return defaultBackend;

@@ -1,8 +1,13 @@
 // The built-in backends, registered by name like any other: 'sequential', 'process' (alias
 // 'loky') and 'threads' (alias 'threading'). A pool asked for one worker runs in this process.
+// Registered by a call that `Parallel` makes, never by importing this file: the package says
+// `"sideEffects": false`, so a bundler may drop an import kept only for its side effects.
 
 import { effectiveNJobs } from '../options.js';
-import { type BackendCapabilities, type BackendSettings, type ParallelBackend, registerParallelBackend } from './backend.js';
+import {
+  type BackendCapabilities, type BackendSettings, isBackendRegistered, type ParallelBackend,
+  type ParallelBackendFactory, registerParallelBackend,
+} from './backend.js';
 import { PoolBackend, type PoolBackendOptions } from './pool/pool-backend.js';
 import { processPool } from './process/reusable-executor.js';
 import { SequentialBackend } from './sequential.js';
@@ -31,15 +36,28 @@ function poolOptions(settings: BackendSettings): PoolBackendOptions {
   };
 }
 
-registerParallelBackend('sequential', (settings) => new SequentialBackend(settings.initializer));
-registerParallelBackend('process', (settings): ParallelBackend => {
-  const nJobs = effectiveNJobs(settings.nJobs);
-  if (nJobs === 1) return new SequentialBackend(settings.initializer);
-  return new PoolBackend('ProcessBackend', PROCESS, nJobs, (options, init) => processPool(options, init).pool,
-    poolOptions(settings));
-});
-registerParallelBackend('threads', (settings): ParallelBackend => {
-  const nJobs = effectiveNJobs(settings.nJobs);
-  if (nJobs === 1) return new SequentialBackend(settings.initializer);
-  return new PoolBackend('ThreadingBackend', THREADS, nJobs, threadPool, poolOptions(settings));
-});
+let registered = false;
+
+/**
+ * Registers the built-in backends, once per process; a name a user registered first keeps the
+ * user's backend.
+ */
+export function registerBuiltinBackends(): void {
+  if (registered) return;
+  registered = true;
+  const add = (name: string, factory: ParallelBackendFactory): void => {
+    if (!isBackendRegistered(name)) registerParallelBackend(name, factory);
+  };
+  add('sequential', (settings) => new SequentialBackend(settings.initializer));
+  add('process', (settings): ParallelBackend => {
+    const nJobs = effectiveNJobs(settings.nJobs);
+    if (nJobs === 1) return new SequentialBackend(settings.initializer);
+    return new PoolBackend('ProcessBackend', PROCESS, nJobs, (options, init) => processPool(options, init).pool,
+      poolOptions(settings));
+  });
+  add('threads', (settings): ParallelBackend => {
+    const nJobs = effectiveNJobs(settings.nJobs);
+    if (nJobs === 1) return new SequentialBackend(settings.initializer);
+    return new PoolBackend('ThreadingBackend', THREADS, nJobs, threadPool, poolOptions(settings));
+  });
+}

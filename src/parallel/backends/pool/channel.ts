@@ -5,7 +5,7 @@
 // buffer. Between threads the same payload is one posted ArrayBuffer (`packForThread`).
 
 import type { Readable, Writable } from 'node:stream';
-import { JoblibError } from '../../../errors.js';
+import { FrameTooLargeError } from '../../../errors.js';
 import { decodeValue, type ExternalResolver } from '../../../serialization/decoder.js';
 import { encodeValue, type EncodedValue, type ExternalHook } from '../../../serialization/encoder.js';
 import { alignUp, BLOCK_ALIGNMENT } from '../../../serialization/ext-codes.js';
@@ -49,8 +49,7 @@ function layout({ structure, dataLength }: EncodedValue): { dataOffset: number; 
   const dataOffset = dataLength > 0 ? alignUp(structure.byteLength, BLOCK_ALIGNMENT) : structure.byteLength;
   const payload = dataOffset + dataLength;
   if (payload > MAX_FRAME) {
-    throw new JoblibError('ERR_JOBLIB_FRAME_TOO_LARGE',
-      `A message of ${payload} bytes exceeds the 4 GiB frame limit; split the data across tasks.`);
+    throw new FrameTooLargeError(payload);
   }
   return { dataOffset, payload };
 }

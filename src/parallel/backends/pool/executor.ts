@@ -5,6 +5,7 @@
 // `idleTimeout`, and never keeps the parent alive while idle.
 
 import { ShutdownExecutorError, TaskTimeoutError, TempFolderError, TerminatedWorkerError } from '../../../errors.js';
+import { emitJoblibWarning } from '../../../warnings.js';
 import type { RegisteredFunction } from '../../function-table.js';
 import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
 import { batchMessage, unencodableArguments, type WorkerMessage } from './messages.js';
@@ -192,7 +193,8 @@ export class WorkerPool {
       message: (w, message) => this.onMessage(w, message),
       exit: (w, code, signal, detail) => this.onExit(w, code, signal, detail),
       protocolError: (w, error) => {
-        process.emitWarning(`joblib-ts: an unreadable message from ${w.label} (${String(error)}); replacing it.`);
+        emitJoblibWarning('JoblibWarning', 'JOBLIB_WORKER_PROTOCOL',
+          `joblib-ts: an unreadable message from ${w.label} (${String(error)}); replacing it.`);
         this.killWorker(w);
       },
     });

@@ -10,7 +10,7 @@ import { rebuildTaskError } from '../../remote-error.js';
 import { WorkerPool } from '../pool/executor.js';
 import type { JobOutcome } from '../pool/jobs.js';
 import { type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
-import { workerExecArgv } from '../pool/worker-launch.js';
+import { workerEntry, workerExecArgv } from '../pool/worker-launch.js';
 import { WorkerProcess } from './worker-process.js';
 
 export type { ExecutorOptions };
@@ -33,6 +33,7 @@ export function getReusableExecutor(options: ExecutorOptions = {}): Executor {
 export function processPool(options: ExecutorOptions, initializer: RegisteredFunction | undefined): Executor {
   const settings = poolSettings(options, initializer);
   const execArgv = workerExecArgv();
+  const entry = workerEntry();
   const key = JSON.stringify([settings.key, execArgv]);
   if (current && current.key === key && !current.executor.pool.isShut) {
     current.executor.pool.resize(settings.maxWorkers);
@@ -41,7 +42,7 @@ export function processPool(options: ExecutorOptions, initializer: RegisteredFun
   if (current && !current.executor.pool.isShut) void current.executor.shutdown();
   const pool: WorkerPool = new WorkerPool({
     ...settings, initializer,
-    spawn: (events) => new WorkerProcess({ execArgv, env: settings.env(pool.maxWorkers) }, events),
+    spawn: (events) => new WorkerProcess({ entry, execArgv, env: settings.env(pool.maxWorkers) }, events),
   });
   current = { key, executor: new Executor(pool) };
   return current.executor;

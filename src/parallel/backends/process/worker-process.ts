@@ -7,9 +7,10 @@ import { FrameReader, writeFrame } from '../pool/channel.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
 import type { BatchMessage, ParentMessage, WorkerMessage } from '../pool/messages.js';
 import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
-import { WORKER_MAIN } from '../pool/worker-launch.js';
 
 export interface SpawnOptions {
+  /** The worker's entry module. */
+  readonly entry: string;
   readonly execArgv: readonly string[];
   readonly env: NodeJS.ProcessEnv;
 }
@@ -25,7 +26,7 @@ export class WorkerProcess extends PoolWorker {
 
   constructor(options: SpawnOptions, events: WorkerEvents) {
     super();
-    this.child = spawn(process.execPath, [...options.execArgv, WORKER_MAIN], {
+    this.child = spawn(process.execPath, [...options.execArgv, options.entry], {
       stdio: ['ignore', 'inherit', 'inherit', 'pipe', 'pipe'],
       env: options.env,
       serialization: 'json',

@@ -4,7 +4,7 @@
 import type { RegisteredFunction } from '../../function-table.js';
 import { WorkerPool } from '../pool/executor.js';
 import { type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
-import { workerExecArgv } from '../pool/worker-launch.js';
+import { workerEntry, workerExecArgv } from '../pool/worker-launch.js';
 import { WorkerThread } from './worker-thread.js';
 
 let current: { key: string; pool: WorkerPool } | undefined;
@@ -12,6 +12,7 @@ let current: { key: string; pool: WorkerPool } | undefined;
 export function threadPool(options: ExecutorOptions, initializer: RegisteredFunction | undefined): WorkerPool {
   const settings = poolSettings(options, initializer);
   const execArgv = workerExecArgv();
+  const entry = workerEntry();
   const key = JSON.stringify([settings.key, execArgv]);
   if (current && current.key === key && !current.pool.isShut) {
     current.pool.resize(settings.maxWorkers);
@@ -20,7 +21,7 @@ export function threadPool(options: ExecutorOptions, initializer: RegisteredFunc
   if (current && !current.pool.isShut) void current.pool.shutdown();
   const pool: WorkerPool = new WorkerPool({
     ...settings, initializer,
-    spawn: (events) => new WorkerThread({ env: settings.env(pool.maxWorkers), execArgv }, events),
+    spawn: (events) => new WorkerThread({ entry, env: settings.env(pool.maxWorkers), execArgv }, events),
   });
   current = { key, pool };
   return pool;

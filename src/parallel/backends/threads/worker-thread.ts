@@ -9,9 +9,10 @@ import { type PackedFrame, packForThread, type ThreadPost, transferList, unpackP
 import type { LargeArguments } from '../pool/large-arguments.js';
 import type { BatchMessage, ParentMessage, WorkerMessage } from '../pool/messages.js';
 import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
-import { WORKER_MAIN } from '../pool/worker-launch.js';
 
 export interface ThreadOptions {
+  /** The worker's entry module. */
+  readonly entry: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Node options of the thread: the parent's loaders, not its `--eval` or `--input-type`. */
   readonly execArgv: readonly string[];
@@ -31,7 +32,7 @@ export class WorkerThread extends PoolWorker {
 
   constructor(options: ThreadOptions, events: WorkerEvents) {
     super();
-    this.worker = new Worker(WORKER_MAIN, {
+    this.worker = new Worker(options.entry, {
       workerData: { joblibTsThread: true },
       env: options.env,
       execArgv: [...options.execArgv],
