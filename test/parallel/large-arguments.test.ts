@@ -2,11 +2,11 @@
 // the call, on failure, abort, exit and SIGINT; swept after SIGKILL), threads view one
 // SharedArrayBuffer, and `require: 'sharedmem'` lets tasks write into the caller's memory.
 
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canMountTmpfs, mountTmpfs } from '../tmpfs.js';
 import { isAlive, runNode } from './run-node.js';
 
 let folder: string;
@@ -16,18 +16,6 @@ beforeEach(() => {
 afterEach(() => {
   fs.rmSync(folder, { recursive: true, force: true });
 });
-function canMountTmpfs(): boolean {
-  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    fs.rmSync(probe, { recursive: true, force: true });
-  }
-}
 const filesLeft = (): string[] => fs.readdirSync(folder, { recursive: true, withFileTypes: true })
   .filter((e) => e.isFile()).map((e) => e.name);
 
@@ -122,8 +110,7 @@ describe('large arguments on processes', () => {
 
   // A real full filesystem: a 1 MB tmpfs. Root can mount one here and in CI; elsewhere this is skipped.
   it.skipIf(!canMountTmpfs())('raises TempFolderError on a full disk and leaves no partial file', async () => {
-    const tiny = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-tiny-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', tiny]);
+    const { folder: tiny, unmount } = mountTmpfs('size=1m');
     try {
       const run = await runNode(`
         try { await jl.Parallel({ nJobs: 2, tempFolder: process.env.TINY })([jl.delayed(t.describeArray)(new Float64Array(500_000))]); }
@@ -132,12 +119,11 @@ describe('large arguments on processes', () => {
       { env: { TINY: tiny } });
       const [[name, code, message], small] = run.reports as [string[], unknown[]];
       expect([name, code]).toEqual(['TempFolderError', 'ENOSPC']);
-      expect(message).toMatch(/Cannot write a large argument \(4000000 bytes\) to the temporary folder .*joblib-ts-tiny-.*ENOSPC/);
+      expect(message).toMatch(/Cannot write a large argument \(4000000 bytes\) to the temporary folder .*joblib-ts-disk-.*ENOSPC/);
       expect(small).toEqual([{ kind: 'Float64Array', length: 500, shared: false, sum: 0 }]); // small ones still go in the message
       expect(fs.readdirSync(tiny, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())).toEqual([]);
     } finally {
-      execFileSync('umount', [tiny]);
-      fs.rmSync(tiny, { recursive: true, force: true });
+      unmount();
     }
   });
 
