@@ -1,7 +1,8 @@
 // A cache key needs the arguments by parameter name, defaults applied and ignored parameters
 // dropped, so that f(1), f(1, undefined) and f(1, 0) with `b = 0` share an entry. Parameters
 // are read from the function's source with acorn; default values that are literals are
-// evaluated here (without running code), others are keyed by their source text.
+// evaluated here (without running code), others are keyed by their source text. Whether the
+// function reads `this` is read from the same parse: its receiver is then part of the key.
 
 import { type Node, parseExpressionAt } from 'acorn';
 import { InvalidOptionError } from '../errors.js';
@@ -20,12 +21,37 @@ export interface Parameter {
 
 type AnyNode = Node & Record<string, unknown>;
 
-/** The parameters of `fn`, parsed from its source. */
-export function parametersOf(fn: (...args: never[]) => unknown): Parameter[] {
+/** What a cache key needs to know of a function's signature. */
+export interface Signature {
+  readonly parameters: readonly Parameter[];
+  /** Whether the function reads `this` (a non-arrow function with `this` outside nested functions). */
+  readonly usesThis: boolean;
+}
+
+/** The parameters of `fn`, parsed from its source, and whether it uses `this`. */
+export function signatureOf(fn: (...args: never[]) => unknown): Signature {
   const source = Function.prototype.toString.call(fn);
-  if (/\{\s*\[native code\]\s*\}$/.test(source)) return nativeParameters(fn);
+  if (/\{\s*\[native code\]\s*\}$/.test(source)) return { parameters: nativeParameters(fn), usesThis: false };
   const node = parseFunction(source);
-  return (node.params as AnyNode[]).map((param, index) => describeParameter(param, index, source));
+  return {
+    parameters: (node.params as AnyNode[]).map((param, index) => describeParameter(param, index, source)),
+    usesThis: node.type !== 'ArrowFunctionExpression' && readsThis(node.body as AnyNode),
+  };
+}
+
+/** Whether `this` occurs under `node` outside nested non-arrow functions (which have their own). */
+function readsThis(node: AnyNode): boolean {
+  if (node.type === 'ThisExpression') return true;
+  if (node.type === 'FunctionExpression' || node.type === 'FunctionDeclaration') return false;
+  for (const [key, child] of Object.entries(node)) {
+    if (key === 'type' || child === null || typeof child !== 'object') continue;
+    for (const item of Array.isArray(child) ? child as unknown[] : [child]) {
+      if (item !== null && typeof item === 'object' && typeof (item as AnyNode).type === 'string' && readsThis(item as AnyNode)) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 function parseFunction(source: string): AnyNode {
@@ -100,15 +126,14 @@ function literalValue(node: AnyNode): { ok: true; value: unknown } | { ok: false
   }
 }
 
-/** Checks `ignore` against the parameter names. */
-export function checkIgnore(
-  parameters: readonly Parameter[], ignore: unknown, functionName: string,
-): ReadonlySet<string> {
+/** Checks `ignore` against the parameter names (and `'this'`, for a function that reads it). */
+export function checkIgnore(signature: Signature, ignore: unknown, functionName: string): ReadonlySet<string> {
   if (ignore === undefined) return new Set();
   if (!Array.isArray(ignore) || ignore.some((name) => typeof name !== 'string')) {
     throw new InvalidOptionError(`ignore must be an array of parameter names, got ${JSON.stringify(ignore)}.`);
   }
-  const names = new Set(parameters.map((p) => p.name));
+  const names = new Set(signature.parameters.map((p) => p.name));
+  if (signature.usesThis) names.add('this');
   const unknown = ignore.filter((name: string) => !names.has(name));
   if (unknown.length > 0) {
     throw new InvalidOptionError(`ignore names ${unknown.map((n: string) => `'${n}'`).join(', ')}, which ${functionName} does ` +

@@ -1,30 +1,28 @@
-// A function wrapped by `memory.cache`: same calling convention as the original (sync stays
-// sync, async returns a promise), results stored on disk under a key made from the arguments.
-// Hits load the stored output (typed arrays as views of one read); misses compute, store the
-// output then its metadata (each atomically), and return. Exceptions are never stored.
+// A function wrapped by `memory.cache` (joblib's three classes): MemorizedFunction keeps a sync
+// function sync, AsyncMemorizedFunction overrides only how the call flow runs (awaited, with
+// identical concurrent calls sharing one computation), and NotMemorizedFunction is what a
+// Memory without a location gives. The flow is written once, as a program of store steps:
+//
+//   call(this, args) ─ key = hash(code id, this?, args by parameter name) ─┐
+//      lookup: [validate metadata] → read output → check its tag = key ───┤ hit → value
+//      miss: call fn (await if it returns a promise) → write output,       │
+//            then metadata (a value that cannot be stored is returned,     │
+//            with a CacheWarning) ─────────────────────────────────────────┘ → value
 
-import { hash } from '../serialization/hash.js';
 import { SerializationError } from '../errors.js';
-import type { JoblibWarningCode } from '../warnings.js';
-import type { CompressOption } from '../serialization/compressors.js';
-import { normalizeArguments, type Parameter } from './arguments.js';
-import { MemorizedResult, NotMemorizedResult, type ShelvedResult } from './memorized-result.js';
+import type { AnyFunction } from '../serialization/function-ref.js';
+import { hash } from '../serialization/hash.js';
+import { emitJoblibWarning } from '../warnings.js';
+import { normalizeArguments, type Signature } from './arguments.js';
+import { type CacheEntries, type CacheMetadata, METADATA, type OutputRead, PROMISE_MARKER } from './cache-entries.js';
+import {
+  call, exists, isThenable, type Program, remove, runAsync, runSync, settle, write,
+} from './cache-program.js';
 import { describeCall } from './call-description.js';
-import type { StoreBackend } from './stores/store.js';
+import type { FunctionIdentity } from './function-identity.js';
+import { MemorizedResult, NotMemorizedResult, type ShelvedResult } from './memorized-result.js';
 
-/** What is stored beside each output, and what `cacheValidationCallback` receives. */
-export interface CacheMetadata {
-  readonly functionName: string;
-  readonly module: string;
-  /** The entry's key: the hash of the normalized arguments. */
-  readonly key: string;
-  /** A short description of the call, e.g. `costly(data=Float64Array(1000), column=2)`. */
-  readonly args: string;
-  readonly durationMs: number;
-  /** When the output was computed (ISO 8601). */
-  readonly createdAt: string;
-  readonly sizeBytes: number;
-}
+export type { CacheMetadata };
 
 /** `call()`'s result: the freshly computed output and the metadata stored with it. */
 export interface CallOutcome<R> {
@@ -32,11 +30,10 @@ export interface CallOutcome<R> {
   readonly metadata: CacheMetadata;
 }
 
-export type AnyFunction = (...args: never[]) => unknown;
 type Settled<F extends AnyFunction> = Awaited<ReturnType<F>>;
 type Convention<F extends AnyFunction, T> = ReturnType<F> extends PromiseLike<unknown> ? Promise<T> : T;
 
-/** A cached function: call it like `F`; plus joblib's MemorizedFunc methods. */
+/** A cached function: call it like `F` (as a method too); plus joblib's MemorizedFunc methods. */
 export type MemorizedFunc<F extends AnyFunction> = F & {
   /** Computes and stores even if cached; returns the output and its metadata. */
   call(...args: Parameters<F>): Convention<F, CallOutcome<Settled<F>>>;
@@ -50,242 +47,319 @@ export type MemorizedFunc<F extends AnyFunction> = F & {
   readonly func: F;
 };
 
-export interface FunctionContext {
-  readonly fn: AnyFunction;
-  readonly name: string;
-  readonly module: string;
-  readonly parameters: readonly Parameter[];
+/** How a cached function was set up by `memory.cache`. */
+export interface MemorizeSettings {
+  readonly identity: FunctionIdentity;
+  readonly signature: Signature;
   readonly ignore: ReadonlySet<string>;
-  readonly store: StoreBackend | null;
-  readonly storeName: string;
-  readonly compress: CompressOption;
-  readonly outputName: string;
   readonly verbose: number;
   readonly validate: ((metadata: CacheMetadata) => boolean) | undefined;
-  /** Checks the stored function source once per process (clears entries when it changed). */
-  readonly ensureCurrent: () => void;
-  readonly warn: (message: string, code: JoblibWarningCode) => void;
 }
 
-const MISS = Symbol('miss');
-/**
- * A hit records its access (for LRU eviction) at most this often per entry and process: the
- * `utimes` call would otherwise be a third of a small hit's time, and eviction needs no finer clock.
- */
-const TOUCH_INTERVAL_MS = 60_000;
-/** Marks a function folder whose (non-async) function returns promises: hits must return promises too. */
-const PROMISE_MARKER = 'returns-promise';
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  value !== null && (typeof value === 'object' || typeof value === 'function')
-  && typeof (value as PromiseLike<unknown>).then === 'function';
+/** One call, keyed. */
+interface KeyedCall {
+  readonly key: string;
+  readonly entry: readonly string[];
+  readonly keyed: Readonly<Record<string, unknown>>;
+}
 
-export function memorize<F extends AnyFunction>(context: FunctionContext, isAsync: boolean): MemorizedFunc<F> {
-  const { fn, store } = context;
-  const call = (args: readonly unknown[]): unknown => (fn as (...a: readonly unknown[]) => unknown)(...args);
-  const dir = [context.module, context.name];
-  const inFlight = new Map<string, Promise<unknown>>();
-  let returnsPromise: boolean | undefined;
-  const hitValue = (value: unknown): unknown => {
-    returnsPromise ??= store!.itemExists([...dir, PROMISE_MARKER]);
-    return returnsPromise ? Promise.resolve(value) : value;
-  };
-  const touched = new Map<string, number>();
-  const touch = (entry: readonly string[]): void => {
-    const id = entry[2]!;
-    const now = Date.now();
-    if (now - (touched.get(id) ?? 0) < TOUCH_INTERVAL_MS) return;
-    touched.set(id, now);
-    store!.touchItem(entry);
-  };
+/** What the call flow gives back. */
+interface Computed {
+  readonly value: unknown;
+  /** Undefined for a hit. */
+  readonly metadata: CacheMetadata | undefined;
+  /** Whether the entry is in the store now. */
+  readonly stored: boolean;
+}
 
-  const keyOf = (args: readonly unknown[]): { key: string; entry: string[]; keyed: Record<string, unknown> } => {
-    const keyed = normalizeArguments(context.parameters, context.ignore, args);
-    const key = hash(keyed);
-    return { key, entry: [...dir, key], keyed };
-  };
+/** The three behaviours a callable forwards to. */
+interface CachedBehaviour {
+  readonly fn: AnyFunction;
+  invoke(receiver: unknown, args: readonly unknown[]): unknown;
+  call(args: readonly unknown[]): unknown;
+  callAndShelve(receiver: unknown, args: readonly unknown[]): unknown;
+  checkCallInCache(args: readonly unknown[]): boolean;
+  clear(): void;
+}
 
-  const readMetadata = (entry: readonly string[]): CacheMetadata | undefined => {
-    const text = store!.readText([...entry, 'metadata.json']);
-    if (text === undefined) return undefined;
-    try {
-      return JSON.parse(text) as CacheMetadata;
-    } catch {
-      return undefined;
+/** A cached sync function (joblib's MemorizedFunc). */
+export class MemorizedFunction implements CachedBehaviour {
+  protected readonly folder: readonly string[];
+  /** The entries' generation whose stored source this function checked (-1: not yet). */
+  private codeChecked = -1;
+  private returnsPromise: boolean | undefined;
+
+  constructor(
+    readonly fn: AnyFunction, protected readonly entries: CacheEntries, protected readonly settings: MemorizeSettings,
+  ) {
+    this.folder = [settings.identity.module, settings.identity.folder];
+  }
+
+  invoke(receiver: unknown, args: readonly unknown[]): unknown {
+    return this.execute(() => this.flow(this.keyed(receiver, args), receiver, args, false),
+      (done) => this.valueOf(done));
+  }
+
+  call(args: readonly unknown[]): unknown {
+    return this.execute(() => this.flow(this.keyed(undefined, args), undefined, args, true),
+      (done) => ({ output: done.value, metadata: done.metadata! }));
+  }
+
+  callAndShelve(receiver: unknown, args: readonly unknown[]): unknown {
+    let entry: readonly string[] = [];
+    return this.execute(() => {
+      const call = this.keyed(receiver, args);
+      entry = call.entry;
+      return this.flow(call, receiver, args, false);
+    }, (done): ShelvedResult<unknown> => {
+      if (!done.stored) return new NotMemorizedResult(done.value);
+      const { store, storeName, outputName } = this.entries;
+      return new MemorizedResult(store.location, storeName, entry, outputName);
+    });
+  }
+
+  /** Sync whatever the function's convention: it only looks. */
+  checkCallInCache(args: readonly unknown[]): boolean {
+    const { entry } = this.keyed(undefined, args);
+    return runSync(this.inCache(entry), this.entries.syncIO(), () => this.entries.asyncIO()) as boolean;
+  }
+
+  clear(): void {
+    runSync(this.entries.removeFolder(this.folder), this.entries.syncIO(), () => this.entries.asyncIO());
+  }
+
+  /**
+   * Runs a program with this function's convention, then `finish`: synchronously, until a step
+   * returns a promise (a sync function that returns one); errors throw.
+   */
+  protected execute<T, U>(program: () => Program<T>, finish: (result: T) => U): U | Promise<U> {
+    const result = runSync(program(), this.entries.syncIO(), () => this.entries.asyncIO());
+    return isThenable(result) ? (result as Promise<T>).then(finish) : finish(result as T);
+  }
+
+  /** A hit of a function that returns promises returns a promise too. */
+  protected valueOf(done: Computed): unknown {
+    return done.metadata === undefined && this.returnsPromise ? Promise.resolve(done.value) : done.value;
+  }
+
+  private* inCache(entry: readonly string[]): Program<boolean> {
+    yield* this.checkCode();
+    if (!(yield* this.entries.hasEntry(entry))) return false;
+    if (!this.settings.validate) return true;
+    const metadata = yield* this.entries.readMetadata(entry);
+    return metadata !== undefined && this.settings.validate(metadata);
+  }
+
+  /** The key of a call: the code id, the receiver when the function reads `this`, the arguments by name. */
+  protected keyed(receiver: unknown, args: readonly unknown[]): KeyedCall {
+    const { identity, signature, ignore } = this.settings;
+    const { bound } = identity;
+    const thisArg = bound ? bound.thisArg : receiver;
+    if (signature.usesThis && thisArg === undefined) {
+      throw new TypeError(`The cached function ${identity.name} reads \`this\` but was called without a receiver. ` +
+        `Call it as a method (obj.${identity.name}(...)), cache a bound function (memory.cache(fn.bind(obj))), or ` +
+        'pass the value as an argument. (call() and callAndShelve() have no receiver: bind the function for them.)');
     }
-  };
+    const keyed = normalizeArguments(signature.parameters, ignore, bound ? [...bound.args, ...args] : args);
+    const withThis = signature.usesThis && !ignore.has('this') ? { this: thisArg, ...keyed } : keyed;
+    const key = hash([identity.codeId, withThis]);
+    return { key, entry: [...this.folder, key], keyed: withThis };
+  }
 
-  /** Whether a stored entry may be served: it has metadata and passes the validation callback. */
-  const valid = (entry: readonly string[]): boolean => {
-    if (!context.validate) return true;
-    const metadata = readMetadata(entry);
-    return metadata !== undefined && context.validate(metadata);
-  };
-
-  const onLoadError = (error: unknown, entry: readonly string[]): typeof MISS => {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return MISS;
-    context.warn(`The cached result of ${context.name} in ${store!.location}/${entry.join('/')} could not be loaded ` +
-      `(${error instanceof Error ? error.message : String(error)}); recomputing it.`, 'JOBLIB_CACHE_UNREADABLE');
-    return MISS;
-  };
-
-  const loadSync = (entry: readonly string[]): unknown => {
-    if (!valid(entry)) return MISS;
-    try {
-      const value = store!.loadItem([...entry, context.outputName]);
-      touch(entry);
-      if (context.verbose > 1) process.stderr.write(`[Memory] Loading ${context.name} from ${entry.join('/')}\n`);
-      return value;
-    } catch (error) {
-      return onLoadError(error, entry);
+  /** The call flow, once for both conventions: look up unless `force`, else compute and store. */
+  protected* flow(call: KeyedCall, receiver: unknown, args: readonly unknown[], force: boolean): Program<Computed> {
+    yield* this.checkCode();
+    const { identity, verbose, validate } = this.settings;
+    if (!force) {
+      let found: OutputRead | undefined;
+      if (validate) {
+        const metadata = yield* this.entries.readMetadata(call.entry);
+        if (metadata !== undefined && validate(metadata)) found = yield* this.entries.readOutput(call.entry, call.key);
+      } else {
+        found = yield* this.entries.readOutput(call.entry, call.key);
+      }
+      if (found?.kind === 'hit') {
+        yield* this.entries.touch(call.entry, call.key);
+        this.returnsPromise ??= yield* exists([...this.folder, PROMISE_MARKER]);
+        if (verbose > 1) process.stderr.write(`[Memory] Loading ${identity.name} from ${call.entry.join('/')}\n`);
+        return { value: found.value, metadata: undefined, stored: true };
+      }
+      if (found?.kind === 'unreadable') {
+        warn('JOBLIB_CACHE_UNREADABLE', `The cached result of ${identity.name} in ${this.entries.store.location}/` +
+          `${call.entry.join('/')} could not be loaded (${reason(found.error)}); recomputing it.`);
+      }
     }
-  };
-
-  const loadAsync = async (entry: readonly string[]): Promise<unknown> => {
-    if (!valid(entry)) return MISS;
-    try {
-      const value = await store!.loadItemAsync([...entry, context.outputName]);
-      touch(entry);
-      return value;
-    } catch (error) {
-      return onLoadError(error, entry);
+    const description = describeCall(identity.name, call.keyed); // only on a miss: hits skip building it
+    if (verbose > 0) {
+      process.stderr.write(`${'_'.repeat(80)}\n[Memory] Calling ${identity.module}.${identity.name}...\n${description}\n`);
     }
-  };
-
-  const announce = (description: string): number => {
-    if (context.verbose > 0) {
-      process.stderr.write(`${'_'.repeat(80)}\n[Memory] Calling ${context.module}.${context.name}...\n${description}\n`);
+    const started = performance.now();
+    let { result: value } = yield* this.callFunction(receiver, args);
+    if (isThenable(value)) {
+      if (!this.returnsPromise) yield* this.markReturnsPromise();
+      value = yield* settle(value);
     }
-    return performance.now();
-  };
-
-  const metadataFor = (key: string, description: string, started: number, sizeBytes: number): CacheMetadata => {
     const durationMs = performance.now() - started;
-    if (context.verbose > 0) {
+    if (verbose > 0) {
       const seconds = durationMs / 1000;
-      const line = `${context.name} - ${seconds.toFixed(1)}s, ${(seconds / 60).toFixed(1)}min`;
-      process.stderr.write(`${line.padStart(80, '_')}\n`);
+      process.stderr.write(`${`${identity.name} - ${seconds.toFixed(1)}s, ${(seconds / 60).toFixed(1)}min`.padStart(80, '_')}\n`);
     }
-    return { functionName: context.name, module: context.module, key, args: description, durationMs,
-      createdAt: new Date().toISOString(), sizeBytes };
-  };
+    const metadata = (sizeBytes: number): CacheMetadata => ({
+      functionName: identity.name, module: identity.module, key: call.key, args: description, durationMs,
+      createdAt: new Date().toISOString(), sizeBytes,
+    });
+    return yield* this.persist(call, value, metadata);
+  }
+
+  private* callFunction(receiver: unknown, args: readonly unknown[]): Program<{ readonly result: unknown }> {
+    return yield* call(() => Reflect.apply(this.fn, receiver, args));
+  }
 
   /** Stores output then metadata; a value that cannot be stored is returned anyway, with a warning. */
-  /** Metadata goes after the output, so an entry with metadata always has its whole output. */
-  const writeMetadata = (entry: string[], size: number, metadata: (size: number) => CacheMetadata): CacheMetadata => {
+  private* persist(call: KeyedCall, value: unknown, metadata: (size: number) => CacheMetadata): Program<Computed> {
+    let size: number;
+    try {
+      size = yield* this.entries.writeOutput(call.entry, call.key, value);
+    } catch (error) {
+      const why = error instanceof SerializationError ? 'its output cannot be serialized' : 'writing it failed';
+      warn('JOBLIB_CACHE_NOT_STORED', `The result of ${this.settings.identity.name} was returned but not cached: ${why} (${reason(error)}).`);
+      return { value, metadata: metadata(0), stored: false };
+    }
     const meta = metadata(size);
-    store!.writeText([...entry, 'metadata.json'], JSON.stringify(meta));
-    return meta;
-  };
-
-  const storeSync = (entry: string[], output: unknown, metadata: (size: number) => CacheMetadata): CacheMetadata => {
     try {
-      return writeMetadata(entry, store!.dumpItem([...entry, context.outputName], output, context.compress), metadata);
+      yield* this.entries.writeMetadata(call.entry, meta);
     } catch (error) {
-      return storeFailed(error, metadata);
+      // An output without metadata would never be evicted: take it back.
+      try {
+        yield* remove(call.entry);
+      } catch {
+        // the store is failing; the entry is incomplete and never listed
+      }
+      warn('JOBLIB_CACHE_NOT_STORED', `The result of ${this.settings.identity.name} was returned but not cached: ` +
+        `writing its ${METADATA} failed (${reason(error)}).`);
+      return { value, metadata: meta, stored: false };
     }
-  };
+    return { value, metadata: meta, stored: true };
+  }
 
-  const storeAsync = async (
-    entry: string[], output: unknown, metadata: (size: number) => CacheMetadata,
-  ): Promise<CacheMetadata> => {
+  /**
+   * Once per process: compare the stored source with this function's. A changed source clears
+   * the old entries (joblib's behaviour; keys hash the code, so this is about disk, not about
+   * correctness). A read-only or full store is no reason to fail a call.
+   */
+  private* checkCode(): Program<void> {
+    if (this.codeChecked === this.entries.generation) return;
+    this.codeChecked = this.entries.generation;
+    const { identity } = this.settings;
+    const stored = yield* this.entries.readFunctionCode(this.folder);
+    if (stored === identity.source) return;
     try {
-      const size = await store!.dumpItemAsync([...entry, context.outputName], output, context.compress);
-      return writeMetadata(entry, size, metadata);
-    } catch (error) {
-      return storeFailed(error, metadata);
-    }
-  };
-
-  const storeFailed = (error: unknown, metadata: (size: number) => CacheMetadata): CacheMetadata => {
-    const why = error instanceof SerializationError ? 'its output cannot be serialized' : 'writing it failed';
-    context.warn(`The result of ${context.name} was returned but not cached: ${why} ` +
-      `(${error instanceof Error ? error.message : String(error)}).`, 'JOBLIB_CACHE_NOT_STORED');
-    return metadata(0);
-  };
-
-  /** Computes and stores; for a sync function that returns a promise, stores once it settles. */
-  const compute = (args: readonly unknown[]): { output: unknown; metadata: CacheMetadata | Promise<CacheMetadata> } => {
-    const { key, entry, keyed } = keyOf(args);
-    const description = describeCall(context.name, keyed); // only on a miss: hits skip building it
-    const started = announce(description);
-    const output = call(args);
-    const metadata = (size: number): CacheMetadata => metadataFor(key, description, started, size);
-    if (!store) return { output, metadata: metadata(0) };
-    if (isThenable(output)) {
-      if (!returnsPromise) {
-        returnsPromise = true;
-        store.writeText([...dir, PROMISE_MARKER], '');
+      if (stored !== undefined && !identity.shared()) {
+        warn('JOBLIB_CACHE_SOURCE_CHANGED', `The source of ${identity.module}.${identity.name} changed since its results ` +
+          `were cached in ${this.entries.store.location}: clearing them.`);
+        yield* this.entries.removeFolder(this.folder);
       }
-      const stored = Promise.resolve(output)
-        .then(async (value) => ({ value, meta: await storeAsync(entry, value, metadata) }));
-      return { output: stored.then((s) => s.value), metadata: stored.then((s) => s.meta) };
+      yield* this.entries.writeFunctionCode(this.folder, identity.source);
+    } catch {
+      // read-only or full: outputs will fail to store too, and say so
     }
-    return { output, metadata: storeSync(entry, output, metadata) };
-  };
+  }
 
-  const invokeSync = (args: readonly unknown[]): unknown => {
-    context.ensureCurrent();
-    if (store) {
-      const found = loadSync(keyOf(args).entry);
-      if (found !== MISS) return hitValue(found);
+  private* markReturnsPromise(): Program<void> {
+    this.returnsPromise = true;
+    try {
+      yield* write([...this.folder, PROMISE_MARKER], []);
+    } catch {
+      // without the marker, hits in another process return values; this one still knows
     }
-    return compute(args).output;
-  };
-
-  const invokeAsync = (args: readonly unknown[]): Promise<unknown> => {
-    context.ensureCurrent();
-    if (!store) return Promise.resolve(compute(args).output);
-    const { key, entry } = keyOf(args);
-    // Identical concurrent calls in this process share one computation (single flight).
-    const pending = inFlight.get(key);
-    if (pending) return pending;
-    const run = (async () => {
-      const found = await loadAsync(entry);
-      if (found !== MISS) return found;
-      const { output, metadata } = compute(args);
-      const value = await output;
-      await metadata;
-      return value;
-    })();
-    inFlight.set(key, run);
-    void run.then(() => inFlight.delete(key), () => inFlight.delete(key));
-    return run;
-  };
-
-  const shelve = (args: readonly unknown[], value: unknown): ShelvedResult<unknown> => {
-    if (!store) return new NotMemorizedResult(value);
-    return new MemorizedResult(store.location, context.storeName, keyOf(args).entry, context.outputName);
-  };
-
-  const wrapper = (isAsync
-    ? (...args: unknown[]) => invokeAsync(args)
-    : (...args: unknown[]) => invokeSync(args)) as unknown as MemorizedFunc<F>;
-
-  Object.defineProperty(wrapper, 'name', { value: context.name });
-  Object.assign(wrapper, {
-    func: fn,
-    call: (...args: unknown[]) => {
-      context.ensureCurrent();
-      const { output, metadata } = compute(args);
-      if (isAsync || isThenable(metadata)) {
-        return Promise.all([output, metadata]).then(([value, meta]) => ({ output: value, metadata: meta }));
-      }
-      return { output, metadata };
-    },
-    callAndShelve: (...args: unknown[]) => {
-      if (isAsync) return invokeAsync(args).then((value) => shelve(args, value));
-      const value = invokeSync(args);
-      return isThenable(value) ? Promise.resolve(value).then((v) => shelve(args, v)) : shelve(args, value);
-    },
-    checkCallInCache: (...args: unknown[]): boolean => {
-      if (!store) return false;
-      context.ensureCurrent();
-      const { entry } = keyOf(args);
-      return store.itemExists([...entry, context.outputName]) && store.itemExists([...entry, 'metadata.json']) && valid(entry);
-    },
-    clear: () => {
-      store?.removeItem(dir);
-    },
-  });
-  return wrapper;
+  }
 }
+
+/** A cached async function: the same flow, awaited; identical concurrent calls share one run. */
+export class AsyncMemorizedFunction extends MemorizedFunction {
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  override invoke(receiver: unknown, args: readonly unknown[]): Promise<unknown> {
+    let call: KeyedCall;
+    try {
+      call = this.keyed(receiver, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const pending = this.inFlight.get(call.key);
+    if (pending) return pending;
+    const run = this.execute(() => this.flow(call, receiver, args, false), (done) => done.value);
+    this.inFlight.set(call.key, run);
+    const forget = (): void => {
+      this.inFlight.delete(call.key);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  protected override execute<T, U>(program: () => Program<T>, finish: (result: T) => U): Promise<U> {
+    try {
+      return runAsync(program(), this.entries.asyncIO()).then(finish);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}
+
+/** What a Memory without a location caches with: nothing (joblib's NotMemorizedFunc). */
+export class NotMemorizedFunction implements CachedBehaviour {
+  constructor(readonly fn: AnyFunction, private readonly name: string) {}
+
+  invoke(receiver: unknown, args: readonly unknown[]): unknown {
+    return Reflect.apply(this.fn, receiver, args);
+  }
+
+  call(args: readonly unknown[]): unknown {
+    const started = performance.now();
+    const output = Reflect.apply(this.fn, undefined, args);
+    const metadata = (): CacheMetadata => ({
+      functionName: this.name, module: '', key: '', args: '', durationMs: performance.now() - started,
+      createdAt: new Date().toISOString(), sizeBytes: 0,
+    });
+    return isThenable(output)
+      ? Promise.resolve(output).then((value) => ({ output: value, metadata: metadata() }))
+      : { output, metadata: metadata() };
+  }
+
+  callAndShelve(receiver: unknown, args: readonly unknown[]): unknown {
+    const output = this.invoke(receiver, args);
+    return isThenable(output)
+      ? Promise.resolve(output).then((value) => new NotMemorizedResult(value))
+      : new NotMemorizedResult(output);
+  }
+
+  checkCallInCache(): boolean {
+    return false;
+  }
+
+  clear(): void {
+    // nothing is stored
+  }
+}
+
+/** The callable users hold: `fn`'s calling convention (as a method too), and joblib's methods. */
+export function callableFor<F extends AnyFunction>(behaviour: CachedBehaviour, name: string): MemorizedFunc<F> {
+  const callable = function memorized(this: unknown, ...args: unknown[]): unknown {
+    return behaviour.invoke(this, args);
+  };
+  Object.defineProperty(callable, 'name', { value: name });
+  Object.assign(callable, {
+    func: behaviour.fn,
+    call: (...args: unknown[]) => behaviour.call(args),
+    callAndShelve: (...args: unknown[]) => behaviour.callAndShelve(undefined, args),
+    checkCallInCache: (...args: unknown[]) => behaviour.checkCallInCache(args),
+    clear: () => behaviour.clear(),
+  });
+  return callable as unknown as MemorizedFunc<F>;
+}
+
+function warn(code: 'JOBLIB_CACHE_UNREADABLE' | 'JOBLIB_CACHE_NOT_STORED' | 'JOBLIB_CACHE_SOURCE_CHANGED', message: string): void {
+  emitJoblibWarning('CacheWarning', code, message);
+}
+
+const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -1,10 +1,15 @@
 // What `callAndShelve` returns: a reference to a cache entry, not its value. It is plain data
-// (registered with the codec), so it can be dumped or sent to a worker and read there.
+// (registered with the codec), so it can be dumped or sent to a worker and read there. A
+// reference read from a file is checked before it acts: its path segments must be ones Memory
+// makes, and its location must hold a Memory's marker, so a crafted file cannot make `clear()`
+// remove, or `get()` read, anything outside a real cache.
 
 import { CacheEntryError, FormatError } from '../errors.js';
 import { registerType } from '../serialization/type-registry.js';
+import { CacheEntries, isSafeSegment, OUTPUT_NAME } from './cache-entries.js';
+import { type Program, remove, runSync } from './cache-program.js';
 import { registerBuiltinStores } from './stores/builtins.js';
-import { createStore, type StoreBackend } from './stores/store.js';
+import { createStore } from './stores/store.js';
 
 /** A shelved result: `get()` loads it from the cache, `clear()` removes the entry. */
 export interface ShelvedResult<T> {
@@ -12,17 +17,17 @@ export interface ShelvedResult<T> {
   clear(): void;
 }
 
-const stores = new Map<string, StoreBackend>();
+const places = new Map<string, CacheEntries>();
 
-function storeFor(storeName: string, location: string): StoreBackend {
+function entriesFor(storeName: string, location: string): CacheEntries {
   const id = `${storeName}\0${location}`;
-  let store = stores.get(id);
-  if (!store) {
+  let entries = places.get(id);
+  if (!entries) {
     registerBuiltinStores();
-    store = createStore(storeName, location, {});
-    stores.set(id, store);
+    entries = new CacheEntries(createStore(storeName, location, {}), storeName, false);
+    places.set(id, entries);
   }
-  return store;
+  return entries;
 }
 
 /** A reference to a stored result (joblib's MemorizedResult). */
@@ -32,7 +37,7 @@ export class MemorizedResult<T = unknown> implements ShelvedResult<T> {
     readonly location: string,
     /** The store backend's registered name. */
     readonly storeName: string,
-    /** The entry's folder, as segments under the location. */
+    /** The entry's folder, as segments under the location: module, function, key. */
     readonly entry: readonly string[],
     /** The output item's name in that folder. */
     readonly outputName: string,
@@ -40,37 +45,66 @@ export class MemorizedResult<T = unknown> implements ShelvedResult<T> {
 
   /** Loads the stored result. Throws CacheEntryError when the entry was cleared or is corrupt. */
   get(): T {
-    const store = storeFor(this.storeName, this.location);
-    try {
-      return store.loadItem([...this.entry, this.outputName]) as T;
-    } catch (error) {
-      const where = `${this.location}/${this.entry.join('/')}`;
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new CacheEntryError(`The cache entry ${where} no longer exists (cleared or evicted); call the function again.`,
-          where, { cause: error });
-      }
-      if (error instanceof FormatError) {
-        throw new CacheEntryError(`The cache entry ${where} is corrupted (${error.message}); call the function again to ` +
-          'recompute it.', where, { cause: error });
-      }
-      throw error;
+    const where = this.where();
+    const found = this.run(function* (this: MemorizedResult<T>, entries: CacheEntries) {
+      yield* this.checkLocation(entries);
+      return yield* entries.readOutput(this.entry, this.entry.at(-1)!, this.outputName);
+    });
+    if (found.kind === 'hit') return found.value as T;
+    if (found.kind === 'missing') {
+      throw new CacheEntryError(`The cache entry ${where} no longer exists (cleared or evicted); call the function again.`, where);
     }
+    const reason = found.error instanceof Error ? found.error.message : String(found.error);
+    throw new CacheEntryError(`The cache entry ${where} is corrupted (${reason}); call the function again to recompute it.`,
+      where, { cause: found.error });
   }
 
   /** Removes the entry from the cache. */
   clear(): void {
-    storeFor(this.storeName, this.location).removeItem(this.entry);
+    this.run(function* (this: MemorizedResult<T>, entries: CacheEntries) {
+      yield* this.checkLocation(entries);
+      yield* remove(this.entry);
+    });
   }
+
+  private where(): string {
+    return `${this.location}/${this.entry.join('/')}`;
+  }
+
+  private run<R>(program: (this: MemorizedResult<T>, entries: CacheEntries) => Program<R>): R {
+    const entries = entriesFor(this.storeName, this.location);
+    return runSync(program.call(this, entries), entries.syncIO(), () => entries.asyncIO()) as R;
+  }
+
+  private* checkLocation(entries: CacheEntries): Program<void> {
+    if (!(yield* entries.isCacheLocation())) {
+      throw new CacheEntryError(`${this.location} is not a joblib-ts cache location (Memory never wrote there), so the ` +
+        `shelved result ${this.where()} cannot be read or cleared there.`, this.where());
+    }
+  }
+}
+
+/** The state of a shelved result read from a file, checked: a malformed one is a FormatError, not a TypeError. */
+function decodeShelved(state: unknown): MemorizedResult {
+  if (Array.isArray(state) && state.length === 4) {
+    const [location, storeName, entry, outputName] = state as unknown[];
+    if (typeof location === 'string' && location.length > 0 && typeof storeName === 'string' && storeName.length > 0
+      && Array.isArray(entry) && entry.length >= 1 && entry.every(isSafeSegment)
+      && typeof outputName === 'string' && OUTPUT_NAME.test(outputName)) {
+      return new MemorizedResult(location, storeName, entry, outputName);
+    }
+  }
+  throw new FormatError('A stored joblib-ts/MemorizedResult is malformed: it must hold a location, a store name, ' +
+    'the entry\'s path segments (as Memory makes them) and an output name.');
 }
 
 registerType(MemorizedResult, {
   name: 'joblib-ts/MemorizedResult',
   encode: (r) => [r.location, r.storeName, [...r.entry], r.outputName],
-  decode: ([location, storeName, entry, outputName]: [string, string, string[], string]) =>
-    new MemorizedResult(location, storeName, entry, outputName),
+  decode: decodeShelved,
 });
 
-/** What `callAndShelve` returns when the Memory has no location: the value itself, held in memory. */
+/** What `callAndShelve` returns when nothing was stored (no location, or the write failed): the value, in memory. */
 export class NotMemorizedResult<T> implements ShelvedResult<T> {
   private present = true;
 

@@ -2,19 +2,22 @@
 // stored under `<location>/<module>/<function>/<key>/`; `reduceSize` evicts the least recently
 // used entries; a function whose source changed has its entries cleared, with a message.
 
-import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBytes } from '../byte-size.js';
 import { InvalidOptionError } from '../errors.js';
-import { emitJoblibWarning, type JoblibWarningCode } from '../warnings.js';
 import type { CompressOption } from '../serialization/compressors.js';
 import { resolveCompression } from '../serialization/compressors.js';
-import { type FunctionLocation, locateFunction } from '../serialization/function-locator.js';
-import { markWrapper } from '../serialization/function-ref.js';
-import { checkIgnore, parametersOf } from './arguments.js';
-import { type AnyFunction, type CacheMetadata, type MemorizedFunc, memorize } from './memorized-func.js';
+import { type AnyFunction, markWrapper } from '../serialization/function-ref.js';
+import { refuseUnknownOptions } from '../unknown-options.js';
+import { checkIgnore, signatureOf } from './arguments.js';
+import { CacheEntries, type CacheMetadata } from './cache-entries.js';
+import { runSync } from './cache-program.js';
+import { identify } from './function-identity.js';
+import {
+  AsyncMemorizedFunction, callableFor, type MemorizedFunc, MemorizedFunction, NotMemorizedFunction,
+} from './memorized-func.js';
 import { registerBuiltinStores } from './stores/builtins.js';
-import { createStore, type StoreBackend } from './stores/store.js';
+import { createStore } from './stores/store.js';
 
 /** Options of `new Memory(location, options)`. */
 export interface MemoryOptions {
@@ -52,10 +55,6 @@ export interface SizeLimits {
   readonly ageLimit?: Duration;
 }
 
-const FUNCTION_SOURCE = 'func_code.js';
-/** Functions seen in this process by identity: a second, different one under the same identity warns. */
-const identities = new Map<string, string>();
-
 /** Milliseconds in a Duration; negative values are an error. */
 export function durationMs(duration: Duration, option: string): number {
   const ms = typeof duration === 'number' ? duration
@@ -78,8 +77,12 @@ export function expiresAfter(duration: Duration): (metadata: CacheMetadata) => b
   return (metadata) => Date.now() - Date.parse(metadata.createdAt) < ms;
 }
 
+const MEMORY_OPTIONS = new Set(['compress', 'verbose', 'store', 'storeOptions']);
+const CACHE_OPTIONS = new Set(['ignore', 'name', 'verbose', 'cacheValidationCallback']);
+
 /**
- * Disk memoization (joblib's Memory). `null` as location gives a Memory that never caches.
+ * Disk memoization (joblib's Memory). `null` as location gives a Memory that never caches
+ * and prints nothing.
  *
  * @example
  * const memory = new Memory('./cachedir', { compress: 'lz4' });
@@ -88,22 +91,28 @@ export function expiresAfter(duration: Duration): (metadata: CacheMetadata) => b
 export class Memory {
   /** The folder (or store location), or null when caching is off. */
   readonly location: string | null;
-  private readonly store: StoreBackend | null;
-  private readonly storeName: string;
-  private readonly compress: CompressOption;
-  private readonly outputName: string;
+  private readonly entries: CacheEntries | null;
   private readonly verbose: number;
-  /** Function folders whose stored source was checked in this process. */
-  private readonly checked = new Set<string>();
 
   constructor(location: string | URL | null, options: MemoryOptions = {}) {
+    refuseUnknownOptions(options, MEMORY_OPTIONS, 'Memory');
+    if (location !== null && typeof location !== 'string' && !(location instanceof URL)) {
+      throw new InvalidOptionError(`A Memory's location must be a folder path, a file URL or null, got ${typeof location}.`);
+    }
+    if (options.verbose !== undefined && !(typeof options.verbose === 'number' && options.verbose >= 0)) {
+      throw new InvalidOptionError(`verbose must be a non-negative number, got ${JSON.stringify(options.verbose)}.`);
+    }
     this.location = location === null ? null : location instanceof URL ? fileURLToPath(location) : location;
-    registerBuiltinStores();
-    this.storeName = options.store ?? 'local';
-    this.store = this.location === null ? null : createStore(this.storeName, this.location, options.storeOptions ?? {});
-    this.compress = options.compress ?? false;
-    const { compressor } = resolveCompression(this.compress);
-    this.outputName = `output.${compressor ? compressor.extensions[0]?.replace(/^\./, '') ?? compressor.name : 'bin'}`;
+    const compress = options.compress ?? false;
+    resolveCompression(compress); // a bad compress option fails here, not at the first store
+    if (this.location === null) {
+      this.entries = null;
+    } else {
+      registerBuiltinStores();
+      const storeName = options.store ?? 'local';
+      const store = createStore(storeName, this.location, options.storeOptions ?? {});
+      this.entries = new CacheEntries(store, storeName, compress);
+    }
     this.verbose = options.verbose ?? 1;
   }
 
@@ -115,54 +124,31 @@ export class Memory {
   ): MemorizedFunc<F> | (<G extends AnyFunction>(fn: G) => MemorizedFunc<G>) {
     if (typeof fnOrOptions !== 'function') {
       const decoratorOptions = fnOrOptions;
+      refuseUnknownOptions(decoratorOptions, CACHE_OPTIONS, 'memory.cache');
       return <G extends AnyFunction>(fn: G) => this.cache(fn, decoratorOptions);
     }
     const fn = fnOrOptions;
-    const source = Function.prototype.toString.call(fn);
-    const name = options.name ?? (fn.name || 'anonymous');
-    const location = locateFunction(fn);
-    const module = moduleOf(location);
-    if (!options.name && !fn.name) {
-      this.warn(`memory.cache: an anonymous function is cached as '${name}' in ${module}; name collisions between ` +
-        'anonymous functions cannot be detected. Give it a name or pass { name }.', 'JOBLIB_CACHE_NAME_COLLISION');
+    refuseUnknownOptions(options, CACHE_OPTIONS, 'memory.cache');
+    if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+      throw new InvalidOptionError(`name must be a non-empty string, got ${JSON.stringify(options.name)}.`);
     }
-    const identity = `${this.location}\0${module}\0${name}`;
-    const seen = identities.get(identity);
-    if (seen !== undefined && seen !== source) {
-      this.warn(`memory.cache: two different functions are cached as ${module}.${name}; their results would mix. ` +
-        'Pass a distinct { name } to one of them.', 'JOBLIB_CACHE_NAME_COLLISION');
+    const validate = options.cacheValidationCallback;
+    if (validate !== undefined && typeof validate !== 'function') {
+      throw new InvalidOptionError('cacheValidationCallback must be a function of the entry\'s metadata returning a boolean.');
     }
-    identities.set(identity, source);
-    const parameters = parametersOf(fn);
-    const ignore = checkIgnore(parameters, options.ignore, name);
-    const dir = [module, name];
-    const checkKey = dir.join('\0');
+    if (!this.entries) return callableFor<F>(new NotMemorizedFunction(fn, options.name ?? fn.name), fn.name);
+    const identity = identify(fn, options.name, this.entries.store.location);
+    const signature = signatureOf(identity.target);
+    const ignore = checkIgnore(signature, options.ignore, identity.name);
+    const settings = { identity, signature, ignore, verbose: options.verbose ?? this.verbose, validate };
     const isAsync = fn.constructor.name === 'AsyncFunction';
-    const memorized = memorize<F>({
-      fn, name, module, parameters, ignore, store: this.store, storeName: this.storeName, compress: this.compress,
-      outputName: this.outputName, verbose: options.verbose ?? this.verbose, validate: options.cacheValidationCallback,
-      warn: (message, code) => this.warn(message, code),
-      ensureCurrent: () => {
-        if (!this.store || this.checked.has(checkKey)) return;
-        this.checked.add(checkKey);
-        const stored = this.store.readText([...dir, FUNCTION_SOURCE]);
-        if (stored !== undefined && stored !== source) {
-          this.warn(`The source of ${module}.${name} changed since its results were cached in ${this.location}: ` +
-            'clearing them.', 'JOBLIB_CACHE_SOURCE_CHANGED');
-          // Move the folder aside first so readers never see a half-removed function.
-          const trash = [`.trash-${process.pid}-${Date.now()}`];
-          try {
-            this.store.moveItem(dir, trash);
-          } catch {
-            // another process cleared it first
-          }
-          this.store.removeItem(trash);
-        }
-        if (stored !== source) this.store.writeText([...dir, FUNCTION_SOURCE], source);
-      },
-    }, isAsync);
+    if (!isAsync && !this.entries.canRunSync) this.entries.syncIO(); // refuses with the store's name
+    const behaviour = isAsync
+      ? new AsyncMemorizedFunction(fn, this.entries, settings)
+      : new MemorizedFunction(fn, this.entries, settings);
+    const memorized = callableFor<F>(behaviour, identity.name);
     // Parallel finds the cached function where the user exports it (beside the function it wraps).
-    if (location) markWrapper(memorized, location.url, `the cached function ${name}`);
+    if (identity.location) markWrapper(memorized, identity.location.url, `the cached function ${identity.name}`);
     return memorized;
   }
 
@@ -177,62 +163,22 @@ export class Memory {
    * `bytesLimit` bytes. Returns what was removed.
    */
   reduceSize(limits: SizeLimits = {}): { removedItems: number; removedBytes: number } {
+    refuseUnknownOptions(limits, SIZE_LIMITS, 'reduceSize');
     const bytesLimit = limits.bytesLimit === undefined ? Infinity : parseBytes(limits.bytesLimit, 'bytesLimit');
     const itemsLimit = limits.itemsLimit ?? Infinity;
     if (!(itemsLimit >= 0)) throw new InvalidOptionError(`itemsLimit must be a non-negative integer, got ${itemsLimit}.`);
     const ageLimit = limits.ageLimit === undefined ? Infinity : durationMs(limits.ageLimit, 'ageLimit');
-    if (!this.store) return { removedItems: 0, removedBytes: 0 };
-    const items = this.store.listItems().sort((a, b) => a.lastAccessMs - b.lastAccessMs); // least recently used first
-    let totalBytes = items.reduce((sum, item) => sum + item.sizeBytes, 0);
-    let count = items.length;
-    const now = Date.now();
-    let removedItems = 0;
-    let removedBytes = 0;
-    for (const item of items) {
-      const tooOld = now - item.lastAccessMs > ageLimit;
-      if (!tooOld && totalBytes <= bytesLimit && count <= itemsLimit) break;
-      this.store.removeItem(item.path);
-      totalBytes -= item.sizeBytes;
-      count -= 1;
-      removedItems += 1;
-      removedBytes += item.sizeBytes;
-    }
-    // Old entries may sit after recent ones only if access times tie; a second pass catches them.
-    if (ageLimit !== Infinity) {
-      for (const item of this.store.listItems()) {
-        if (now - item.lastAccessMs > ageLimit) {
-          this.store.removeItem(item.path);
-          removedItems += 1;
-          removedBytes += item.sizeBytes;
-        }
-      }
-    }
-    return { removedItems, removedBytes };
+    const entries = this.entries;
+    if (!entries) return { removedItems: 0, removedBytes: 0 };
+    return runSync(entries.reduce({ bytesLimit, itemsLimit, ageLimit }), entries.syncIO(), () => entries.asyncIO()) as
+      { removedItems: number; removedBytes: number };
   }
 
   /** Removes every cached result in this location. */
   clear(): void {
-    if (!this.store) return;
-    this.store.removeItem([]);
-    this.checked.clear();
-  }
-
-  private warn(message: string, code: JoblibWarningCode): void {
-    emitJoblibWarning(code === 'JOBLIB_CACHE_NAME_COLLISION' ? 'JoblibCollisionWarning' : 'CacheWarning', code, message);
+    const entries = this.entries;
+    if (entries) runSync(entries.clearAll(), entries.syncIO(), () => entries.asyncIO());
   }
 }
 
-/** The module part of a function's cache folder: its file relative to cwd, `__main__` for eval and stdin. */
-function moduleOf(location: FunctionLocation | undefined): string {
-  if (!location) return '__native__';
-  const { url } = location;
-  if (url.includes('[eval') || url.includes('[stdin]')) return '__main__';
-  if (url.startsWith('node:')) return url.replace(':', '.');
-  let path = url;
-  if (url.startsWith('file:')) {
-    const file = fileURLToPath(url);
-    const fromCwd = relative(process.cwd(), file);
-    path = fromCwd.startsWith('..') ? file : fromCwd;
-  }
-  return path.replace(/\.[cm]?[jt]sx?$/, '').split(sep).filter(Boolean).join('.').replace(/[^\w.@-]/g, '_') || '__main__';
-}
+const SIZE_LIMITS = new Set(['bytesLimit', 'itemsLimit', 'ageLimit']);

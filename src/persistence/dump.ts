@@ -145,3 +145,24 @@ export function dumpSync(value: unknown, target: string | URL | number, options:
   }
   return path === undefined ? [] : [path];
 }
+
+/** How Memory stores an output: `compress` as for dump, and a tag for the header. */
+export interface PartsOptions {
+  readonly compress: CompressOption;
+  /** 16 hex digits written into the header's tag field (FORMAT.md), checked when the entry is read. */
+  readonly tag: string;
+}
+
+/** The bytes `dump` writes for `value`, as parts: typed arrays are views of their own memory. */
+export async function dumpToParts(value: unknown, { compress, tag }: PartsOptions): Promise<readonly Uint8Array[]> {
+  const { compressor, level } = resolveCompression(compress);
+  const raw = encodeFile(value, tag);
+  return compressor ? compressor.compress(raw, level) : raw;
+}
+
+/** The synchronous `dumpToParts`. */
+export function dumpToPartsSync(value: unknown, { compress, tag }: PartsOptions): readonly Uint8Array[] {
+  const { compressor, level } = resolveCompression(compress);
+  const raw = encodeFile(value, tag);
+  return compressor ? compressor.compressSync(raw, level) : raw;
+}

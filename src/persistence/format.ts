@@ -23,8 +23,15 @@ if (!HOST_IS_LITTLE_ENDIAN) {
   throw new Error('joblib-ts stores binary data little-endian and does not support big-endian hosts.');
 }
 
-/** Splits `value` into the parts of a file, in order; blocks are the caller's memory, not copies. */
-export function encodeFile(value: unknown): Uint8Array[] {
+/** Header bytes 56–63: an opaque tag its writer may set (Memory: the first half of the entry's key); 0 when unused. */
+const TAG_OFFSET = 56;
+export const TAG_HEX_DIGITS = 16;
+
+/**
+ * Splits `value` into the parts of a file, in order; blocks are the caller's memory, not copies.
+ * `tag` (16 hex digits) is written into the header's tag field.
+ */
+export function encodeFile(value: unknown, tag?: string): Uint8Array[] {
   const { structure, blocks, dataLength, hasReferences } = encodeValue(value);
   const dataOffset = alignUp(HEADER_BYTES + structure.byteLength, BLOCK_ALIGNMENT);
 
@@ -61,7 +68,15 @@ export function encodeFile(value: unknown): Uint8Array[] {
   header.writeBigUInt64LE(BigInt(dataLength), 32);
   header.writeBigUInt64LE(checksumOf(structure), 40);
   header.writeBigUInt64LE(dataChecksum.digest(), 48);
+  if (tag !== undefined) header.writeBigUInt64LE(BigInt(`0x${tag}`), TAG_OFFSET);
   return parts;
+}
+
+/** The tag of a container (16 hex digits, `'0000000000000000'` when unset); the header must be whole. */
+export function tagOf(container: Uint8Array): string {
+  if (container.byteLength < HEADER_BYTES) return '0'.repeat(TAG_HEX_DIGITS);
+  const header = Buffer.from(container.buffer, container.byteOffset, HEADER_BYTES);
+  return header.readBigUInt64LE(TAG_OFFSET).toString(16).padStart(TAG_HEX_DIGITS, '0');
 }
 
 export function startsWithFileMagic(bytes: Uint8Array): boolean {

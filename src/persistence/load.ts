@@ -8,7 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { FormatError, InvalidOptionError } from '../errors.js';
 import { type Compressor, type Decompressed, detectCompressor } from '../serialization/compressors.js';
-import { declaredSize, decodeFile, FILE_MAGIC, startsWithFileMagic } from './format.js';
+import { declaredSize, decodeFile, FILE_MAGIC, startsWithFileMagic, tagOf } from './format.js';
 
 /** What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor. */
 export type LoadSource = string | URL | Uint8Array | NodeJS.ReadableStream | FileHandle | number;
@@ -34,14 +34,20 @@ function unknownFormat(bytes: Uint8Array): FormatError {
   );
 }
 
+/** A decoded file and its header's tag. */
+export interface TaggedValue {
+  readonly value: unknown;
+  readonly tag: string;
+}
+
 /** Checks what a compressor produced is our format, then decodes it. */
-function decodeInner(compressor: Compressor, { bytes: inner, verified }: Decompressed): unknown {
+function decodeInner(compressor: Compressor, { bytes: inner, verified }: Decompressed): TaggedValue {
   if (!startsWithFileMagic(inner)) {
     throw new FormatError(
       `The ${compressor.name} stream decompressed fine but does not hold a joblib-ts file.`,
     );
   }
-  return decodeFile(inner, { checksums: !verified });
+  return { value: decodeFile(inner, { checksums: !verified }), tag: tagOf(inner) };
 }
 
 function withSource<T>(source: LoadSource, run: () => T): T {
@@ -70,15 +76,15 @@ function sizeHint(head: Uint8Array): number | null {
   return declaredSize(head);
 }
 
-function decodeBytesSync(bytes: Uint8Array): unknown {
-  if (startsWithFileMagic(bytes)) return decodeFile(bytes);
+function decodeBytesSync(bytes: Uint8Array): TaggedValue {
+  if (startsWithFileMagic(bytes)) return { value: decodeFile(bytes), tag: tagOf(bytes) };
   const compressor = detectCompressor(bytes);
   if (!compressor) throw unknownFormat(bytes);
   return decodeInner(compressor, compressor.decompressSync(bytes, sizeHint));
 }
 
-async function decodeBytes(bytes: Uint8Array): Promise<unknown> {
-  if (startsWithFileMagic(bytes)) return decodeFile(bytes);
+async function decodeBytes(bytes: Uint8Array): Promise<TaggedValue> {
+  if (startsWithFileMagic(bytes)) return { value: decodeFile(bytes), tag: tagOf(bytes) };
   const compressor = detectCompressor(bytes);
   if (!compressor) throw unknownFormat(bytes);
   return decodeInner(compressor, await compressor.decompress(bytes, sizeHint));
@@ -182,7 +188,7 @@ export async function load<T = unknown>(source: LoadSource): Promise<T> {
     else if (isFileHandle(source)) bytes = await readHandle(source);
     else if (isReadable(source)) bytes = await readStream(source);
     else throw invalidSource(source, false);
-    return (await decodeBytes(bytes)) as T;
+    return (await decodeBytes(bytes)).value as T;
   } catch (error) {
     throw explain(source, error);
   }
@@ -202,6 +208,20 @@ export function loadSync<T = unknown>(source: string | URL | Uint8Array | number
     } else if (source instanceof Uint8Array) bytes = source;
     else if (typeof source === 'number') bytes = readFdSync(source);
     else throw invalidSource(source, true);
-    return decodeBytesSync(bytes) as T;
+    return decodeBytesSync(bytes).value as T;
   });
+}
+
+/** `loadSync` of bytes, with the tag its writer put in the header (Memory checks it against the entry's key). */
+export function loadTaggedSync(bytes: Uint8Array): TaggedValue {
+  return withSource(bytes, () => decodeBytesSync(bytes));
+}
+
+/** `load` of bytes, with the header's tag. */
+export async function loadTagged(bytes: Uint8Array): Promise<TaggedValue> {
+  try {
+    return await decodeBytes(bytes);
+  } catch (error) {
+    throw explain(bytes, error);
+  }
 }

@@ -209,3 +209,37 @@ export function offsetOf(source: string, line: number, column: number): number {
   }
   return offset + column;
 }
+
+/**
+ * Where `fnNode` sits in its script, by name rather than by line: the names of the functions,
+ * classes, methods and variables that enclose it, outermost first (`['Model', 'fit',
+ * 'loss']`); an unnamed function counts as `'<fn>'`. It stays the same when lines move.
+ */
+export function enclosingNames(script: AnalyzedScript, fnNode: Node): string[] {
+  const names: string[] = [];
+  const NAMING_PARENTS = ['VariableDeclarator', 'Property', 'MethodDefinition', 'PropertyDefinition'];
+  let parentType = '';
+  for (const node of ancestorsOf(script.program, fnNode)) {
+    const id = (node.id ?? node.key) as AnyNode | null | undefined;
+    const named = id?.type === 'Identifier' ? String(id.name) : id?.type === 'Literal' ? String(id.value) : undefined;
+    switch (node.type) {
+      case 'VariableDeclarator':
+      case 'FunctionDeclaration':
+      case 'ClassDeclaration':
+      case 'ClassExpression':
+      case 'MethodDefinition':
+      case 'PropertyDefinition':
+      case 'Property':
+        if (named !== undefined) names.push(named);
+        break;
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
+        // Named by its declarator or property already, or by its own id; else a placeholder.
+        if (named !== undefined) names.push(named);
+        else if (!NAMING_PARENTS.includes(parentType)) names.push('<fn>');
+        break;
+    }
+    parentType = node.type;
+  }
+  return names;
+}

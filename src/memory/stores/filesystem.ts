@@ -1,124 +1,139 @@
-// The default store: entries are folders under a local directory. Outputs are written with
-// `dump` (temporary file, then rename), metadata likewise; an access is recorded by setting the
-// times of metadata.json explicitly (atime alone is unreliable: noatime, relatime mounts).
+// The default store: items are files under a local folder, written atomically (temporary
+// file, then rename). An access is recorded by setting the times of an entry's metadata.json
+// explicitly (atime alone is unreliable: noatime and relatime mounts).
 
-import {
-  mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync,
-} from 'node:fs';
-import { join, sep } from 'node:path';
-import { dump, dumpSync } from '../../persistence/dump.js';
-import { writeFileAtomicSync } from '../../persistence/atomic-file.js';
-import { load, loadSync } from '../../persistence/load.js';
-import type { CompressOption } from '../../serialization/compressors.js';
-import type { StoreBackend, StoreItem } from './store.js';
+import fs from 'node:fs';
+import { dirname, join, sep } from 'node:path';
+import { CacheEntryError } from '../../errors.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../../persistence/atomic-file.js';
+import type { ItemPath, StoreBackend, StoreItem, SyncStorePrimitives } from './store.js';
 
 const METADATA = 'metadata.json';
+/** Entries sit at most this deep: module, function, key (a little slack for custom layouts). */
+const MAX_ENTRY_DEPTH = 4;
+const UNSAFE_SEGMENT = /[/\\\0]|^\.\.?$|^$/;
+
+const missing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
 export class FileSystemStore implements StoreBackend {
-  /** Nothing is created until the first entry is written. */
+  readonly sync: SyncStorePrimitives;
+  /** Nothing is created until the first item is written. */
   private readonly prefix: string;
 
   constructor(readonly location: string) {
     this.prefix = location.endsWith(sep) ? location : location + sep;
+    this.sync = {
+      read: (path) => {
+        try {
+          return fs.readFileSync(this.resolve(path));
+        } catch (error) {
+          if (missing(error)) return undefined;
+          throw error;
+        }
+      },
+      write: (path, parts) => {
+        const file = this.resolve(path);
+        fs.mkdirSync(dirname(file), { recursive: true });
+        writeFileAtomicSync(file, parts);
+      },
+      exists: (path) => fs.existsSync(this.resolve(path)),
+      remove: (path) => fs.rmSync(this.resolve(path), { recursive: true, force: true }),
+      move: (from, to) => {
+        const target = this.resolve(to);
+        fs.mkdirSync(dirname(target), { recursive: true });
+        fs.renameSync(this.resolve(from), target);
+      },
+      touch: (entry) => {
+        const now = new Date();
+        try {
+          fs.utimesSync(this.resolve([...entry, METADATA]), now, now);
+        } catch {
+          // evicted or cleared meanwhile, or a read-only folder: nothing to record
+        }
+      },
+      list: () => this.listEntries(),
+    };
   }
 
-  /** Segments are names Memory made (module, function, key, file): concatenation is enough (join costs ~2 µs a hit). */
-  private resolve(path: readonly string[]): string {
-    return path.length === 0 ? this.location : this.prefix + path.join(sep);
-  }
-
-  itemExists(path: readonly string[]): boolean {
+  async read(path: ItemPath): Promise<Uint8Array | undefined> {
     try {
-      statSync(this.resolve(path));
-      return true;
-    } catch {
-      return false;
+      return await fs.promises.readFile(this.resolve(path));
+    } catch (error) {
+      if (missing(error)) return undefined;
+      throw error;
     }
   }
 
-  dumpItem(path: readonly string[], value: unknown, compress: CompressOption): number {
+  async write(path: ItemPath, parts: readonly Uint8Array[]): Promise<void> {
     const file = this.resolve(path);
-    mkdirSync(join(file, '..'), { recursive: true });
-    dumpSync(value, file, { compress });
-    return statSync(file).size;
+    await fs.promises.mkdir(dirname(file), { recursive: true });
+    await writeFileAtomic(file, parts);
   }
 
-  async dumpItemAsync(path: readonly string[], value: unknown, compress: CompressOption): Promise<number> {
-    const file = this.resolve(path);
-    mkdirSync(join(file, '..'), { recursive: true });
-    await dump(value, file, { compress });
-    return statSync(file).size;
+  async exists(path: ItemPath): Promise<boolean> {
+    return this.sync.exists(path);
   }
 
-  loadItem(path: readonly string[]): unknown {
-    return loadSync(this.resolve(path));
+  async remove(path: ItemPath): Promise<void> {
+    await fs.promises.rm(this.resolve(path), { recursive: true, force: true });
   }
 
-  loadItemAsync(path: readonly string[]): Promise<unknown> {
-    return load(this.resolve(path));
+  async move(from: ItemPath, to: ItemPath): Promise<void> {
+    this.sync.move(from, to);
   }
 
-  readText(path: readonly string[]): string | undefined {
-    try {
-      return readFileSync(this.resolve(path), 'utf8');
-    } catch {
-      return undefined;
+  async touch(entry: ItemPath): Promise<void> {
+    this.sync.touch(entry);
+  }
+
+  async list(): Promise<StoreItem[]> {
+    return this.listEntries();
+  }
+
+  /**
+   * Concatenation, not path.join (which costs ~2 µs on a hit); each segment is checked, so no
+   * path can leave the location whatever a caller passes.
+   */
+  private resolve(path: ItemPath): string {
+    if (path.length === 0) return this.location;
+    for (const segment of path) {
+      if (UNSAFE_SEGMENT.test(segment)) {
+        throw new CacheEntryError(`Refusing the path segment ${JSON.stringify(segment)} under ${this.location}: ` +
+          'a cache item must stay inside its location.', this.location);
+      }
     }
+    return this.prefix + path.join(sep);
   }
 
-  writeText(path: readonly string[], text: string): void {
-    const file = this.resolve(path);
-    mkdirSync(join(file, '..'), { recursive: true });
-    writeFileAtomicSync(file, [Buffer.from(text)]);
-  }
-
-  touchItem(path: readonly string[]): void {
-    try {
-      const now = new Date();
-      utimesSync(join(this.resolve(path), METADATA), now, now);
-    } catch {
-      // Evicted or cleared meanwhile: nothing to record.
-    }
-  }
-
-  moveItem(from: readonly string[], to: readonly string[]): void {
-    const target = this.resolve(to);
-    mkdirSync(join(target, '..'), { recursive: true });
-    renameSync(this.resolve(from), target);
-  }
-
-  removeItem(path: readonly string[]): void {
-    rmSync(this.resolve(path), { recursive: true, force: true });
-  }
-
-  listItems(): StoreItem[] {
+  private listEntries(): StoreItem[] {
     const items: StoreItem[] = [];
     const walk = (segments: string[], depth: number): void => {
-      let entries;
+      const folder = this.resolve(segments);
+      let children: fs.Dirent[];
       try {
-        entries = readdirSync(this.resolve(segments), { withFileTypes: true });
+        children = fs.readdirSync(folder, { withFileTypes: true });
       } catch {
         return;
       }
-      if (entries.some((e) => e.isFile() && e.name === METADATA)) {
+      if (children.some((child) => child.isFile() && child.name === METADATA)) {
         let size = 0;
-        for (const entry of entries) {
+        for (const child of children) {
           try {
-            if (entry.isFile()) size += statSync(join(this.resolve(segments), entry.name)).size;
+            if (child.isFile()) size += fs.statSync(join(folder, child.name)).size;
           } catch {
             // removed while we looked
           }
         }
         try {
-          const meta = statSync(join(this.resolve(segments), METADATA));
+          const meta = fs.statSync(join(folder, METADATA));
           items.push({ path: segments, sizeBytes: size, lastAccessMs: Math.max(meta.atimeMs, meta.mtimeMs) });
         } catch {
           // removed while we looked
         }
         return;
       }
-      if (depth >= 4) return;
-      for (const entry of entries) if (entry.isDirectory()) walk([...segments, entry.name], depth + 1);
+      if (depth >= MAX_ENTRY_DEPTH) return;
+      for (const child of children) if (child.isDirectory()) walk([...segments, child.name], depth + 1);
     };
     walk([], 0);
     return items;

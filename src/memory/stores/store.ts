@@ -1,45 +1,60 @@
-// The store interface a Memory writes its entries through (joblib's StoreBackendBase), and the
-// registry of store backends. Paths are lists of segments under the store's location; an
-// entry is a folder holding `output.<ext>` and `metadata.json`.
+// The store interface a Memory keeps its entries in (joblib's StoreBackendBase), and the
+// registry of stores by name. A store offers a few byte-level primitives on items addressed by
+// path segments under its location; everything about entries (outputs, metadata, function
+// code, limits) is written once above them, in cache-entries.ts. So a new store (Redis, S3)
+// is a short file.
 
 import { InvalidOptionError } from '../../errors.js';
-import type { CompressOption } from '../../serialization/compressors.js';
 
-/** One cache entry as `listItems` reports it, for `reduceSize`. */
+/**
+ * Segments of an item's path under the store's location, e.g. `['my.module', 'f', '<key>',
+ * 'output.bin']`. Memory makes every segment a safe name: no separators, not `.` or `..`.
+ */
+export type ItemPath = readonly string[];
+
+/** One cache entry as `list` reports it, for `reduceSize`. */
 export interface StoreItem {
   /** Segments of the entry's folder: module, function, key. */
-  readonly path: readonly string[];
+  readonly path: ItemPath;
   readonly sizeBytes: number;
-  /** Last time the entry was read or written (ms since the epoch), as recorded by `touchItem`. */
+  /** Last time the entry was read or written (ms since the epoch), as recorded by `touch`. */
   readonly lastAccessMs: number;
 }
 
 /**
- * What a Memory needs from storage. Writes must be atomic: a reader sees an item whole or not
- * at all, also when the writer is killed. Sync and async forms exist for the calls on a cached
- * function's path, so a sync function stays sync and an async one never blocks the event loop
- * on large outputs.
+ * The synchronous primitives. A store that offers them (the local folder does) lets cached
+ * sync functions stay sync; a network store may leave them out, and then serves only async
+ * cached functions.
  */
-export interface StoreBackend {
+export interface SyncStorePrimitives {
+  /** An item's bytes, or undefined when it does not exist. */
+  read(path: ItemPath): Uint8Array | undefined;
+  /** Writes an item atomically: a reader sees it whole or not at all, also when the writer is killed. */
+  write(path: ItemPath, parts: readonly Uint8Array[]): void;
+  exists(path: ItemPath): boolean;
+  /** Removes an item or a folder of items (`[]`: everything); missing is fine. */
+  remove(path: ItemPath): void;
+  /** Renames an item or folder (used to clear a folder without readers seeing it half-removed). */
+  move(from: ItemPath, to: ItemPath): void;
+  /** Records an access to an entry folder, for least-recently-used eviction; missing is fine. */
+  touch(entry: ItemPath): void;
+  /** Every complete entry: a folder holding a `metadata.json` item. */
+  list(): StoreItem[];
+}
+
+/** The asynchronous primitives every store offers: the same operations as promises. */
+export type AsyncStorePrimitives = {
+  readonly [K in keyof SyncStorePrimitives]: (
+    ...args: Parameters<SyncStorePrimitives[K]>
+  ) => Promise<ReturnType<SyncStorePrimitives[K]>>;
+};
+
+/** What a Memory needs from storage (joblib's store backend): see `registerStoreBackend`. */
+export interface StoreBackend extends AsyncStorePrimitives {
   /** Where the store lives (a folder for the local store), shown in messages. */
   readonly location: string;
-  itemExists(path: readonly string[]): boolean;
-  /** Stores `value` in the joblib-ts format; returns the bytes written. */
-  dumpItem(path: readonly string[], value: unknown, compress: CompressOption): number;
-  dumpItemAsync(path: readonly string[], value: unknown, compress: CompressOption): Promise<number>;
-  /** Loads a value; throws an error with code 'ENOENT' when missing, FormatError when corrupt. */
-  loadItem(path: readonly string[]): unknown;
-  loadItemAsync(path: readonly string[]): Promise<unknown>;
-  /** A small text item (metadata, function source), or undefined when missing. */
-  readText(path: readonly string[]): string | undefined;
-  writeText(path: readonly string[], text: string): void;
-  /** Records an access to an entry folder (for least-recently-used eviction). */
-  touchItem(path: readonly string[]): void;
-  moveItem(from: readonly string[], to: readonly string[]): void;
-  /** Removes an item or a folder of items (`[]`: everything in the store); missing is fine. */
-  removeItem(path: readonly string[]): void;
-  /** Every complete entry (a folder with metadata.json), with its size and last access. */
-  listItems(): StoreItem[];
+  /** The synchronous primitives, if this store can offer them. */
+  readonly sync?: SyncStorePrimitives;
 }
 
 /** Makes a store for a location; `options` are Memory's `storeOptions`. */
@@ -50,6 +65,9 @@ const factories = new Map<string, StoreFactory>();
 /**
  * Registers a store backend under `name`, usable as `new Memory(location, { store: name })`
  * (joblib's register_store_backend). The built-in local filesystem store is `'local'`.
+ *
+ * @example
+ * registerStoreBackend('memory', (location) => new MyInMemoryStore(location));
  */
 export function registerStoreBackend(name: string, factory: StoreFactory): void {
   if (typeof name !== 'string' || name.length === 0) throw new InvalidOptionError('A store backend needs a non-empty name.');
