@@ -20,6 +20,26 @@ export function effectiveNJobs(nJobs: number | null | undefined): number {
   return nJobs < 0 ? Math.max(cpuCount() + 1 + nJobs, 1) : nJobs;
 }
 
+/** The longest delay a Node timer keeps (2^31 − 1 ms, about 24.8 days): a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration in milliseconds (`timeout`, `idleTimeout`): a positive number up to MAX_TIMER_MS, or
+ * Infinity for "no limit". A finite value past the timer's range is refused rather than treated as
+ * "no limit": it is a unit slip or a stand-in for "never" (MAX_SAFE_INTEGER), and Infinity says so.
+ */
+export function checkDuration(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value > 0)) {
+    throw new InvalidOptionError(`${name} must be a positive number of milliseconds (Infinity: no limit), got ${describe(value)}.`);
+  }
+  if (value > MAX_TIMER_MS && value !== Infinity) {
+    throw new InvalidOptionError(`${name} of ${value} ms is longer than a Node timer can wait (${MAX_TIMER_MS} ms, about ` +
+      '24.8 days); use Infinity for no limit.');
+  }
+  return value;
+}
+
 /** `'auto'` or a positive integer. */
 export function checkBatchSize(batchSize: unknown): 'auto' | number {
   if (batchSize === undefined || batchSize === 'auto') return 'auto';

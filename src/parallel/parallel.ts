@@ -11,7 +11,7 @@ import { registerBuiltinBackends } from './backends/builtins.js';
 import { AutoBatcher } from './batching.js';
 import { activeParallelConfig, type ParallelConfig } from './config.js';
 import type { DelayedTask, TaskFunction } from './delayed.js';
-import { checkBatchSize, parseBytes, preDispatchCount } from './options.js';
+import { checkBatchSize, checkDuration, parseBytes, preDispatchCount } from './options.js';
 import { ParallelCall } from './parallel-call.js';
 import { type ProgressEvent, ProgressReporter } from './progress.js';
 
@@ -121,10 +121,10 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
   }
   const batchSize = checkBatchSize(pick('batchSize'));
   const preDispatch = preDispatchCount(pick('preDispatch'), nJobs);
-  const timeoutMs = pick('timeout');
-  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
-    throw new InvalidOptionError(`timeout must be a positive number of milliseconds, got ${timeoutMs}.`);
-  }
+  // Infinity is no limit: no timer, and no per-task start messages from the workers.
+  const timeout = checkDuration(pick('timeout'), 'timeout');
+  const timeoutMs = timeout === Infinity ? undefined : timeout;
+  checkDuration(pick('idleTimeout'), 'idleTimeout');
   const onTimeout = options.onTimeout ?? 'abort';
   if (onTimeout !== 'abort' && onTimeout !== 'continue') {
     throw new InvalidOptionError(`onTimeout must be 'abort' or 'continue', got '${String(onTimeout)}'.`);

@@ -55,6 +55,24 @@ describe.each(['process', 'threads'] as const)('worker pool on %s', (backend) =>
     expect(generous).toEqual([50]);
   });
 
+  it('treats timeout and idleTimeout of Infinity as no limit, and never arms a timer Node would overflow', async () => {
+    // Node fires a timer of 2^31 ms or more after 1 ms: Infinity killed every task at once, and an
+    // idle timer of Infinity re-armed itself every millisecond with a TimeoutOverflowWarning.
+    const run = await runNode(`
+      report(await jl.Parallel({ nJobs: 2, timeout: Infinity, idleTimeout: Infinity })([jl.delayed(t.addLater)(1, 2, 50)]));
+      await new Promise((r) => setTimeout(r, 100)); // idle workers, under an idle timeout of Infinity
+      for (const options of [{ timeout: 2 ** 31 }, { idleTimeout: Number.MAX_SAFE_INTEGER }, { timeout: '100' }]) {
+        try { jl.Parallel({ nJobs: 2, ...options }); report('accepted'); } catch (e) { report(e.name + ': ' + e.message); }
+      }`);
+    expect(run.reports[0]).toEqual([3]);
+    expect(run.reports[1]).toBe('InvalidOptionError: timeout of 2147483648 ms is longer than a Node timer can wait ' +
+      '(2147483647 ms, about 24.8 days); use Infinity for no limit.');
+    expect(run.reports[2]).toMatch(/^InvalidOptionError: idleTimeout of 9007199254740991 ms is longer than a Node timer/);
+    expect(run.reports[3]).toBe('InvalidOptionError: timeout must be a positive number of milliseconds (Infinity: no limit), got \'100\'.');
+    expect(run.stderr).not.toMatch(/TimeoutOverflowWarning/);
+    expect(run.code).toBe(0);
+  });
+
   it('cancels a call with an AbortSignal and kills its running tasks', async () => {
     const run = await runNode(`
       const controller = new AbortController();

@@ -7,6 +7,7 @@
 import { ShutdownExecutorError, TaskTimeoutError, TempFolderError, TerminatedWorkerError } from '../../../errors.js';
 import { emitJoblibWarning } from '../../../warnings.js';
 import type { RegisteredFunction } from '../../function-table.js';
+import { MAX_TIMER_MS } from '../../options.js';
 import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
 import { batchMessage, unencodableArguments, type WorkerMessage } from './messages.js';
 import type { PoolWorker, WorkerFactory } from './pool-worker.js';
@@ -300,10 +301,14 @@ export class WorkerPool {
       return;
     }
     worker.idleSince = performance.now();
-    if (!worker.idleTimer) this.armIdleTimer(worker, this.options.idleTimeoutMs);
+    const { idleTimeoutMs } = this.options;
+    if (!worker.idleTimer && idleTimeoutMs !== Infinity) this.armIdleTimer(worker, idleTimeoutMs);
   }
 
-  /** One timer per worker, re-armed lazily: no timer churn per batch. */
+  /**
+   * One timer per worker, re-armed lazily: no timer churn per batch. Never past MAX_TIMER_MS
+   * (Node fires a longer one at once): a longer wait re-arms for the rest.
+   */
   private armIdleTimer(worker: PoolWorker, delay: number): void {
     worker.idleTimer = setTimeout(() => {
       worker.idleTimer = undefined;
@@ -311,7 +316,7 @@ export class WorkerPool {
       const idleFor = performance.now() - worker.idleSince;
       if (idleFor >= this.options.idleTimeoutMs) worker.close();
       else this.armIdleTimer(worker, this.options.idleTimeoutMs - idleFor);
-    }, delay);
+    }, Math.min(delay, MAX_TIMER_MS));
     worker.idleTimer.unref();
   }
 

@@ -4,13 +4,13 @@
 import { InvalidOptionError } from '../../../errors.js';
 import { cpuCount } from '../../cpu-count.js';
 import type { RegisteredFunction } from '../../function-table.js';
-import { parseBytes } from '../../options.js';
+import { checkDuration, parseBytes } from '../../options.js';
 
 /** Options of a worker pool (processes or threads). */
 export interface ExecutorOptions {
   /** Workers; default: `cpuCount()`. */
   readonly maxWorkers?: number;
-  /** An idle worker exits after this many milliseconds (default 300 000, as joblib). */
+  /** An idle worker exits after this many milliseconds (default 300 000, as joblib; Infinity: never). */
   readonly idleTimeout?: number;
   /** Replace a worker after it ran this many tasks (default: never). */
   readonly maxTasksPerWorker?: number;
@@ -52,10 +52,7 @@ export function poolSettings(options: ExecutorOptions, initializer?: RegisteredF
   if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
     throw new InvalidOptionError(`maxWorkers must be a positive integer, got ${String(maxWorkers)}.`);
   }
-  const idleTimeoutMs = options.idleTimeout ?? 300_000;
-  if (!(idleTimeoutMs > 0)) {
-    throw new InvalidOptionError(`idleTimeout must be a positive number of milliseconds, got ${idleTimeoutMs}.`);
-  }
+  const idleTimeoutMs = checkDuration(options.idleTimeout, 'idleTimeout') ?? 300_000;
   const maxTasksPerWorker = options.maxTasksPerWorker ?? 0;
   if (!Number.isInteger(maxTasksPerWorker) || maxTasksPerWorker < 0) {
     throw new InvalidOptionError(`maxTasksPerWorker must be a positive integer, got ${maxTasksPerWorker}.`);
