@@ -11,7 +11,9 @@ import { registerBuiltinBackends } from './backends/builtins.js';
 import { AutoBatcher } from './batching.js';
 import { activeParallelConfig, type ParallelConfig } from './config.js';
 import type { DelayedTask, TaskFunction } from './delayed.js';
-import { checkBatchSize, checkDuration, parseBytes, preDispatchCount } from './options.js';
+import {
+  checkBatchSize, checkDuration, checkParallelOptions, PARALLEL_OPTION_NAMES, parseBytes, preDispatchCount,
+} from './options.js';
 import { ParallelCall } from './parallel-call.js';
 import { type ProgressEvent, ProgressReporter } from './progress.js';
 
@@ -69,7 +71,10 @@ export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
   readonly signal?: AbortSignal;
   /** 0 silent; 1–10 progress lines on stderr, more often as it grows; above 10 every batch; 50+ on stdout. */
   readonly verbose?: number;
-  /** Called after every finished batch, in every mode. */
+  /**
+   * Called after every finished batch, in every mode. If it throws, the call stops as on a task
+   * error and rejects with the thrown error itself.
+   */
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Idle workers exit after this many milliseconds (default 300 000). */
   readonly idleTimeout?: number;
@@ -102,10 +107,10 @@ export interface ParallelRunner<M extends ReturnAs> {
  */
 export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<M> = {}): ParallelRunner<M> {
   registerBuiltinBackends();
+  // Here, not when the call is made: a bad callback must not surface later inside the pool.
+  // (parallelConfig checked its own options when it was entered.)
+  checkParallelOptions(options, PARALLEL_OPTION_NAMES, 'Parallel');
   const returnAs: ReturnAs = options.returnAs ?? 'array';
-  if (!['array', 'generator', 'generatorUnordered'].includes(returnAs)) {
-    throw new InvalidOptionError(`returnAs must be 'array', 'generator' or 'generatorUnordered', got '${String(returnAs)}'.`);
-  }
   const config = activeParallelConfig();
   // Explicit option > parallelConfig > default, option by option. As in joblib, nJobs, prefer and
   // require given as null defer to the configuration; maxNbytes: null means "never share".
@@ -124,11 +129,7 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
   // Infinity is no limit: no timer, and no per-task start messages from the workers.
   const timeout = checkDuration(pick('timeout'), 'timeout');
   const timeoutMs = timeout === Infinity ? undefined : timeout;
-  checkDuration(pick('idleTimeout'), 'idleTimeout');
   const onTimeout = options.onTimeout ?? 'abort';
-  if (onTimeout !== 'abort' && onTimeout !== 'continue') {
-    throw new InvalidOptionError(`onTimeout must be 'abort' or 'continue', got '${String(onTimeout)}'.`);
-  }
   const verbose = pick('verbose') ?? 0;
   const label = `Parallel(nJobs=${pick('nJobs') ?? 'null'})`;
   const batcher = new AutoBatcher((message) => {
@@ -178,7 +179,6 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
   return runner;
 }
 
-const PREFER = [undefined, null, 'processes', 'threads'];
 const DEFERRING_NULL = new Set<keyof ParallelConfig>(['nJobs', 'prefer', 'require']);
 
 /**
@@ -191,11 +191,7 @@ function makeBackend(
   options: ParallelOptions, config: ParallelConfig, pick: <K extends keyof ParallelConfig>(key: K) => ParallelConfig[K],
 ): ParallelBackend {
   const prefer = pick('prefer');
-  if (!PREFER.includes(prefer)) throw new InvalidOptionError(`prefer must be 'processes', 'threads' or null, got '${String(prefer)}'.`);
   const require = pick('require');
-  if (require !== undefined && require !== null && require !== 'sharedmem') {
-    throw new InvalidOptionError(`require must be 'sharedmem' or null, got '${String(require)}'.`);
-  }
   const nested = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0) > 0;
   let name = options.backend ?? config.backend;
   if (name === undefined) {

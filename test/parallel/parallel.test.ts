@@ -172,6 +172,22 @@ describe.each(BACKENDS)('Parallel on %s', (backend) => {
     expect(after).toEqual([5]);
   });
 
+  it('rejects with the error an onProgress callback throws, stops dispatching, and stays usable', async () => {
+    const run = await runNode(`
+      const broken = new RangeError('the progress bar broke');
+      let calls = 0;
+      const onProgress = () => { calls += 1; throw broken; };
+      const parallel = jl.Parallel({ nJobs: 2, batchSize: 1, onProgress });
+      try { await parallel(Array.from({ length: 20 }, (_, i) => jl.delayed(t.sleepSync)(20, i))); report('resolved'); }
+      catch (e) { report([e === broken, calls]); }
+      await new Promise((r) => setTimeout(r, 200)); // no batch dispatched later reports progress
+      report(calls);
+      report(await jl.Parallel({ nJobs: 2 })([jl.delayed(t.square)(3)]));`);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.reports).toEqual([[true, 1], 1, [9]]);
+  });
+
   it('throws ParallelBusyError when a runner is called while running; two runners run at once', async () => {
     const run = await runNode(`
       const a = jl.Parallel({ nJobs: 2 });

@@ -4,7 +4,7 @@
 import { InvalidOptionError } from '../../../errors.js';
 import { cpuCount } from '../../cpu-count.js';
 import type { RegisteredFunction } from '../../function-table.js';
-import { checkDuration, parseBytes } from '../../options.js';
+import { checkDuration, checkEnv, parseBytes } from '../../options.js';
 
 /** Options of a worker pool (processes or threads). */
 export interface ExecutorOptions {
@@ -28,6 +28,13 @@ export interface ExecutorOptions {
    */
   readonly innerMaxNumThreads?: number;
 }
+
+/** The names an ExecutorOptions bag may use (typed over its keys, so none is forgotten). */
+const EXECUTOR_OPTIONS: { readonly [K in keyof ExecutorOptions]-?: true } = {
+  maxWorkers: true, idleTimeout: true, maxTasksPerWorker: true, workerMemoryLimit: true, env: true,
+  innerMaxNumThreads: true,
+};
+export const EXECUTOR_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(EXECUTOR_OPTIONS));
 
 /** What a Parallel inside a pool worker defaults to: the workers are the parallelism. */
 export const NESTED_BACKEND = 'sequential';
@@ -55,7 +62,7 @@ export function poolSettings(options: ExecutorOptions, initializer?: RegisteredF
   const idleTimeoutMs = checkDuration(options.idleTimeout, 'idleTimeout') ?? 300_000;
   const maxTasksPerWorker = options.maxTasksPerWorker ?? 0;
   if (!Number.isInteger(maxTasksPerWorker) || maxTasksPerWorker < 0) {
-    throw new InvalidOptionError(`maxTasksPerWorker must be a positive integer, got ${maxTasksPerWorker}.`);
+    throw new InvalidOptionError(`maxTasksPerWorker must be a positive integer (0: never), got ${String(maxTasksPerWorker)}.`);
   }
   const inner = options.innerMaxNumThreads;
   if (inner !== undefined && (!Number.isInteger(inner) || inner < 1)) {
@@ -63,6 +70,7 @@ export function poolSettings(options: ExecutorOptions, initializer?: RegisteredF
   }
   const memoryLimit = parseBytes(options.workerMemoryLimit ?? '300M', 'workerMemoryLimit');
   const nesting = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0);
+  if (options.env !== undefined) checkEnv(options.env, 'env');
   const userEnv = options.env ?? {};
   const key = JSON.stringify([idleTimeoutMs, maxTasksPerWorker, memoryLimit, userEnv, inner ?? null,
     initializer?.id ?? null]);

@@ -3,13 +3,14 @@
 // count differs, replaced when anything else changes.
 
 import { ShutdownExecutorError } from '../../../errors.js';
+import { refuseUnknownOptions } from '../../../unknown-options.js';
 import type { AnyFunction } from '../../../serialization/function-ref.js';
 import type { TaskFunction } from '../../delayed.js';
 import { type RegisteredFunction, registerFunction } from '../../function-table.js';
 import { rebuildTaskError } from '../../remote-error.js';
 import { WorkerPool } from '../pool/executor.js';
 import type { JobOutcome } from '../pool/jobs.js';
-import { type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
+import { EXECUTOR_OPTION_NAMES, type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
 import { workerEntry, workerExecArgv } from '../pool/worker-launch.js';
 import { WorkerProcess } from './worker-process.js';
 
@@ -26,6 +27,7 @@ let current: { key: string; executor: Executor } | undefined;
  * const r = await ex.submit(Math.sqrt, 16); // 4
  */
 export function getReusableExecutor(options: ExecutorOptions = {}): Executor {
+  refuseUnknownOptions(options, EXECUTOR_OPTION_NAMES, 'getReusableExecutor');
   return processPool(options, undefined);
 }
 
