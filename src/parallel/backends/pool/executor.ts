@@ -9,7 +9,7 @@ import { emitJoblibWarning } from '../../../warnings.js';
 import type { RegisteredFunction } from '../../function-table.js';
 import { MAX_TIMER_MS } from '../../options.js';
 import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
-import { batchMessage, unencodableArguments, type WorkerMessage } from './messages.js';
+import { batchMessage, unencodableArguments, unsendableResult, type WorkerMessage } from './messages.js';
 import type { PoolWorker, WorkerFactory } from './pool-worker.js';
 
 export interface PoolOptions {
@@ -241,8 +241,8 @@ export class WorkerPool {
   private onTimeout(job: LiveJob): void {
     if (!this.jobs.has(job.id)) return;
     this.jobs.delete(job.id);
-    const fn = job.spec.functions.find((f) => f.id === job.spec.fnIds[job.current]);
-    const error = new TaskTimeoutError(job.spec.firstIndex + job.current, job.spec.timeoutMs!, fn?.ref.name ?? '<function>');
+    const { firstIndex, timeoutMs } = job.spec;
+    const error = new TaskTimeoutError(firstIndex + job.current, timeoutMs!, job.functionName(job.current));
     if (job.worker) this.killWorker(job.worker);
     job.spec.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
       pid: job.worker?.pid, remote: false });
@@ -269,6 +269,7 @@ export class WorkerPool {
         return;
       case 'done':
       case 'fail':
+      case 'unsendable':
         break;
     }
     this.jobs.delete(job.id);
@@ -284,6 +285,11 @@ export class WorkerPool {
       const values = results === null ? job.partial
         : results instanceof Float64Array ? Array.from(results) : results as unknown[];
       job.spec.settle({ ok: true, results: values });
+    } else if (message.t === 'unsendable') {
+      const error = unsendableResult(job.spec.firstIndex + message.index, job.functionName(message.index), message.path,
+        message.reason);
+      job.spec.settle({ ok: false, error, index: message.index, partial: job.partial, stack: undefined, pid: worker.pid,
+        remote: false });
     } else {
       job.spec.settle({ ok: false, error: message.error as Error, index: message.index, partial: job.partial,
         stack: message.stack, pid: worker.pid, threadId: worker.threadId, remote: true });
@@ -361,7 +367,6 @@ export class WorkerPool {
     }
     if (running) {
       const index = running.spec.firstIndex + running.current;
-      const fn = running.spec.functions.find((f) => f.id === running.spec.fnIds[running.current]);
       const where = running.spec.timeoutMs === undefined && running.spec.fnIds.length > 1
         ? `tasks #${running.spec.firstIndex}–#${running.spec.firstIndex + running.spec.fnIds.length - 1}`
         : `task #${index}`;
@@ -371,7 +376,7 @@ export class WorkerPool {
           'out of heap';
       this.failJob(running.id, new TerminatedWorkerError(
         `A ${worker.label} was unexpectedly terminated with ${how} while running ${where} ` +
-          `(${fn?.ref.name ?? 'a task'}). This can be caused by ${causes}. The pool replaced the worker.`,
+          `(${running.functionName(running.current)}). This can be caused by ${causes}. The pool replaced the worker.`,
         { pid, threadId, exitCode: code, signal, taskIndex: index }));
       worker.outstanding.shift();
     }
