@@ -4,13 +4,14 @@
 // recycles workers that leak or reach `maxTasksPerWorker`, lets idle workers exit after
 // `idleTimeout`, and never keeps the parent alive while idle.
 
-import { ShutdownExecutorError, TaskTimeoutError, TempFolderError, TerminatedWorkerError } from '../../../errors.js';
+import { ShutdownExecutorError, TaskTimeoutError, TempFolderError, type TerminatedWorkerError } from '../../../errors.js';
 import { emitJoblibWarning } from '../../../warnings.js';
 import type { RegisteredFunction } from '../../function-table.js';
 import { MAX_TIMER_MS } from '../../options.js';
 import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
 import { batchMessage, unencodableArguments, unsendableResult, type WorkerMessage } from './messages.js';
 import type { PoolWorker, WorkerFactory } from './pool-worker.js';
+import { crashDuringTask, startupFailure } from './worker-exit.js';
 
 export interface PoolOptions {
   readonly maxWorkers: number;
@@ -349,15 +350,9 @@ export class WorkerPool {
 
   private onExit(worker: PoolWorker, code: number | null, signal: NodeJS.Signals | null, detail?: string): void {
     this.workers.delete(worker);
-    const running = worker.outstanding[0] === undefined ? undefined : this.jobs.get(worker.outstanding[0]);
-    const how = describeExit(code, signal) + (detail ? ` (${detail})` : '');
-    const { pid, threadId } = worker;
+    const end = { code, signal, detail };
     if (!worker.ready && !worker.retiring) {
-      this.startupFailure = new TerminatedWorkerError(
-        `A ${worker.label} exited with ${how} before it was ready. ` +
-          'The worker command line is broken: check the loaders in process.execArgv (workers inherit them) and the ' +
-          'stderr output above. joblib-ts does not respawn workers that fail to start.',
-        { pid, threadId, exitCode: code, signal, duringStartup: true });
+      this.startupFailure = startupFailure(worker, end);
       for (const id of worker.outstanding) this.failJob(id, this.startupFailure);
       for (const job of this.queue.remove(() => true)) {
         job.spec.settle({ ok: false, error: this.startupFailure, index: 0, partial: [], stack: undefined,
@@ -365,19 +360,9 @@ export class WorkerPool {
       }
       return;
     }
+    const running = worker.outstanding[0] === undefined ? undefined : this.jobs.get(worker.outstanding[0]);
     if (running) {
-      const index = running.spec.firstIndex + running.current;
-      const where = running.spec.timeoutMs === undefined && running.spec.fnIds.length > 1
-        ? `tasks #${running.spec.firstIndex}–#${running.spec.firstIndex + running.spec.fnIds.length - 1}`
-        : `task #${index}`;
-      const causes = threadId === undefined
-        ? 'process.exit() in the task, a native crash, or the operating system killing it for using too much memory'
-        : 'process.exit() in the task, an error thrown outside it (in a timer or callback), or the thread running ' +
-          'out of heap';
-      this.failJob(running.id, new TerminatedWorkerError(
-        `A ${worker.label} was unexpectedly terminated with ${how} while running ${where} ` +
-          `(${running.functionName(running.current)}). This can be caused by ${causes}. The pool replaced the worker.`,
-        { pid, threadId, exitCode: code, signal, taskIndex: index }));
+      this.failJob(running.id, crashDuringTask(worker, running, end));
       worker.outstanding.shift();
     }
     this.requeueOutstanding(worker);
@@ -392,10 +377,4 @@ export class WorkerPool {
     job.spec.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
       pid: job.worker?.pid, remote: false });
   }
-}
-
-/** `exit code 3`, `signal SIGKILL`: how a worker ended, for messages. */
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  if (signal) return `signal ${signal}`;
-  return `exit code ${code ?? 'unknown'}`;
 }
