@@ -11,7 +11,7 @@ import { MAX_TIMER_MS } from '../../options.js';
 import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
 import { batchMessage, unencodableArguments, unsendableResult, type WorkerMessage } from './messages.js';
 import type { PoolWorker, WorkerFactory } from './pool-worker.js';
-import { crashDuringTask, startupFailure } from './worker-exit.js';
+import { crashDuringTask, spawnFailure, startupFailure } from './worker-exit.js';
 
 export interface PoolOptions {
   readonly maxWorkers: number;
@@ -110,7 +110,7 @@ export class WorkerPool {
   prestart(count: number): void {
     if (this.isShutdown || this.startupFailure) return;
     const missing = Math.min(count, this.maxWorkers) - this.activeWorkers().length;
-    for (let i = 0; i < missing; i += 1) this.spawnWorker();
+    for (let i = 0; i < missing && !this.startupFailure; i += 1) this.spawnWorker();
   }
 
   /** Grows at once (lazily, on demand); shrinks by retiring idle workers, busy ones when they finish. */
@@ -190,16 +190,23 @@ export class WorkerPool {
     return best;
   }
 
-  private spawnWorker(): PoolWorker {
-    const worker = this.options.spawn({
-      message: (w, message) => this.onMessage(w, message),
-      exit: (w, code, signal, detail) => this.onExit(w, code, signal, detail),
-      protocolError: (w, error) => {
-        emitJoblibWarning('JoblibWarning', 'JOBLIB_WORKER_PROTOCOL',
-          `joblib-ts: an unreadable message from ${w.label} (${String(error)}); replacing it.`);
-        this.killWorker(w);
-      },
-    });
+  /** A new worker; undefined when Node refuses to create one (the queued jobs then fail with why). */
+  private spawnWorker(): PoolWorker | undefined {
+    let worker: PoolWorker;
+    try {
+      worker = this.options.spawn({
+        message: (w, message) => this.onMessage(w, message),
+        exit: (w, code, signal, detail) => this.onExit(w, code, signal, detail),
+        protocolError: (w, error) => {
+          emitJoblibWarning('JoblibWarning', 'JOBLIB_WORKER_PROTOCOL',
+            `joblib-ts: an unreadable message from ${w.label} (${String(error)}); replacing it.`);
+          this.killWorker(w);
+        },
+      });
+    } catch (error) {
+      this.failStartup(spawnFailure(error), undefined);
+      return undefined;
+    }
     this.workers.add(worker);
     const { initializer } = this.options;
     if (initializer) {
@@ -352,12 +359,7 @@ export class WorkerPool {
     this.workers.delete(worker);
     const end = { code, signal, detail };
     if (!worker.ready && !worker.retiring) {
-      this.startupFailure = startupFailure(worker, end);
-      for (const id of worker.outstanding) this.failJob(id, this.startupFailure);
-      for (const job of this.queue.remove(() => true)) {
-        job.spec.settle({ ok: false, error: this.startupFailure, index: 0, partial: [], stack: undefined,
-          pid: worker.pid, remote: false });
-      }
+      this.failStartup(startupFailure(worker, end), worker);
       return;
     }
     const running = worker.outstanding[0] === undefined ? undefined : this.jobs.get(worker.outstanding[0]);
@@ -367,6 +369,15 @@ export class WorkerPool {
     }
     this.requeueOutstanding(worker);
     if (!this.isShutdown) this.pump();
+  }
+
+  /** No worker can start: its jobs and every queued one fail with why, and none is respawned until the next job. */
+  private failStartup(error: TerminatedWorkerError, worker: PoolWorker | undefined): void {
+    this.startupFailure = error;
+    for (const id of worker?.outstanding ?? []) this.failJob(id, error);
+    for (const job of this.queue.remove(() => true)) {
+      job.spec.settle({ ok: false, error, index: 0, partial: [], stack: undefined, pid: worker?.pid, remote: false });
+    }
   }
 
   private failJob(id: number, error: Error): void {

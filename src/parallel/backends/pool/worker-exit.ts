@@ -22,6 +22,16 @@ export function startupFailure(worker: PoolWorker, end: WorkerEnd): TerminatedWo
     { pid: worker.pid, threadId: worker.threadId, exitCode: end.code, signal: end.signal, duringStartup: true });
 }
 
+/** A worker Node refused to create (`new Worker` threw): nothing ran, so nothing is respawned. */
+export function spawnFailure(error: unknown): TerminatedWorkerError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new TerminatedWorkerError(
+    `A worker could not be started: ${reason}. Node refused to create it; workers inherit this process's Node ` +
+      'options (process.execArgv): start it without the option named, or use the other backend. joblib-ts does not ' +
+      'retry until the next call.',
+    { pid: undefined, exitCode: null, signal: null, duringStartup: true, cause: error });
+}
+
 /** A worker that died while running `job`. */
 export function crashDuringTask(worker: PoolWorker, job: LiveJob, end: WorkerEnd): TerminatedWorkerError {
   const { firstIndex, timeoutMs, fnIds } = job.spec;
