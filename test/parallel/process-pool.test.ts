@@ -105,6 +105,24 @@ describe.each(['process', 'threads'] as const)('worker pool on %s', (backend) =>
   });
 });
 
+describe('thread pool', () => {
+  it('fails a task that calls process.abort() with Node\'s TypeError (unsupported in a thread), and stays usable', async () => {
+    // Node does not let a thread abort the process: process.abort() throws there, in the task,
+    // which may catch it. Nothing crashed, so this is the task's error, not TerminatedWorkerError.
+    const run = await runNodeOn(`
+      const parallel = jl.Parallel({ nJobs: 2, batchSize: 1, backend: 'threads' });
+      try { await parallel([jl.delayed(t.square)(1), jl.delayed(t.crashNative)(), jl.delayed(t.square)(2)]); }
+      catch (e) { report({ ...describe(e), remote: e.cause instanceof jl.RemoteTaskError }); }
+      report(await parallel([3, 4].map((x) => jl.delayed(t.square)(x))));`);
+    expect(run.reports).toEqual([
+      expect.objectContaining({ name: 'TypeError', ctor: 'TypeError', code: 'ERR_WORKER_UNSUPPORTED_OPERATION',
+        message: 'process.abort() is not supported in workers', remote: true,
+        cause: expect.objectContaining({ name: 'RemoteTaskError', taskIndex: 1 }) }),
+      [9, 16]]);
+    expect(run.code).toBe(0);
+  });
+});
+
 describe('sequential', () => {
   it('warns once that nJobs: 1 cannot enforce a timeout', async () => {
     const run = await runNodeOn(`report(await jl.Parallel({ nJobs: 1, timeout: 10 })([jl.delayed(t.square)(2)]));`);
