@@ -183,6 +183,40 @@ describe('process pool', () => {
     expect(run.reports).toEqual([20, [441, 9], 'ShutdownExecutorError', [49], [1, 4], 2]);
   });
 
+  it('makes an Executor of its own with new Executor(options), as loky\'s ProcessPoolExecutor', async () => {
+    const run = await runNodeOn(`
+      const shared = jl.getReusableExecutor({ maxWorkers: 2 });
+      await shared.map(t.square, [1, 2]);
+      const ex = new jl.Executor({ maxWorkers: 2, idleTimeout: 60_000 });
+      report([ex.maxWorkers, await ex.submit(t.square, 7), await ex.map(t.square, [1, 2, 3], { chunkSize: 2 })]);
+      report([ex instanceof jl.Executor, ex.pids.length > 0 && ex.pids.every((pid) => !shared.pids.includes(pid))]);
+      for (const make of [() => new jl.Executor({ maxWorker: 2 }), () => new jl.Executor({ maxWorkers: 0 }),
+        () => new jl.Executor({ idleTimeout: 'soon' })]) {
+        try { make(); report('accepted'); } catch (e) { report(e.name + ': ' + e.message); }
+      }
+      try { await ex.map(t.square, [1], { chunkSize: 0 }); } catch (e) { report(e.name + ': ' + e.message); }
+      try { await ex.submit(t.unsendableAt, 2, 2); } catch (e) { report([e.name, e.message.slice(0, 43)]); }
+      await ex.shutdown();
+      try { await ex.submit(t.square, 2); } catch (e) { report(e.name); }
+      report(await shared.submit(t.square, 5)); // the shared pool is not this one
+      const idle = new jl.Executor({ maxWorkers: 1 });
+      report(await idle.submit(t.square, 6)); // never shut down: its idle worker must not hold the exit`, { timeoutMs: 20_000 });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.reports).toEqual([
+      [2, 49, [1, 4, 9]],
+      [true, true],
+      'InvalidOptionError: \'maxWorker\' is not an option of Executor; did you mean \'maxWorkers\'?',
+      'InvalidOptionError: maxWorkers must be a positive integer, got 0.',
+      expect.stringMatching(/^InvalidOptionError: idleTimeout must be a positive number of milliseconds/),
+      'InvalidOptionError: chunkSize must be a positive integer, got 0.',
+      ['SerializationError', 'The result of task #0 (unsendableAt) cannot'],
+      'ShutdownExecutorError',
+      25,
+      36,
+    ]);
+  });
+
   it('finishes the tasks of workers it retires: shrinking while busy, and shutdown without kill', async () => {
     const run = await runNodeOn(`
       const ex = jl.getReusableExecutor({ maxWorkers: 2 });
