@@ -7,7 +7,7 @@ import { checkParallelOptions } from './options.js';
 import type { ParallelOptions } from './parallel.js';
 
 /** Every option but those of one call (`returnAs`, `onTimeout`, `signal`, `onProgress`). */
-const CONFIGURABLE = ['backend', 'nJobs', 'prefer', 'require', 'verbose', 'maxNbytes', 'tempFolder', 'innerMaxNumThreads',
+const CONFIGURABLE = ['backend', 'backendParams', 'nJobs', 'prefer', 'require', 'verbose', 'maxNbytes', 'tempFolder', 'innerMaxNumThreads',
   'env', 'initializer', 'idleTimeout', 'maxTasksPerWorker', 'workerMemoryLimit', 'batchSize', 'preDispatch',
   'timeout'] as const;
 const CONFIG_OPTION_NAMES: ReadonlySet<string> = new Set(CONFIGURABLE);
@@ -30,6 +30,8 @@ export function parallelConfig<T>(options: ParallelConfig, fn: () => T): T {
   checkParallelOptions(options, CONFIG_OPTION_NAMES, 'parallelConfig');
   const merged: Record<string, unknown> = { ...storage.getStore() };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
+  // backendParams belong to the backend named with them: an inner scope naming another drops the outer's.
+  if (options.backend !== undefined && options.backendParams === undefined) delete merged.backendParams;
   return storage.run(merged as ParallelConfig, fn);
 }
 

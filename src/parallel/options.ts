@@ -7,6 +7,7 @@ import { parseBytes } from '../byte-size.js';
 import { InvalidOptionError } from '../errors.js';
 import { refuseUnknownOptions } from '../unknown-options.js';
 import { cpuCount } from './cpu-count.js';
+import type { ParallelBackend } from './backends/backend.js';
 import type { ParallelOptions } from './parallel.js';
 
 export { parseBytes };
@@ -34,9 +35,21 @@ const positiveInteger: OptionCheck = (value, name) => {
 const OPTION_CHECKS: { readonly [K in keyof ParallelOptions]-?: OptionCheck } = {
   nJobs: (value) => void (value === null || effectiveNJobs(value as number)),
   backend: (value, name) => {
+    if (typeof value === 'object' && value !== null) {
+      const object = value as Record<string, unknown>;
+      const missing = BACKEND_MEMBERS.filter(([member, kind]) => typeof object[member] !== kind);
+      if (missing.length === 0) return;
+      throw new InvalidOptionError(`${name} must be the name of a registered backend or an object implementing ` +
+        `ParallelBackend; the object given has no ${missing.map(([member]) => member).join(', ')}.`);
+    }
     if (typeof value !== 'string' || value === '') {
       throw new InvalidOptionError(`${name} must be the name of a registered backend ('process', 'threads', ` +
-        `'sequential', ...), got ${describe(value)}.`);
+        `'sequential', ...) or a ParallelBackend object, got ${describe(value)}.`);
+    }
+  },
+  backendParams: (value, name) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new InvalidOptionError(`${name} must be an object of parameters for the backend's factory, got ${describe(value)}.`);
     }
   },
   prefer: oneOf('processes', 'threads', null),
@@ -82,6 +95,11 @@ const OPTION_CHECKS: { readonly [K in keyof ParallelOptions]-?: OptionCheck } = 
   env: (value, name) => checkEnv(value, name),
 };
 
+/** What an object must have to serve as a backend: the members of ParallelBackend. */
+const BACKEND_MEMBERS: readonly (readonly [keyof ParallelBackend, string])[] = [['name', 'string'],
+  ['capabilities', 'object'], ['effectiveNJobs', 'function'], ['nestedBackend', 'function'], ['prepare', 'function'],
+  ['submit', 'function'], ['abort', 'function']];
+
 /** Every option name of Parallel. */
 export const PARALLEL_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(OPTION_CHECKS));
 
@@ -102,6 +120,16 @@ export function checkParallelOptions(options: unknown, known: ReadonlySet<string
   refuseUnknownOptions(options, known, owner);
   for (const [key, value] of Object.entries(options)) {
     if (value !== undefined) OPTION_CHECKS[key as keyof ParallelOptions](value, key);
+  }
+  // joblib's rule: parameters for a backend's constructor come with its name, and only then.
+  const { backend, backendParams } = options as ParallelOptions;
+  if (backendParams !== undefined && typeof backend === 'object') {
+    throw new InvalidOptionError('backendParams cannot reach a backend given as an object (it was made already): pass ' +
+      'them to its constructor, or register a factory with registerParallelBackend and name it.');
+  }
+  if (backendParams !== undefined && backend === undefined) {
+    throw new InvalidOptionError('backendParams go to the factory of the backend named beside them: give backend: ' +
+      '\'<name>\' in the same options.');
   }
 }
 

@@ -26,9 +26,17 @@ export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
   readonly nJobs?: number | null;
   /**
    * Where tasks run: `'process'` (default; alias `'loky'`), `'threads'` (alias `'threading'`),
-   * `'sequential'`, or a name given to `registerParallelBackend`.
+   * `'sequential'`, a name given to `registerParallelBackend`, or a `ParallelBackend` object
+   * (joblib's `backend=MyBackend()`), used as it is: it was configured when it was made, so nJobs
+   * and the worker options do not reach it, and its `effectiveNJobs()` says how many workers run.
    */
-  readonly backend?: string;
+  readonly backend?: string | ParallelBackend;
+  /**
+   * Parameters for the factory of the backend named beside them in the same options (joblib's
+   * `parallel_config(backend='custom', endpoint=...)`), received as `settings.backendParams`. A
+   * backend validates its own; the built-in backends take none and refuse any.
+   */
+  readonly backendParams?: Readonly<Record<string, unknown>>;
   /** Soft hint when no backend is named (here or in `parallelConfig`): `'threads'` picks the threads backend. */
   readonly prefer?: 'processes' | 'threads' | null;
   /**
@@ -182,10 +190,10 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
 const DEFERRING_NULL = new Set<keyof ParallelConfig>(['nJobs', 'prefer', 'require']);
 
 /**
- * joblib's choice: a named backend (here, else in `parallelConfig`); else inside a worker the
- * nested backend (sequential); else `'threads'` when shared memory is required or threads are
- * preferred; else the default. `require: 'sharedmem'` moves a configured or default backend
- * without shared memory to threads, and refuses one named here.
+ * joblib's choice: a backend given (here, else in `parallelConfig`), by name or as an object;
+ * else inside a worker the nested backend (sequential); else `'threads'` when shared memory is
+ * required or threads are preferred; else the default. `require: 'sharedmem'` moves a configured
+ * or default backend without shared memory to threads, and refuses one given here.
  */
 function makeBackend(
   options: ParallelOptions, config: ParallelConfig, pick: <K extends keyof ParallelConfig>(key: K) => ParallelConfig[K],
@@ -193,16 +201,11 @@ function makeBackend(
   const prefer = pick('prefer');
   const require = pick('require');
   const nested = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0) > 0;
-  let name = options.backend ?? config.backend;
-  if (name === undefined) {
-    if (nested) name = process.env.JOBLIB_TS_NESTED_BACKEND ?? 'sequential';
-    else if (require === 'sharedmem' || prefer === 'threads') name = 'threads';
-    else name = defaultBackendName();
-  }
+  const given = options.backend ?? config.backend;
   const maxNbytes = pick('maxNbytes');
   const settings: BackendSettings = {
     // A nested Parallel runs in its worker unless a backend was named for it.
-    nJobs: nested && options.backend === undefined && config.backend === undefined ? 1 : pick('nJobs') ?? null,
+    nJobs: nested && given === undefined ? 1 : pick('nJobs') ?? null,
     maxNbytes: maxNbytes === null ? Infinity : parseBytes(maxNbytes ?? '1M', 'maxNbytes'),
     tempFolder: pick('tempFolder'),
     env: pick('env'),
@@ -211,14 +214,28 @@ function makeBackend(
     maxTasksPerWorker: pick('maxTasksPerWorker'),
     workerMemoryLimit: pick('workerMemoryLimit'),
     innerMaxNumThreads: pick('innerMaxNumThreads'),
+    // They travel with the backend named beside them (checked: never without one).
+    backendParams: (options.backend !== undefined ? options.backendParams : config.backendParams) ?? {},
   };
-  const backend = backendFactory(name)(settings);
+  let backend: ParallelBackend;
+  if (typeof given === 'object') {
+    backend = given;
+  } else {
+    let name = given;
+    if (name === undefined) {
+      if (nested) name = process.env.JOBLIB_TS_NESTED_BACKEND ?? 'sequential';
+      else if (require === 'sharedmem' || prefer === 'threads') name = 'threads';
+      else name = defaultBackendName();
+    }
+    backend = backendFactory(name)(settings);
+  }
   if (require !== 'sharedmem' || backend.capabilities.sharedMemory) return backend;
   if (options.backend !== undefined) {
+    const which = typeof options.backend === 'string' ? `'${options.backend}'` : backend.name;
     throw new InvalidOptionError(`require: 'sharedmem' needs a backend whose tasks share this process's memory, ` +
-      `and backend '${options.backend}' does not. Use backend: 'threads' (or drop the backend option).`);
+      `and backend ${which} does not. Use backend: 'threads' (or drop the backend option).`);
   }
-  return backendFactory(canonicalBackendName('threads'))(settings);
+  return backendFactory(canonicalBackendName('threads'))({ ...settings, backendParams: {} });
 }
 
 async function allResults<R>(call: ParallelCall, release: () => void): Promise<R[]> {

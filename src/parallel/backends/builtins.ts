@@ -3,6 +3,7 @@
 // Registered by a call that `Parallel` makes, never by importing this file: the package says
 // `"sideEffects": false`, so a bundler may drop an import kept only for its side effects.
 
+import { InvalidOptionError } from '../../errors.js';
 import { effectiveNJobs } from '../options.js';
 import {
   type BackendCapabilities, type BackendSettings, isBackendRegistered, type ParallelBackend,
@@ -36,6 +37,14 @@ function poolOptions(settings: BackendSettings): PoolBackendOptions {
   };
 }
 
+/** The built-ins are configured by Parallel's own options: any backendParams is a mistake. */
+function refuseBackendParams({ backendParams }: BackendSettings, name: string): void {
+  const [key] = Object.keys(backendParams);
+  if (key === undefined) return;
+  throw new InvalidOptionError(`The ${name} backend takes no backendParams, got '${key}'. backendParams are for backends ` +
+    'registered with registerParallelBackend; its options (nJobs, idleTimeout, env, ...) are options of Parallel.');
+}
+
 let registered = false;
 
 /**
@@ -48,14 +57,19 @@ export function registerBuiltinBackends(): void {
   const add = (name: string, factory: ParallelBackendFactory): void => {
     if (!isBackendRegistered(name)) registerParallelBackend(name, factory);
   };
-  add('sequential', (settings) => new SequentialBackend(settings.initializer));
+  add('sequential', (settings) => {
+    refuseBackendParams(settings, 'sequential');
+    return new SequentialBackend(settings.initializer);
+  });
   add('process', (settings): ParallelBackend => {
+    refuseBackendParams(settings, 'process');
     const nJobs = effectiveNJobs(settings.nJobs);
     if (nJobs === 1) return new SequentialBackend(settings.initializer);
     return new PoolBackend('ProcessBackend', PROCESS, nJobs, (options, init) => processPool(options, init).pool,
       poolOptions(settings));
   });
   add('threads', (settings): ParallelBackend => {
+    refuseBackendParams(settings, 'threads');
     const nJobs = effectiveNJobs(settings.nJobs);
     if (nJobs === 1) return new SequentialBackend(settings.initializer);
     return new PoolBackend('ThreadingBackend', THREADS, nJobs, threadPool, poolOptions(settings));
