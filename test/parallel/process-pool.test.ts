@@ -73,6 +73,22 @@ describe.each(['process', 'threads'] as const)('worker pool on %s', (backend) =>
     expect(run.code).toBe(0);
   });
 
+  it('warns once when nJobs is many times the CPU count, and starts no more workers than tasks', async () => {
+    const run = await runNode(`
+      const nJobs = 8 * jl.cpuCount() + 1;
+      process.on('warning', (w) => report([w.name, w.code]));
+      await jl.Parallel({ nJobs, batchSize: 1 })([1, 2, 3].map(() => jl.delayed(t.sleepSync)(50)));
+      if (${JSON.stringify(backend)} === 'process') report(jl.getReusableExecutor({ maxWorkers: nJobs }).pids.length);
+      await jl.Parallel({ nJobs })([jl.delayed(t.square)(2)]);
+      await jl.Parallel({ nJobs: jl.cpuCount() * 8 })([jl.delayed(t.square)(2)]);`);
+    const kind = backend === 'process' ? 'processes' : 'threads';
+    expect(run.stderr.match(/JoblibWarning/g)).toHaveLength(1);
+    expect(run.stderr).toMatch(new RegExp(`nJobs: \\d+ allows up to \\d+ worker ${kind} on \\d+ CPUs?\\. Workers start only as tasks need them`));
+    expect(run.reports[0]).toEqual(['JoblibWarning', 'JOBLIB_NJOBS_OVERSUBSCRIBED']);
+    if (backend === 'process') expect(run.reports[1]).toBeLessThanOrEqual(3);
+    expect(run.reports).toHaveLength(backend === 'process' ? 2 : 1);
+  });
+
   it('cancels a call with an AbortSignal and kills its running tasks', async () => {
     const run = await runNode(`
       const controller = new AbortController();
