@@ -88,7 +88,7 @@ const OPTION_CHECKS: { readonly [K in keyof ParallelOptions]-?: OptionCheck } = 
   idleTimeout: (value, name) => void checkDuration(value, name),
   maxTasksPerWorker: (value, name) => {
     if (!Number.isInteger(value) || (value as number) < 0) {
-      throw new InvalidOptionError(`${name} must be a positive integer (0: never), got ${describe(value)}.`);
+      throw new InvalidOptionError(`${name} must be an integer ≥ 0 (0: never), got ${describe(value)}.`);
     }
   },
   workerMemoryLimit: (value, name) => void parseBytes(value as number, name),

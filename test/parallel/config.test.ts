@@ -148,7 +148,9 @@ describe('backend instances and backendParams', () => {
       report(tryIt(() => jl.Parallel({ backend: 'sequential', backendParams: { endpoint: 'x' } })));
       report(tryIt(() => jl.Parallel({ backendParams: { endpoint: 'x' } })));
       report(tryIt(() => jl.parallelConfig({ backendParams: { endpoint: 'x' } }, () => 1)));
-      report(tryIt(() => jl.Parallel({ backend: 'remote', backendParams: 'x' })));`);
+      report(tryIt(() => jl.Parallel({ backend: 'remote', backendParams: 'x' })));
+      report(tryIt(() => jl.Parallel({ backend: { name: 'Made', capabilities: {}, effectiveNJobs() {}, nestedBackend() {},
+        prepare() {}, submit() {}, abort() {} }, backendParams: { endpoint: 'x' } })));`);
     expect(run.stderr).toBe('');
     const [threads, sequential, seen, ...refusals] = run.reports;
     expect([threads, sequential]).toEqual([[9], [16]]);
@@ -161,6 +163,7 @@ describe('backend instances and backendParams', () => {
         'in the same options.',
       expect.stringMatching(/^InvalidOptionError: backendParams go to the factory of the backend named beside them/),
       'InvalidOptionError: backendParams must be an object of parameters for the backend\'s factory, got \'x\'.',
+      expect.stringMatching(/^InvalidOptionError: backendParams cannot reach a backend given as an object \(it was made already\)/),
     ]);
   });
 });

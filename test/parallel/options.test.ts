@@ -129,7 +129,7 @@ describe('option checks at Parallel(...), parallelConfig and getReusableExecutor
       [{ verbose: -1 }, /verbose must be a number ≥ 0, got -1/],
       [{ env: { A: 1 } as never }, /^InvalidOptionError: env must map names to strings; env\.A is 1/],
       [{ tempFolder: 3 as never }, /^InvalidOptionError: tempFolder must be a folder path \(a string\), got 3/],
-      [{ maxTasksPerWorker: 1.5 }, /maxTasksPerWorker must be a positive integer \(0: never\), got 1.5/],
+      [{ maxTasksPerWorker: 1.5 }, /maxTasksPerWorker must be an integer ≥ 0 \(0: never\), got 1.5/],
       [{ innerMaxNumThreads: 0 }, /innerMaxNumThreads must be a positive integer, got 0/],
       [{ workerMemoryLimit: 'lots' }, /workerMemoryLimit must be a byte count/],
       [{ idleTimeout: 0 }, /idleTimeout must be a positive number of milliseconds/],

@@ -62,7 +62,7 @@ export function poolSettings(options: ExecutorOptions, initializer?: RegisteredF
   const idleTimeoutMs = checkDuration(options.idleTimeout, 'idleTimeout') ?? 300_000;
   const maxTasksPerWorker = options.maxTasksPerWorker ?? 0;
   if (!Number.isInteger(maxTasksPerWorker) || maxTasksPerWorker < 0) {
-    throw new InvalidOptionError(`maxTasksPerWorker must be a positive integer (0: never), got ${String(maxTasksPerWorker)}.`);
+    throw new InvalidOptionError(`maxTasksPerWorker must be an integer ≥ 0 (0: never), got ${String(maxTasksPerWorker)}.`);
   }
   const inner = options.innerMaxNumThreads;
   if (inner !== undefined && (!Number.isInteger(inner) || inner < 1)) {
