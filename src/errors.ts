@@ -116,7 +116,8 @@ export class FunctionReferenceError extends JoblibError {
 
 /**
  * A worker process died while it held tasks (process.exit, a signal such as SIGKILL from the
- * OOM killer, a native crash), or could not start at all. The pool replaces the worker.
+ * OOM killer, a native crash), or could not start at all (then `duringStartup`, and `cause` is
+ * Node's error when Node refused to create it). The pool replaces the worker.
  */
 export class TerminatedWorkerError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_TERMINATED_WORKER';
@@ -134,9 +135,10 @@ export class TerminatedWorkerError extends JoblibError {
   constructor(
     message: string,
     details: { pid: number | undefined; exitCode: number | null; signal: NodeJS.Signals | null;
-      taskIndex?: number | undefined; duringStartup?: boolean; threadId?: number | undefined; },
+      taskIndex?: number | undefined; duringStartup?: boolean; threadId?: number | undefined; cause?: unknown; },
   ) {
-    super('TerminatedWorkerError', 'ERR_JOBLIB_TERMINATED_WORKER', message);
+    super('TerminatedWorkerError', 'ERR_JOBLIB_TERMINATED_WORKER', message,
+      details.cause === undefined ? undefined : { cause: details.cause });
     this.pid = details.pid;
     this.threadId = details.threadId;
     this.exitCode = details.exitCode;

@@ -17,6 +17,8 @@ export type JoblibWarningCode =
   | 'JOBLIB_CACHE_SOURCE_CHANGED'
   /** Two different functions share one cache identity; they are kept apart by their source. */
   | 'JOBLIB_CACHE_NAME_COLLISION'
+  /** nJobs is many times the CPU count: workers cost memory and start-up time for no speed. */
+  | 'JOBLIB_NJOBS_OVERSUBSCRIBED'
   /** The backend cannot stop a task, so `timeout` is not applied. */
   | 'JOBLIB_TIMEOUT_UNSUPPORTED'
   /** A worker sent a message that could not be read; it is replaced. */

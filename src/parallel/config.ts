@@ -3,12 +3,17 @@
 // they follow `fn`'s async work and never leak into concurrent flows; nested scopes merge.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { checkParallelOptions } from './options.js';
 import type { ParallelOptions } from './parallel.js';
 
+/** Every option but those of one call (`returnAs`, `onTimeout`, `signal`, `onProgress`). */
+const CONFIGURABLE = ['backend', 'backendParams', 'nJobs', 'prefer', 'require', 'verbose', 'maxNbytes', 'tempFolder', 'innerMaxNumThreads',
+  'env', 'initializer', 'idleTimeout', 'maxTasksPerWorker', 'workerMemoryLimit', 'batchSize', 'preDispatch',
+  'timeout'] as const;
+const CONFIG_OPTION_NAMES: ReadonlySet<string> = new Set(CONFIGURABLE);
+
 /** The options `parallelConfig` can set: explicit options of a Parallel win over them. */
-export type ParallelConfig = Pick<ParallelOptions, 'backend' | 'nJobs' | 'prefer' | 'require' | 'verbose' | 'maxNbytes' |
-  'tempFolder' | 'innerMaxNumThreads' | 'env' | 'initializer' | 'idleTimeout' | 'maxTasksPerWorker' |
-  'workerMemoryLimit' | 'batchSize' | 'preDispatch' | 'timeout'>;
+export type ParallelConfig = Pick<ParallelOptions, (typeof CONFIGURABLE)[number]>;
 
 const storage = new AsyncLocalStorage<ParallelConfig>();
 
@@ -16,13 +21,17 @@ const storage = new AsyncLocalStorage<ParallelConfig>();
  * Runs `fn` with these Parallel defaults and returns what it returns (a promise stays one).
  * Inside, `Parallel()` without those options uses them; an option given to `Parallel` itself
  * still wins. Scopes nest (the inner one's options override the outer's) and end with `fn`.
+ * Unknown names and values of the wrong type are an InvalidOptionError here, before `fn` runs.
  *
  * @example
  * await parallelConfig({ backend: 'threads', nJobs: 2 }, () => library.computeAll(items));
  */
 export function parallelConfig<T>(options: ParallelConfig, fn: () => T): T {
+  checkParallelOptions(options, CONFIG_OPTION_NAMES, 'parallelConfig');
   const merged: Record<string, unknown> = { ...storage.getStore() };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
+  // backendParams belong to the backend named with them: an inner scope naming another drops the outer's.
+  if (options.backend !== undefined && options.backendParams === undefined) delete merged.backendParams;
   return storage.run(merged as ParallelConfig, fn);
 }
 

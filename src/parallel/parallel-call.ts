@@ -244,8 +244,15 @@ export class ParallelCall {
       return;
     }
     const dispatchDone = this.exhausted || (this.known !== undefined && this.pulled === this.known.length);
-    this.progress.update(this.completed, this.dispatchedTasks, this.total ?? (dispatchDone ? this.pulled : undefined),
-      this.dispatchedBatches, dispatchDone && this.readyBatches.length === 0);
+    try {
+      this.progress.update(this.completed, this.dispatchedTasks, this.total ?? (dispatchDone ? this.pulled : undefined),
+        this.dispatchedBatches, dispatchDone && this.readyBatches.length === 0);
+    } catch (error) {
+      // The user's onProgress threw: the call ends as on a task error, with that error. Thrown
+      // on, it would escape from the pool's message handler as an uncaught exception.
+      this.fail(error);
+      return;
+    }
     this.notify();
     this.dispatching = this.dispatching.then(async () => {
       if (this.aborted) return;

@@ -11,7 +11,9 @@ import { registerBuiltinBackends } from './backends/builtins.js';
 import { AutoBatcher } from './batching.js';
 import { activeParallelConfig, type ParallelConfig } from './config.js';
 import type { DelayedTask, TaskFunction } from './delayed.js';
-import { checkBatchSize, parseBytes, preDispatchCount } from './options.js';
+import {
+  checkBatchSize, checkDuration, checkParallelOptions, PARALLEL_OPTION_NAMES, parseBytes, preDispatchCount,
+} from './options.js';
 import { ParallelCall } from './parallel-call.js';
 import { type ProgressEvent, ProgressReporter } from './progress.js';
 
@@ -24,9 +26,17 @@ export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
   readonly nJobs?: number | null;
   /**
    * Where tasks run: `'process'` (default; alias `'loky'`), `'threads'` (alias `'threading'`),
-   * `'sequential'`, or a name given to `registerParallelBackend`.
+   * `'sequential'`, a name given to `registerParallelBackend`, or a `ParallelBackend` object
+   * (joblib's `backend=MyBackend()`), used as it is: it was configured when it was made, so nJobs
+   * and the worker options do not reach it, and its `effectiveNJobs()` says how many workers run.
    */
-  readonly backend?: string;
+  readonly backend?: string | ParallelBackend;
+  /**
+   * Parameters for the factory of the backend named beside them in the same options (joblib's
+   * `parallel_config(backend='custom', endpoint=...)`), received as `settings.backendParams`. A
+   * backend validates its own; the built-in backends take none and refuse any.
+   */
+  readonly backendParams?: Readonly<Record<string, unknown>>;
   /** Soft hint when no backend is named (here or in `parallelConfig`): `'threads'` picks the threads backend. */
   readonly prefer?: 'processes' | 'threads' | null;
   /**
@@ -69,7 +79,10 @@ export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
   readonly signal?: AbortSignal;
   /** 0 silent; 1–10 progress lines on stderr, more often as it grows; above 10 every batch; 50+ on stdout. */
   readonly verbose?: number;
-  /** Called after every finished batch, in every mode. */
+  /**
+   * Called after every finished batch, in every mode. If it throws, the call stops as on a task
+   * error and rejects with the thrown error itself.
+   */
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Idle workers exit after this many milliseconds (default 300 000). */
   readonly idleTimeout?: number;
@@ -102,10 +115,10 @@ export interface ParallelRunner<M extends ReturnAs> {
  */
 export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<M> = {}): ParallelRunner<M> {
   registerBuiltinBackends();
+  // Here, not when the call is made: a bad callback must not surface later inside the pool.
+  // (parallelConfig checked its own options when it was entered.)
+  checkParallelOptions(options, PARALLEL_OPTION_NAMES, 'Parallel');
   const returnAs: ReturnAs = options.returnAs ?? 'array';
-  if (!['array', 'generator', 'generatorUnordered'].includes(returnAs)) {
-    throw new InvalidOptionError(`returnAs must be 'array', 'generator' or 'generatorUnordered', got '${String(returnAs)}'.`);
-  }
   const config = activeParallelConfig();
   // Explicit option > parallelConfig > default, option by option. As in joblib, nJobs, prefer and
   // require given as null defer to the configuration; maxNbytes: null means "never share".
@@ -121,14 +134,10 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
   }
   const batchSize = checkBatchSize(pick('batchSize'));
   const preDispatch = preDispatchCount(pick('preDispatch'), nJobs);
-  const timeoutMs = pick('timeout');
-  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
-    throw new InvalidOptionError(`timeout must be a positive number of milliseconds, got ${timeoutMs}.`);
-  }
+  // Infinity is no limit: no timer, and no per-task start messages from the workers.
+  const timeout = checkDuration(pick('timeout'), 'timeout');
+  const timeoutMs = timeout === Infinity ? undefined : timeout;
   const onTimeout = options.onTimeout ?? 'abort';
-  if (onTimeout !== 'abort' && onTimeout !== 'continue') {
-    throw new InvalidOptionError(`onTimeout must be 'abort' or 'continue', got '${String(onTimeout)}'.`);
-  }
   const verbose = pick('verbose') ?? 0;
   const label = `Parallel(nJobs=${pick('nJobs') ?? 'null'})`;
   const batcher = new AutoBatcher((message) => {
@@ -178,35 +187,25 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
   return runner;
 }
 
-const PREFER = [undefined, null, 'processes', 'threads'];
 const DEFERRING_NULL = new Set<keyof ParallelConfig>(['nJobs', 'prefer', 'require']);
 
 /**
- * joblib's choice: a named backend (here, else in `parallelConfig`); else inside a worker the
- * nested backend (sequential); else `'threads'` when shared memory is required or threads are
- * preferred; else the default. `require: 'sharedmem'` moves a configured or default backend
- * without shared memory to threads, and refuses one named here.
+ * joblib's choice: a backend given (here, else in `parallelConfig`), by name or as an object;
+ * else inside a worker the nested backend (sequential); else `'threads'` when shared memory is
+ * required or threads are preferred; else the default. `require: 'sharedmem'` moves a configured
+ * or default backend without shared memory to threads, and refuses one given here.
  */
 function makeBackend(
   options: ParallelOptions, config: ParallelConfig, pick: <K extends keyof ParallelConfig>(key: K) => ParallelConfig[K],
 ): ParallelBackend {
   const prefer = pick('prefer');
-  if (!PREFER.includes(prefer)) throw new InvalidOptionError(`prefer must be 'processes', 'threads' or null, got '${String(prefer)}'.`);
   const require = pick('require');
-  if (require !== undefined && require !== null && require !== 'sharedmem') {
-    throw new InvalidOptionError(`require must be 'sharedmem' or null, got '${String(require)}'.`);
-  }
   const nested = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0) > 0;
-  let name = options.backend ?? config.backend;
-  if (name === undefined) {
-    if (nested) name = process.env.JOBLIB_TS_NESTED_BACKEND ?? 'sequential';
-    else if (require === 'sharedmem' || prefer === 'threads') name = 'threads';
-    else name = defaultBackendName();
-  }
+  const given = options.backend ?? config.backend;
   const maxNbytes = pick('maxNbytes');
   const settings: BackendSettings = {
     // A nested Parallel runs in its worker unless a backend was named for it.
-    nJobs: nested && options.backend === undefined && config.backend === undefined ? 1 : pick('nJobs') ?? null,
+    nJobs: nested && given === undefined ? 1 : pick('nJobs') ?? null,
     maxNbytes: maxNbytes === null ? Infinity : parseBytes(maxNbytes ?? '1M', 'maxNbytes'),
     tempFolder: pick('tempFolder'),
     env: pick('env'),
@@ -215,14 +214,28 @@ function makeBackend(
     maxTasksPerWorker: pick('maxTasksPerWorker'),
     workerMemoryLimit: pick('workerMemoryLimit'),
     innerMaxNumThreads: pick('innerMaxNumThreads'),
+    // They travel with the backend named beside them (checked: never without one).
+    backendParams: (options.backend !== undefined ? options.backendParams : config.backendParams) ?? {},
   };
-  const backend = backendFactory(name)(settings);
+  let backend: ParallelBackend;
+  if (typeof given === 'object') {
+    backend = given;
+  } else {
+    let name = given;
+    if (name === undefined) {
+      if (nested) name = process.env.JOBLIB_TS_NESTED_BACKEND ?? 'sequential';
+      else if (require === 'sharedmem' || prefer === 'threads') name = 'threads';
+      else name = defaultBackendName();
+    }
+    backend = backendFactory(name)(settings);
+  }
   if (require !== 'sharedmem' || backend.capabilities.sharedMemory) return backend;
   if (options.backend !== undefined) {
+    const which = typeof options.backend === 'string' ? `'${options.backend}'` : backend.name;
     throw new InvalidOptionError(`require: 'sharedmem' needs a backend whose tasks share this process's memory, ` +
-      `and backend '${options.backend}' does not. Use backend: 'threads' (or drop the backend option).`);
+      `and backend ${which} does not. Use backend: 'threads' (or drop the backend option).`);
   }
-  return backendFactory(canonicalBackendName('threads'))(settings);
+  return backendFactory(canonicalBackendName('threads'))({ ...settings, backendParams: {} });
 }
 
 async function allResults<R>(call: ParallelCall, release: () => void): Promise<R[]> {

@@ -2,7 +2,7 @@
 // it can be found (built-ins, registered types, classes exported by the task's module), its
 // own properties, and a `cause` that holds the worker-side stack and the task's position.
 
-import { RemoteTaskError } from '../errors.js';
+import { joblibErrorPrototype, RemoteTaskError } from '../errors.js';
 import type { FunctionRef } from '../serialization/function-ref.js';
 
 /** Rebuilds the error task `taskIndex` threw in worker `pid` (thread `threadId` of it, on threads). */
@@ -11,12 +11,28 @@ export async function rebuildTaskError(
   threadId?: number,
 ): Promise<Error> {
   const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-  if (ref?.kind === 'module' && Object.getPrototypeOf(error) === Error.prototype) await restoreClass(error, ref.url);
+  if (Object.getPrototypeOf(error) === Error.prototype && !restoreJoblibClass(error) && ref?.kind === 'module') {
+    await restoreClass(error, ref.url);
+  }
   const previous: unknown = error.cause;
   const remote = new RemoteTaskError(taskIndex, ref?.name ?? '<function>', pid, stack,
     { ...(previous !== undefined && { cause: previous }), threadId });
   Object.defineProperty(error, 'cause', { value: remote, writable: true, configurable: true });
   return error;
+}
+
+/**
+ * One of this library's errors (a FormatError from `load`, an InvalidOptionError from a nested
+ * Parallel): its class, found by its name, when its `code` says it is ours.
+ */
+function restoreJoblibClass(error: Error): boolean {
+  const prototype = joblibErrorPrototype(error.name);
+  const { code } = error as { code?: unknown };
+  if (!prototype || typeof code !== 'string' || !code.startsWith('ERR_JOBLIB_')) return false;
+  Object.setPrototypeOf(error, prototype);
+  // As the class defines it: not enumerable, so printing the error does not show its name twice.
+  Object.defineProperty(error, 'name', { value: error.name, writable: true, configurable: true, enumerable: false });
+  return true;
 }
 
 /** A class of the task's module named like the error, if it is an Error subclass. */

@@ -2,7 +2,7 @@
 import {
   delayed, type DumpOptions, dump, FormatError, getReusableExecutor, hash, load, loadSync, Parallel, registerType,
   TaskTimeoutError, Memory, expiresAfter, type ShelvedResult, type ParallelBackend, type BackendSettings,
-  type TaskBatch, type BatchOutcome, registerParallelBackend, parallelConfig,
+  type TaskBatch, type BatchOutcome, registerParallelBackend, parallelConfig, Executor,
 } from 'joblib-ts';
 
 class Point {
@@ -82,5 +82,11 @@ const configured: Promise<number[]> = parallelConfig({ backend: 'threads', nJobs
 // @ts-expect-error: prefer is 'processes' or 'threads'
 parallelConfig({ prefer: 'gpu' }, () => 1);
 const shared = Parallel({ require: 'sharedmem', maxNbytes: null, tempFolder: '/dev/shm', initializer: () => undefined });
+// A backend object as it is, and parameters for a registered backend's factory.
+const onInstance: Promise<number[]> = Parallel({ backend: new InlineBackend({} as BackendSettings) })([delayed(Math.abs)(-2)]);
+const withParams = parallelConfig({ backend: 'inline', backendParams: { endpoint: 'tcp://queue:7000' } }, () => Parallel());
+const endpoint: unknown = ({} as BackendSettings).backendParams.endpoint;
+// A process pool of one's own (loky's ProcessPoolExecutor).
+const own: Promise<number[]> = new Executor({ maxWorkers: 2, idleTimeout: Infinity }).map(Math.sqrt, [4, 9]);
 
-export { configured, shared };
+export { configured, endpoint, onInstance, own, shared, withParams };

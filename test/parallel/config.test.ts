@@ -92,6 +92,82 @@ describe('parallelConfig', () => {
   });
 });
 
+describe('backend instances and backendParams', () => {
+  it('runs on a ParallelBackend instance given as backend, here or in parallelConfig', async () => {
+    const run = await runNode(`
+      class InlineBackend {
+        name = 'InlineBackend';
+        capabilities = { autoBatching: false, timeout: false, sharedMemory: false };
+        batches = 0;
+        effectiveNJobs() { return 2; }
+        nestedBackend() { return 'sequential'; }
+        async prepare() {}
+        submit(batch, done) { this.batches += 1; setImmediate(() => done({ ok: true, results: batch.tasks.map(({ fn, args }) => fn(...args)) })); }
+        abort() {}
+      }
+      const inline = new InlineBackend();
+      report(await jl.Parallel({ backend: inline, batchSize: 2 })([1, 2, 3].map((x) => jl.delayed(t.square)(x))));
+      report(await jl.parallelConfig({ backend: inline }, () => jl.Parallel()([jl.delayed(t.square)(4)])));
+      report(inline.batches);
+      const tryIt = (fn) => { try { fn(); return 'accepted'; } catch (e) { return e.name + ': ' + e.message; } };
+      report(tryIt(() => jl.Parallel({ backend: { name: 'Half', submit() {} } })));
+      report(tryIt(() => jl.Parallel({ backend: inline, require: 'sharedmem' })));
+      // From parallelConfig, a backend without shared memory gives way to threads, as a named one does.
+      report(jl.parallelConfig({ backend: inline }, () => tryIt(() => jl.Parallel({ nJobs: 2, require: 'sharedmem' }))));`);
+    expect(run.stderr).toBe('');
+    const [results, configured, batches, half, sharedmem, fallback] = run.reports;
+    expect([results, configured]).toEqual([[1, 4, 9], [16]]);
+    expect(batches).toBeGreaterThanOrEqual(2); // both calls ran on the instance
+    expect(half).toBe('InvalidOptionError: backend must be the name of a registered backend or an object implementing ' +
+      'ParallelBackend; the object given has no capabilities, effectiveNJobs, nestedBackend, prepare, abort.');
+    expect(sharedmem).toMatch(/require: 'sharedmem' needs a backend whose tasks share this process's memory, and backend InlineBackend does not/);
+    expect(fallback).toBe('accepted');
+  });
+
+  it('passes backendParams to the factory of the backend named with them, and nowhere else', async () => {
+    const run = await runNode(`
+      const seen = [];
+      jl.registerParallelBackend('remote', (settings) => {
+        seen.push(settings.backendParams);
+        return { name: 'RemoteBackend', capabilities: { autoBatching: false, timeout: false, sharedMemory: false },
+          effectiveNJobs: () => 1, nestedBackend: () => 'sequential', prepare: async () => {},
+          submit: (batch, done) => done({ ok: true, results: batch.tasks.map(({ fn, args }) => fn(...args)) }), abort: () => {} };
+      });
+      await jl.Parallel({ backend: 'remote', backendParams: { endpoint: 'tcp://queue:7000', retries: 2 } })([jl.delayed(t.square)(1)]);
+      await jl.parallelConfig({ backend: 'remote', backendParams: { endpoint: 'from config' } }, async () => {
+        await jl.Parallel()([jl.delayed(t.square)(2)]);
+        await jl.Parallel({ backend: 'remote' })([jl.delayed(t.square)(2)]); // named here, without params
+        // Another backend, here or in an inner scope, does not get them (the built-ins would refuse them).
+        report(await jl.Parallel({ backend: 'threads', nJobs: 2 })([jl.delayed(t.square)(3)]));
+        report(await jl.parallelConfig({ backend: 'sequential' }, () => jl.Parallel()([jl.delayed(t.square)(4)])));
+        await jl.parallelConfig({ nJobs: 1 }, () => jl.Parallel()([jl.delayed(t.square)(5)])); // inherited with the backend
+      });
+      report(seen);
+      const tryIt = (fn) => { try { fn(); return 'accepted'; } catch (e) { return e.name + ': ' + e.message; } };
+      report(tryIt(() => jl.Parallel({ backend: 'loky', nJobs: 2, backendParams: { endpoint: 'x' } })));
+      report(tryIt(() => jl.Parallel({ backend: 'sequential', backendParams: { endpoint: 'x' } })));
+      report(tryIt(() => jl.Parallel({ backendParams: { endpoint: 'x' } })));
+      report(tryIt(() => jl.parallelConfig({ backendParams: { endpoint: 'x' } }, () => 1)));
+      report(tryIt(() => jl.Parallel({ backend: 'remote', backendParams: 'x' })));
+      report(tryIt(() => jl.Parallel({ backend: { name: 'Made', capabilities: {}, effectiveNJobs() {}, nestedBackend() {},
+        prepare() {}, submit() {}, abort() {} }, backendParams: { endpoint: 'x' } })));`);
+    expect(run.stderr).toBe('');
+    const [threads, sequential, seen, ...refusals] = run.reports;
+    expect([threads, sequential]).toEqual([[9], [16]]);
+    expect(seen).toEqual([{ endpoint: 'tcp://queue:7000', retries: 2 }, { endpoint: 'from config' }, {}, { endpoint: 'from config' }]);
+    expect(refusals).toEqual([
+      'InvalidOptionError: The process backend takes no backendParams, got \'endpoint\'. backendParams are for backends ' +
+        'registered with registerParallelBackend; its options (nJobs, idleTimeout, env, ...) are options of Parallel.',
+      expect.stringMatching(/^InvalidOptionError: The sequential backend takes no backendParams, got 'endpoint'/),
+      'InvalidOptionError: backendParams go to the factory of the backend named beside them: give backend: \'<name>\' ' +
+        'in the same options.',
+      expect.stringMatching(/^InvalidOptionError: backendParams go to the factory of the backend named beside them/),
+      'InvalidOptionError: backendParams must be an object of parameters for the backend\'s factory, got \'x\'.',
+      expect.stringMatching(/^InvalidOptionError: backendParams cannot reach a backend given as an object \(it was made already\)/),
+    ]);
+  });
+});
+
 describe('worker environment', () => {
   it('sets OMP_NUM_THREADS and friends to cpus / nJobs unless set, passes env, and runs the initializer once per worker', async () => {
     const run = await runNode(`

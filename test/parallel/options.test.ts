@@ -1,5 +1,6 @@
 // The pure rules of Parallel, checked directly: nJobs, preDispatch expressions, byte sizes,
-// joblib's auto-batching steps, progress formatting and the cgroup CPU quota.
+// joblib's auto-batching steps, progress formatting, the cgroup CPU quota, and the checks every
+// option goes through before anything runs.
 
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AutoBatcher } from '../../src/parallel/batching.js';
 import { cgroupCpuLimit, cpuCount } from '../../src/parallel/cpu-count.js';
+import { type ExecutorOptions, getReusableExecutor } from '../../src/parallel/backends/process/reusable-executor.js';
+import { type ParallelConfig, parallelConfig } from '../../src/parallel/config.js';
 import { effectiveNJobs, evaluateExpression, parseBytes, preDispatchCount } from '../../src/parallel/options.js';
+import { Parallel, type ParallelOptions } from '../../src/parallel/parallel.js';
 import { shortFormatTime, skipLine } from '../../src/parallel/progress.js';
 
 describe('nJobs', () => {
@@ -103,5 +107,51 @@ describe('cpuCount', () => {
     expect(cgroupCpuLimit(v1)).toBe(1);
     expect(cgroupCpuLimit(join(root, 'missing'))).toBe(Infinity);
     expect(cpuCount()).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('option checks at Parallel(...), parallelConfig and getReusableExecutor', () => {
+  const refusal = (fn: () => unknown): string => {
+    try {
+      fn();
+    } catch (error) {
+      return `${(error as Error).name}: ${(error as Error).message}`;
+    }
+    return 'accepted';
+  };
+
+  it('refuses a callback, signal, initializer or other option of the wrong type before anything runs', () => {
+    const bad: [ParallelOptions, RegExp][] = [
+      [{ onProgress: 'x' as never }, /^InvalidOptionError: onProgress must be a function \(\{ completed, total, elapsedMs \}\) => void, got 'x'/],
+      [{ signal: 'x' as never }, /^InvalidOptionError: signal must be an AbortSignal \(from new AbortController\(\)\.signal or AbortSignal\.timeout\(ms\)\), got 'x'/],
+      [{ initializer: 'x' as never }, /^InvalidOptionError: initializer must be a function, got 'x'/],
+      [{ verbose: 'x' as never }, /^InvalidOptionError: verbose must be a number ≥ 0, got 'x'/],
+      [{ verbose: -1 }, /verbose must be a number ≥ 0, got -1/],
+      [{ env: { A: 1 } as never }, /^InvalidOptionError: env must map names to strings; env\.A is 1/],
+      [{ tempFolder: 3 as never }, /^InvalidOptionError: tempFolder must be a folder path \(a string\), got 3/],
+      [{ maxTasksPerWorker: 1.5 }, /maxTasksPerWorker must be an integer ≥ 0 \(0: never\), got 1.5/],
+      [{ innerMaxNumThreads: 0 }, /innerMaxNumThreads must be a positive integer, got 0/],
+      [{ workerMemoryLimit: 'lots' }, /workerMemoryLimit must be a byte count/],
+      [{ idleTimeout: 0 }, /idleTimeout must be a positive number of milliseconds/],
+      [{ maxNbytes: '1X' }, /maxNbytes must be a byte count/],
+      [{ preDispatch: {} as never }, /preDispatch must be a positive integer, 'all' or an expression/],
+    ];
+    for (const [options, message] of bad) {
+      for (const nJobs of [1, 2]) expect(refusal(() => Parallel({ nJobs, ...options }))).toMatch(message);
+    }
+    expect(refusal(() => Parallel({ nJobs: 2, signal: new AbortController().signal, onProgress: () => undefined,
+      initializer: Math.random, verbose: 0, env: { A: 'b' } }))).toBe('accepted');
+  });
+
+  it('refuses unknown option names, naming the nearest', () => {
+    expect(refusal(() => Parallel({ nJob: 2 } as ParallelOptions)))
+      .toBe('InvalidOptionError: \'nJob\' is not an option of Parallel; did you mean \'nJobs\'?');
+    expect(refusal(() => parallelConfig({ n_jobs: 2 } as ParallelConfig, () => 1))).toMatch(/'n_jobs' is not an option of parallelConfig; did you mean 'nJobs'\?/);
+    expect(refusal(() => parallelConfig({ signal: new AbortController().signal } as ParallelConfig, () => 1)))
+      .toBe('InvalidOptionError: \'signal\' is an option of Parallel itself, not of parallelConfig: pass it to Parallel(...).');
+    expect(refusal(() => parallelConfig({ verbose: 'x' } as never, () => 1))).toMatch(/verbose must be a number/);
+    expect(refusal(() => getReusableExecutor({ maxWorker: 2 } as ExecutorOptions)))
+      .toMatch(/'maxWorker' is not an option of getReusableExecutor; did you mean 'maxWorkers'\?/);
+    expect(refusal(() => getReusableExecutor({ idleTimeout: '5' } as never))).toMatch(/idleTimeout must be a positive number/);
   });
 });

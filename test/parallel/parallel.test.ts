@@ -158,18 +158,63 @@ describe.each(BACKENDS)('Parallel on %s', (backend) => {
       ['InvalidOptionError', 'Parallel expects tasks made with delayed(fn)(...args); item #1 is number.']]);
   });
 
-  if (pooled) it('refuses unserializable arguments and results with a SerializationError that names them', async () => {
+  if (pooled) it('refuses unserializable arguments and results with a SerializationError that names the task and the path', async () => {
     const run = await runNode(`
-      try { await jl.Parallel({ nJobs: 2, batchSize: 2 })([jl.delayed(t.echo)(1), jl.delayed(t.echo)({ cb: () => 1 })]); } catch (e) { report(describe(e)); }
-      try { await jl.Parallel({ nJobs: 2 })([jl.delayed(t.returnsFunction)()]); } catch (e) { report(describe(e)); }
+      const check = (e) => ({ ...describe(e), isClass: e instanceof jl.SerializationError });
+      try { await jl.Parallel({ nJobs: 2, batchSize: 2 })([jl.delayed(t.echo)(1), jl.delayed(t.echo)({ cb: () => 1 })]); } catch (e) { report(check(e)); }
+      // Task #2 of the input, third of its batch; also when results stream back one by one (under a timeout).
+      for (const extra of [{}, { timeout: 20_000 }]) {
+        for (const kind of ['function', 'symbol', 'instance']) {
+          try { await jl.Parallel({ nJobs: 2, batchSize: 3, ...extra })([0, 1, 2, 3, 4, 5].map((i) => jl.delayed(t.unsendableAt)(i, 2, kind))); }
+          catch (e) { report(check(e)); }
+        }
+      }
+      try { await jl.Parallel({ nJobs: 2, batchSize: 3 })([3, 4, 5].map((i) => jl.delayed(t.unsendableAt)(i, 4))); } catch (e) { report(check(e)); }
       report(await jl.Parallel({ nJobs: 2 })([jl.delayed(t.echo)(5)]));`);
-    const [argument, result, after] = run.reports as { name: string; message: string; path: string }[];
-    expect(argument!.name).toBe('SerializationError');
+    const [argument, ...rest] = run.reports as { name: string; message: string; path: string; isClass: boolean }[];
+    expect(argument).toMatchObject({ name: 'SerializationError', isClass: true, path: 'args[0].cb' });
     expect(argument!.message).toMatch(/arguments of task #1 cannot be sent to a worker: args\[0\]\.cb: it is a function/);
-    expect(argument!.path).toBe('args[0].cb');
-    expect(result!.name).toBe('SerializationError');
-    expect(result!.message).toMatch(/result of task 0 .*cannot be sent back/);
-    expect(after).toEqual([5]);
+    const results = rest.slice(0, 6);
+    for (const result of results) {
+      expect(result).toMatchObject({ name: 'SerializationError', isClass: true, code: 'ERR_JOBLIB_SERIALIZATION' });
+      expect(result.message).toMatch(/^The result of task #2 \(unsendableAt\) cannot be sent back to the parent: /);
+    }
+    for (const at of [0, 3]) {
+      expect(results[at]!.path).toBe('result.model.init');
+      expect(results[at]!.message).toMatch(/: result\.model\.init: it is a function \(init\)/);
+      expect(results[at + 1]!.path).toBe('result');
+      expect(results[at + 1]!.message).toMatch(/: result: it is a symbol/);
+      expect(results[at + 2]!.path).toBe('result.wrapped');
+      expect(results[at + 2]!.message).toMatch(/: result\.wrapped: it is an instance of class Unregistered/);
+    }
+    expect(rest[6]).toMatchObject({ name: 'SerializationError', isClass: true, path: 'result.model.init' });
+    expect(rest[6]!.message).toMatch(/^The result of task #1 \(unsendableAt\)/);
+    expect(rest[7]).toEqual([5]);
+  });
+
+  it('rejects with the library\'s own error class when a task throws one (FormatError from load)', async () => {
+    const run = await runNode(`
+      try { await jl.Parallel({ nJobs: 2 })([jl.delayed(t.square)(2), jl.delayed(t.loadGarbage)()]); }
+      catch (e) { report({ ...describe(e), isClass: e instanceof jl.FormatError, base: e instanceof jl.JoblibError }); }`);
+    expect(run.reports).toEqual([expect.objectContaining({ name: 'FormatError', ctor: 'FormatError', code: 'ERR_JOBLIB_FORMAT',
+      isClass: true, base: true })]);
+    if (pooled) expect(run.reports[0]).toMatchObject({ cause: { name: 'RemoteTaskError', taskIndex: 1 } });
+  });
+
+  it('rejects with the error an onProgress callback throws, stops dispatching, and stays usable', async () => {
+    const run = await runNode(`
+      const broken = new RangeError('the progress bar broke');
+      let calls = 0;
+      const onProgress = () => { calls += 1; throw broken; };
+      const parallel = jl.Parallel({ nJobs: 2, batchSize: 1, onProgress });
+      try { await parallel(Array.from({ length: 20 }, (_, i) => jl.delayed(t.sleepSync)(20, i))); report('resolved'); }
+      catch (e) { report([e === broken, calls]); }
+      await new Promise((r) => setTimeout(r, 200)); // no batch dispatched later reports progress
+      report(calls);
+      report(await jl.Parallel({ nJobs: 2 })([jl.delayed(t.square)(3)]));`);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.reports).toEqual([[true, 1], 1, [9]]);
   });
 
   it('throws ParallelBusyError when a runner is called while running; two runners run at once', async () => {

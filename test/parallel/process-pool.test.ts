@@ -55,6 +55,40 @@ describe.each(['process', 'threads'] as const)('worker pool on %s', (backend) =>
     expect(generous).toEqual([50]);
   });
 
+  it('treats timeout and idleTimeout of Infinity as no limit, and never arms a timer Node would overflow', async () => {
+    // Node fires a timer of 2^31 ms or more after 1 ms: Infinity killed every task at once, and an
+    // idle timer of Infinity re-armed itself every millisecond with a TimeoutOverflowWarning.
+    const run = await runNode(`
+      report(await jl.Parallel({ nJobs: 2, timeout: Infinity, idleTimeout: Infinity })([jl.delayed(t.addLater)(1, 2, 50)]));
+      await new Promise((r) => setTimeout(r, 100)); // idle workers, under an idle timeout of Infinity
+      for (const options of [{ timeout: 2 ** 31 }, { idleTimeout: Number.MAX_SAFE_INTEGER }, { timeout: '100' }]) {
+        try { jl.Parallel({ nJobs: 2, ...options }); report('accepted'); } catch (e) { report(e.name + ': ' + e.message); }
+      }`);
+    expect(run.reports[0]).toEqual([3]);
+    expect(run.reports[1]).toBe('InvalidOptionError: timeout of 2147483648 ms is longer than a Node timer can wait ' +
+      '(2147483647 ms, about 24.8 days); use Infinity for no limit.');
+    expect(run.reports[2]).toMatch(/^InvalidOptionError: idleTimeout of 9007199254740991 ms is longer than a Node timer/);
+    expect(run.reports[3]).toBe('InvalidOptionError: timeout must be a positive number of milliseconds (Infinity: no limit), got \'100\'.');
+    expect(run.stderr).not.toMatch(/TimeoutOverflowWarning/);
+    expect(run.code).toBe(0);
+  });
+
+  it('warns once when nJobs is many times the CPU count, and starts no more workers than tasks', async () => {
+    const run = await runNode(`
+      const nJobs = 8 * jl.cpuCount() + 1;
+      process.on('warning', (w) => report([w.name, w.code]));
+      await jl.Parallel({ nJobs, batchSize: 1 })([1, 2, 3].map(() => jl.delayed(t.sleepSync)(50)));
+      if (${JSON.stringify(backend)} === 'process') report(jl.getReusableExecutor({ maxWorkers: nJobs }).pids.length);
+      await jl.Parallel({ nJobs })([jl.delayed(t.square)(2)]);
+      await jl.Parallel({ nJobs: jl.cpuCount() * 8 })([jl.delayed(t.square)(2)]);`);
+    const kind = backend === 'process' ? 'processes' : 'threads';
+    expect(run.stderr.match(/JoblibWarning/g)).toHaveLength(1);
+    expect(run.stderr).toMatch(new RegExp(`nJobs: \\d+ allows up to \\d+ worker ${kind} on \\d+ CPUs?\\. Workers start only as tasks need them`));
+    expect(run.reports[0]).toEqual(['JoblibWarning', 'JOBLIB_NJOBS_OVERSUBSCRIBED']);
+    if (backend === 'process') expect(run.reports[1]).toBeLessThanOrEqual(3);
+    expect(run.reports).toHaveLength(backend === 'process' ? 2 : 1);
+  });
+
   it('cancels a call with an AbortSignal and kills its running tasks', async () => {
     const run = await runNode(`
       const controller = new AbortController();
@@ -84,6 +118,24 @@ describe.each(['process', 'threads'] as const)('worker pool on %s', (backend) =>
     expect(reuse).toEqual([2, true]);
     expect(byCount).toBeGreaterThanOrEqual(4);
     expect(byMemory).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('thread pool', () => {
+  it('fails a task that calls process.abort() with Node\'s TypeError (unsupported in a thread), and stays usable', async () => {
+    // Node does not let a thread abort the process: process.abort() throws there, in the task,
+    // which may catch it. Nothing crashed, so this is the task's error, not TerminatedWorkerError.
+    const run = await runNodeOn(`
+      const parallel = jl.Parallel({ nJobs: 2, batchSize: 1, backend: 'threads' });
+      try { await parallel([jl.delayed(t.square)(1), jl.delayed(t.crashNative)(), jl.delayed(t.square)(2)]); }
+      catch (e) { report({ ...describe(e), remote: e.cause instanceof jl.RemoteTaskError }); }
+      report(await parallel([3, 4].map((x) => jl.delayed(t.square)(x))));`);
+    expect(run.reports).toEqual([
+      expect.objectContaining({ name: 'TypeError', ctor: 'TypeError', code: 'ERR_WORKER_UNSUPPORTED_OPERATION',
+        message: 'process.abort() is not supported in workers', remote: true,
+        cause: expect.objectContaining({ name: 'RemoteTaskError', taskIndex: 1 }) }),
+      [9, 16]]);
+    expect(run.code).toBe(0);
   });
 });
 
@@ -145,6 +197,40 @@ describe('process pool', () => {
       report(await two([1, 2].map((x) => jl.delayed(t.square)(x))));
       report(jl.getReusableExecutor({ maxWorkers: 2 }).maxWorkers);`, { timeoutMs: 60_000 });
     expect(run.reports).toEqual([20, [441, 9], 'ShutdownExecutorError', [49], [1, 4], 2]);
+  });
+
+  it('makes an Executor of its own with new Executor(options), as loky\'s ProcessPoolExecutor', async () => {
+    const run = await runNodeOn(`
+      const shared = jl.getReusableExecutor({ maxWorkers: 2 });
+      await shared.map(t.square, [1, 2]);
+      const ex = new jl.Executor({ maxWorkers: 2, idleTimeout: 60_000 });
+      report([ex.maxWorkers, await ex.submit(t.square, 7), await ex.map(t.square, [1, 2, 3], { chunkSize: 2 })]);
+      report([ex instanceof jl.Executor, ex.pids.length > 0 && ex.pids.every((pid) => !shared.pids.includes(pid))]);
+      for (const make of [() => new jl.Executor({ maxWorker: 2 }), () => new jl.Executor({ maxWorkers: 0 }),
+        () => new jl.Executor({ idleTimeout: 'soon' })]) {
+        try { make(); report('accepted'); } catch (e) { report(e.name + ': ' + e.message); }
+      }
+      try { await ex.map(t.square, [1], { chunkSize: 0 }); } catch (e) { report(e.name + ': ' + e.message); }
+      try { await ex.submit(t.unsendableAt, 2, 2); } catch (e) { report([e.name, e.message.slice(0, 43)]); }
+      await ex.shutdown();
+      try { await ex.submit(t.square, 2); } catch (e) { report(e.name); }
+      report(await shared.submit(t.square, 5)); // the shared pool is not this one
+      const idle = new jl.Executor({ maxWorkers: 1 });
+      report(await idle.submit(t.square, 6)); // never shut down: its idle worker must not hold the exit`, { timeoutMs: 20_000 });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.reports).toEqual([
+      [2, 49, [1, 4, 9]],
+      [true, true],
+      'InvalidOptionError: \'maxWorker\' is not an option of Executor; did you mean \'maxWorkers\'?',
+      'InvalidOptionError: maxWorkers must be a positive integer, got 0.',
+      expect.stringMatching(/^InvalidOptionError: idleTimeout must be a positive number of milliseconds/),
+      'InvalidOptionError: chunkSize must be a positive integer, got 0.',
+      ['SerializationError', 'The result of task #0 (unsendableAt) cannot'],
+      'ShutdownExecutorError',
+      25,
+      36,
+    ]);
   });
 
   it('finishes the tasks of workers it retires: shrinking while busy, and shutdown without kill', async () => {

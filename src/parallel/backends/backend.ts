@@ -55,6 +55,11 @@ export interface BackendSettings {
   readonly workerMemoryLimit: number | string | undefined;
   /** Threads for native libraries in each worker. */
   readonly innerMaxNumThreads: number | undefined;
+  /**
+   * The `backendParams` given beside this backend's name (in `Parallel` or `parallelConfig`),
+   * `{}` when none: a factory checks them and refuses those it does not know.
+   */
+  readonly backendParams: Readonly<Record<string, unknown>>;
 }
 
 /**

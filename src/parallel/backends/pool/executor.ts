@@ -4,12 +4,14 @@
 // recycles workers that leak or reach `maxTasksPerWorker`, lets idle workers exit after
 // `idleTimeout`, and never keeps the parent alive while idle.
 
-import { ShutdownExecutorError, TaskTimeoutError, TempFolderError, TerminatedWorkerError } from '../../../errors.js';
+import { ShutdownExecutorError, TaskTimeoutError, TempFolderError, type TerminatedWorkerError } from '../../../errors.js';
 import { emitJoblibWarning } from '../../../warnings.js';
 import type { RegisteredFunction } from '../../function-table.js';
+import { MAX_TIMER_MS } from '../../options.js';
 import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
-import { batchMessage, unencodableArguments, type WorkerMessage } from './messages.js';
+import { batchMessage, unencodableArguments, unsendableResult, type WorkerMessage } from './messages.js';
 import type { PoolWorker, WorkerFactory } from './pool-worker.js';
+import { crashDuringTask, spawnFailure, startupFailure } from './worker-exit.js';
 
 export interface PoolOptions {
   readonly maxWorkers: number;
@@ -108,7 +110,7 @@ export class WorkerPool {
   prestart(count: number): void {
     if (this.isShutdown || this.startupFailure) return;
     const missing = Math.min(count, this.maxWorkers) - this.activeWorkers().length;
-    for (let i = 0; i < missing; i += 1) this.spawnWorker();
+    for (let i = 0; i < missing && !this.startupFailure; i += 1) this.spawnWorker();
   }
 
   /** Grows at once (lazily, on demand); shrinks by retiring idle workers, busy ones when they finish. */
@@ -188,16 +190,23 @@ export class WorkerPool {
     return best;
   }
 
-  private spawnWorker(): PoolWorker {
-    const worker = this.options.spawn({
-      message: (w, message) => this.onMessage(w, message),
-      exit: (w, code, signal, detail) => this.onExit(w, code, signal, detail),
-      protocolError: (w, error) => {
-        emitJoblibWarning('JoblibWarning', 'JOBLIB_WORKER_PROTOCOL',
-          `joblib-ts: an unreadable message from ${w.label} (${String(error)}); replacing it.`);
-        this.killWorker(w);
-      },
-    });
+  /** A new worker; undefined when Node refuses to create one (the queued jobs then fail with why). */
+  private spawnWorker(): PoolWorker | undefined {
+    let worker: PoolWorker;
+    try {
+      worker = this.options.spawn({
+        message: (w, message) => this.onMessage(w, message),
+        exit: (w, code, signal, detail) => this.onExit(w, code, signal, detail),
+        protocolError: (w, error) => {
+          emitJoblibWarning('JoblibWarning', 'JOBLIB_WORKER_PROTOCOL',
+            `joblib-ts: an unreadable message from ${w.label} (${String(error)}); replacing it.`);
+          this.killWorker(w);
+        },
+      });
+    } catch (error) {
+      this.failStartup(spawnFailure(error), undefined);
+      return undefined;
+    }
     this.workers.add(worker);
     const { initializer } = this.options;
     if (initializer) {
@@ -240,8 +249,8 @@ export class WorkerPool {
   private onTimeout(job: LiveJob): void {
     if (!this.jobs.has(job.id)) return;
     this.jobs.delete(job.id);
-    const fn = job.spec.functions.find((f) => f.id === job.spec.fnIds[job.current]);
-    const error = new TaskTimeoutError(job.spec.firstIndex + job.current, job.spec.timeoutMs!, fn?.ref.name ?? '<function>');
+    const { firstIndex, timeoutMs } = job.spec;
+    const error = new TaskTimeoutError(firstIndex + job.current, timeoutMs!, job.functionName(job.current));
     if (job.worker) this.killWorker(job.worker);
     job.spec.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
       pid: job.worker?.pid, remote: false });
@@ -268,6 +277,7 @@ export class WorkerPool {
         return;
       case 'done':
       case 'fail':
+      case 'unsendable':
         break;
     }
     this.jobs.delete(job.id);
@@ -283,6 +293,11 @@ export class WorkerPool {
       const values = results === null ? job.partial
         : results instanceof Float64Array ? Array.from(results) : results as unknown[];
       job.spec.settle({ ok: true, results: values });
+    } else if (message.t === 'unsendable') {
+      const error = unsendableResult(job.spec.firstIndex + message.index, job.functionName(message.index), message.path,
+        message.reason);
+      job.spec.settle({ ok: false, error, index: message.index, partial: job.partial, stack: undefined, pid: worker.pid,
+        remote: false });
     } else {
       job.spec.settle({ ok: false, error: message.error as Error, index: message.index, partial: job.partial,
         stack: message.stack, pid: worker.pid, threadId: worker.threadId, remote: true });
@@ -300,10 +315,14 @@ export class WorkerPool {
       return;
     }
     worker.idleSince = performance.now();
-    if (!worker.idleTimer) this.armIdleTimer(worker, this.options.idleTimeoutMs);
+    const { idleTimeoutMs } = this.options;
+    if (!worker.idleTimer && idleTimeoutMs !== Infinity) this.armIdleTimer(worker, idleTimeoutMs);
   }
 
-  /** One timer per worker, re-armed lazily: no timer churn per batch. */
+  /**
+   * One timer per worker, re-armed lazily: no timer churn per batch. Never past MAX_TIMER_MS
+   * (Node fires a longer one at once): a longer wait re-arms for the rest.
+   */
   private armIdleTimer(worker: PoolWorker, delay: number): void {
     worker.idleTimer = setTimeout(() => {
       worker.idleTimer = undefined;
@@ -311,7 +330,7 @@ export class WorkerPool {
       const idleFor = performance.now() - worker.idleSince;
       if (idleFor >= this.options.idleTimeoutMs) worker.close();
       else this.armIdleTimer(worker, this.options.idleTimeoutMs - idleFor);
-    }, delay);
+    }, Math.min(delay, MAX_TIMER_MS));
     worker.idleTimer.unref();
   }
 
@@ -338,40 +357,27 @@ export class WorkerPool {
 
   private onExit(worker: PoolWorker, code: number | null, signal: NodeJS.Signals | null, detail?: string): void {
     this.workers.delete(worker);
-    const running = worker.outstanding[0] === undefined ? undefined : this.jobs.get(worker.outstanding[0]);
-    const how = describeExit(code, signal) + (detail ? ` (${detail})` : '');
-    const { pid, threadId } = worker;
+    const end = { code, signal, detail };
     if (!worker.ready && !worker.retiring) {
-      this.startupFailure = new TerminatedWorkerError(
-        `A ${worker.label} exited with ${how} before it was ready. ` +
-          'The worker command line is broken: check the loaders in process.execArgv (workers inherit them) and the ' +
-          'stderr output above. joblib-ts does not respawn workers that fail to start.',
-        { pid, threadId, exitCode: code, signal, duringStartup: true });
-      for (const id of worker.outstanding) this.failJob(id, this.startupFailure);
-      for (const job of this.queue.remove(() => true)) {
-        job.spec.settle({ ok: false, error: this.startupFailure, index: 0, partial: [], stack: undefined,
-          pid: worker.pid, remote: false });
-      }
+      this.failStartup(startupFailure(worker, end), worker);
       return;
     }
+    const running = worker.outstanding[0] === undefined ? undefined : this.jobs.get(worker.outstanding[0]);
     if (running) {
-      const index = running.spec.firstIndex + running.current;
-      const fn = running.spec.functions.find((f) => f.id === running.spec.fnIds[running.current]);
-      const where = running.spec.timeoutMs === undefined && running.spec.fnIds.length > 1
-        ? `tasks #${running.spec.firstIndex}–#${running.spec.firstIndex + running.spec.fnIds.length - 1}`
-        : `task #${index}`;
-      const causes = threadId === undefined
-        ? 'process.exit() in the task, a native crash, or the operating system killing it for using too much memory'
-        : 'process.exit() in the task, an error thrown outside it (in a timer or callback), or the thread running ' +
-          'out of heap';
-      this.failJob(running.id, new TerminatedWorkerError(
-        `A ${worker.label} was unexpectedly terminated with ${how} while running ${where} ` +
-          `(${fn?.ref.name ?? 'a task'}). This can be caused by ${causes}. The pool replaced the worker.`,
-        { pid, threadId, exitCode: code, signal, taskIndex: index }));
+      this.failJob(running.id, crashDuringTask(worker, running, end));
       worker.outstanding.shift();
     }
     this.requeueOutstanding(worker);
     if (!this.isShutdown) this.pump();
+  }
+
+  /** No worker can start: its jobs and every queued one fail with why, and none is respawned until the next job. */
+  private failStartup(error: TerminatedWorkerError, worker: PoolWorker | undefined): void {
+    this.startupFailure = error;
+    for (const id of worker?.outstanding ?? []) this.failJob(id, error);
+    for (const job of this.queue.remove(() => true)) {
+      job.spec.settle({ ok: false, error, index: 0, partial: [], stack: undefined, pid: worker?.pid, remote: false });
+    }
   }
 
   private failJob(id: number, error: Error): void {
@@ -382,10 +388,4 @@ export class WorkerPool {
     job.spec.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
       pid: job.worker?.pid, remote: false });
   }
-}
-
-/** `exit code 3`, `signal SIGKILL`: how a worker ended, for messages. */
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  if (signal) return `signal ${signal}`;
-  return `exit code ${code ?? 'unknown'}`;
 }

@@ -39,6 +39,12 @@ export class LiveJob {
   sentAt = 0;
 
   constructor(readonly id: number, readonly spec: Job) {}
+
+  /** The name of call `index`'s function, for messages. */
+  functionName(index: number): string {
+    const id = this.spec.fnIds[index];
+    return this.spec.functions.find((f) => f.id === id)?.ref.name ?? '<function>';
+  }
 }
 
 export class JobQueue<T> {

@@ -50,6 +50,19 @@ export type WorkerMessage =
     readonly stack: string;
     /** The worker's memory grew past the leak guard: retire it after this batch. */
     readonly recycle: boolean;
+  }
+  | {
+    /**
+     * Call `index` of the batch returned a value the codec refuses (a function, a symbol, an
+     * unregistered class): where in it (`result.model.init`) and why. The parent, which knows the
+     * task's position in the input, makes the SerializationError.
+     */
+    readonly t: 'unsendable';
+    readonly id: number;
+    readonly index: number;
+    readonly path: string;
+    readonly reason: string;
+    readonly recycle: boolean;
   };
 
 /**
@@ -97,6 +110,16 @@ export function batchMessage(
 }
 
 /**
+ * Where inside a value the codec refused it and why, with the path rooted at `root`:
+ * `Cannot serialize value.cb: it is a function` → `args[0].cb`, `args[0].cb: it is a function`.
+ */
+export function unencodableAt(error: unknown, root: string): { path: string; reason: string } {
+  const path = error instanceof SerializationError ? error.path.replace(/^value/, root) : root;
+  const reason = error instanceof Error ? error.message.replace(/^Cannot serialize value[^:\s]*/, path) : String(error);
+  return { path, reason };
+}
+
+/**
  * Which call of a batch could not be encoded, as a SerializationError naming the task and the
  * path inside its arguments (`args[1].callback`); `batchError` is the error of the whole batch.
  */
@@ -107,12 +130,19 @@ export function unencodableArguments(
     try {
       encodeValue(args[index]);
     } catch (error) {
-      const path = error instanceof SerializationError ? error.path.replace(/^value/, 'args') : 'args';
-      const reason = error instanceof Error ? error.message.replace(/^Cannot serialize value[^:\s]*/, path) : String(error);
+      const { path, reason } = unencodableAt(error, 'args');
       return { index, error: new SerializationError(
         `The arguments of task #${firstIndex + index} cannot be sent to a worker: ${reason}`, path, { cause: error }) };
     }
   }
   const reason = batchError instanceof Error ? batchError.message : String(batchError);
   return { index: 0, error: new SerializationError(`A batch cannot be sent to a worker: ${reason}`, 'args', { cause: batchError }) };
+}
+
+/** The error of a result a worker could not send back (`unsendable`), naming the task by its place in the input. */
+export function unsendableResult(
+  taskIndex: number, functionName: string, path: string, reason: string,
+): SerializationError {
+  return new SerializationError(
+    `The result of task #${taskIndex} (${functionName}) cannot be sent back to the parent: ${reason}`, path);
 }

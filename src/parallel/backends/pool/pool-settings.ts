@@ -4,13 +4,13 @@
 import { InvalidOptionError } from '../../../errors.js';
 import { cpuCount } from '../../cpu-count.js';
 import type { RegisteredFunction } from '../../function-table.js';
-import { parseBytes } from '../../options.js';
+import { checkDuration, checkEnv, parseBytes } from '../../options.js';
 
 /** Options of a worker pool (processes or threads). */
 export interface ExecutorOptions {
   /** Workers; default: `cpuCount()`. */
   readonly maxWorkers?: number;
-  /** An idle worker exits after this many milliseconds (default 300 000, as joblib). */
+  /** An idle worker exits after this many milliseconds (default 300 000, as joblib; Infinity: never). */
   readonly idleTimeout?: number;
   /** Replace a worker after it ran this many tasks (default: never). */
   readonly maxTasksPerWorker?: number;
@@ -28,6 +28,13 @@ export interface ExecutorOptions {
    */
   readonly innerMaxNumThreads?: number;
 }
+
+/** The names an ExecutorOptions bag may use (typed over its keys, so none is forgotten). */
+const EXECUTOR_OPTIONS: { readonly [K in keyof ExecutorOptions]-?: true } = {
+  maxWorkers: true, idleTimeout: true, maxTasksPerWorker: true, workerMemoryLimit: true, env: true,
+  innerMaxNumThreads: true,
+};
+export const EXECUTOR_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(EXECUTOR_OPTIONS));
 
 /** What a Parallel inside a pool worker defaults to: the workers are the parallelism. */
 export const NESTED_BACKEND = 'sequential';
@@ -52,13 +59,10 @@ export function poolSettings(options: ExecutorOptions, initializer?: RegisteredF
   if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
     throw new InvalidOptionError(`maxWorkers must be a positive integer, got ${String(maxWorkers)}.`);
   }
-  const idleTimeoutMs = options.idleTimeout ?? 300_000;
-  if (!(idleTimeoutMs > 0)) {
-    throw new InvalidOptionError(`idleTimeout must be a positive number of milliseconds, got ${idleTimeoutMs}.`);
-  }
+  const idleTimeoutMs = checkDuration(options.idleTimeout, 'idleTimeout') ?? 300_000;
   const maxTasksPerWorker = options.maxTasksPerWorker ?? 0;
   if (!Number.isInteger(maxTasksPerWorker) || maxTasksPerWorker < 0) {
-    throw new InvalidOptionError(`maxTasksPerWorker must be a positive integer, got ${maxTasksPerWorker}.`);
+    throw new InvalidOptionError(`maxTasksPerWorker must be an integer ≥ 0 (0: never), got ${String(maxTasksPerWorker)}.`);
   }
   const inner = options.innerMaxNumThreads;
   if (inner !== undefined && (!Number.isInteger(inner) || inner < 1)) {
@@ -66,6 +70,7 @@ export function poolSettings(options: ExecutorOptions, initializer?: RegisteredF
   }
   const memoryLimit = parseBytes(options.workerMemoryLimit ?? '300M', 'workerMemoryLimit');
   const nesting = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0);
+  if (options.env !== undefined) checkEnv(options.env, 'env');
   const userEnv = options.env ?? {};
   const key = JSON.stringify([idleTimeoutMs, maxTasksPerWorker, memoryLimit, userEnv, inner ?? null,
     initializer?.id ?? null]);

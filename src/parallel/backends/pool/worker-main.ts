@@ -9,7 +9,6 @@ import { Socket } from 'node:net';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { SerializationError } from '../../../errors.js';
 import { encodeValue } from '../../../serialization/encoder.js';
 import { loadFunction } from '../../../serialization/function-loader.js';
 import type { AnyFunction } from '../../../serialization/function-ref.js';
@@ -17,7 +16,7 @@ import { isThenable } from '../../delayed.js';
 import {
   FrameReader, type PackedFrame, packForThread, type ThreadPost, transferList, unpackPost, writeFrame,
 } from './channel.js';
-import { type BatchMessage, packNumbers, type ParentMessage, type WorkerMessage } from './messages.js';
+import { type BatchMessage, packNumbers, type ParentMessage, unencodableAt, type WorkerMessage } from './messages.js';
 
 /** How this worker talks to the parent. */
 interface Transport {
@@ -217,8 +216,8 @@ async function runBatch(batch: BatchMessage): Promise<void> {
             : fn(...(arity < 0 ? (columns as readonly unknown[])[index] as readonly unknown[]
                 : Array.prototype.slice.call(columns, index * arity, index * arity + arity)));
       if (isThenable(value)) value = await value;
-      if (batch.stream) sendResult(batch.id, index, value);
-      else results[index] = value;
+      if (!batch.stream) results[index] = value;
+      else if (!sendResult(batch.id, index, value)) return;
     }
     sendDone(batch.id, batch.stream ? null : results);
   } catch (error) {
@@ -226,11 +225,14 @@ async function runBatch(batch: BatchMessage): Promise<void> {
   }
 }
 
-function sendResult(id: number, index: number, value: unknown): void {
+/** Sends one result as it comes (under a timeout); false (and the batch ends) if it cannot cross. */
+function sendResult(id: number, index: number, value: unknown): boolean {
   try {
     send({ t: 'result', id, index, value });
+    return true;
   } catch (error) {
-    throw unserializableResult(index, error);
+    sendUnsendable(id, index, value, error);
+    return false;
   }
 }
 
@@ -240,23 +242,34 @@ function sendDone(id: number, results: unknown[] | null): void {
     send({ t: 'done', id, results: results && packNumbers(results), recycle });
   } catch (error) {
     // Find the task whose result cannot be encoded, so the error names it.
-    const index = results?.findIndex((value) => {
-      try {
-        encodeValue(value);
-        return false;
-      } catch {
-        return true;
-      }
-    }) ?? 0;
-    sendFailure(id, Math.max(index, 0), unserializableResult(Math.max(index, 0), error));
+    const index = results?.findIndex((value) => !encodes(value)) ?? -1;
+    // None alone: the batch as a whole cannot cross (FrameTooLargeError), which is the error itself.
+    if (index < 0) sendFailure(id, 0, error);
+    else sendUnsendable(id, index, results![index], error);
   }
 }
 
-function unserializableResult(index: number, error: unknown): Error {
-  const reason = error instanceof Error ? error.message : String(error);
-  return new SerializationError(
-    `The result of task ${index} of its batch cannot be sent back to the parent: ${reason}`,
-    'result', { cause: error });
+function encodes(value: unknown): boolean {
+  try {
+    encodeValue(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Call `index` returned a value that cannot cross: say where in it and why. Only the parent knows
+ * the task's position in the input, so it words the SerializationError.
+ */
+function sendUnsendable(id: number, index: number, value: unknown, error: unknown): void {
+  let refusal = error;
+  try {
+    encodeValue(value); // alone, so the path is inside the value, not inside the message
+  } catch (alone) {
+    refusal = alone;
+  }
+  send({ t: 'unsendable', id, index, ...unencodableAt(refusal, 'result'), recycle: leaking() });
 }
 
 function sendFailure(id: number, index: number, thrown: unknown): void {

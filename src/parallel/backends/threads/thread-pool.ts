@@ -4,7 +4,7 @@
 import type { RegisteredFunction } from '../../function-table.js';
 import { WorkerPool } from '../pool/executor.js';
 import { type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
-import { workerEntry, workerExecArgv } from '../pool/worker-launch.js';
+import { threadLaunch, workerEntry, workerExecArgv } from '../pool/worker-launch.js';
 import { WorkerThread } from './worker-thread.js';
 
 let current: { key: string; pool: WorkerPool } | undefined;
@@ -14,6 +14,7 @@ export function threadPool(options: ExecutorOptions, initializer: RegisteredFunc
   const execArgv = workerExecArgv();
   const entry = workerEntry();
   const key = JSON.stringify([settings.key, execArgv]);
+  const launch = threadLaunch(execArgv);
   if (current && current.key === key && !current.pool.isShut) {
     current.pool.resize(settings.maxWorkers);
     return current.pool;
@@ -21,7 +22,7 @@ export function threadPool(options: ExecutorOptions, initializer: RegisteredFunc
   if (current && !current.pool.isShut) void current.pool.shutdown();
   const pool: WorkerPool = new WorkerPool({
     ...settings, initializer,
-    spawn: (events) => new WorkerThread({ entry, env: settings.env(pool.maxWorkers), execArgv }, events),
+    spawn: (events) => new WorkerThread({ entry, env: settings.env(pool.maxWorkers), ...launch }, events),
   });
   current = { key, pool };
   return pool;

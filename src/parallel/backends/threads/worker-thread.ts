@@ -4,7 +4,7 @@
 // every task views the same memory. A thread is ended with `terminate()`, which stops even a
 // busy loop.
 
-import { Worker } from 'node:worker_threads';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { type PackedFrame, packForThread, type ThreadPost, transferList, unpackPost } from '../pool/channel.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
 import type { BatchMessage, ParentMessage, WorkerMessage } from '../pool/messages.js';
@@ -14,8 +14,10 @@ export interface ThreadOptions {
   /** The worker's entry module. */
   readonly entry: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Node options of the thread: the parent's loaders, not its `--eval` or `--input-type`. */
+  /** Node options of the thread: those of the parent's a thread accepts (`threadLaunch`). */
   readonly execArgv: readonly string[];
+  /** Its V8 limits: the parent's heap and stack flags. */
+  readonly resourceLimits: ResourceLimits;
 }
 
 export class WorkerThread extends PoolWorker {
@@ -36,6 +38,7 @@ export class WorkerThread extends PoolWorker {
       workerData: { joblibTsThread: true },
       env: options.env,
       execArgv: [...options.execArgv],
+      resourceLimits: options.resourceLimits,
     });
     this.threadId = this.worker.threadId;
     this.label = `worker thread ${this.threadId} (in process ${process.pid})`;
