@@ -1,8 +1,8 @@
 // Turning what a worker reported into the error the caller catches: the original class where
-// it can be found (built-ins, registered types, classes exported by the task's module), its
-// own properties, and a `cause` that holds the worker-side stack and the task's position.
+// it can be found (built-ins, joblib-ts's own error classes, classes exported by the task's
+// module), its own properties, and a `cause` that holds the worker-side stack and the task's position.
 
-import { RemoteTaskError } from '../errors.js';
+import { joblibErrorPrototype, RemoteTaskError } from '../errors.js';
 import type { FunctionRef } from '../serialization/function-ref.js';
 
 /** Rebuilds the error task `taskIndex` threw in worker `pid` (thread `threadId` of it, on threads). */
@@ -11,7 +11,11 @@ export async function rebuildTaskError(
   threadId?: number,
 ): Promise<Error> {
   const error = thrown instanceof Error ? thrown : new Error(String(thrown));
-  if (ref?.kind === 'module' && Object.getPrototypeOf(error) === Error.prototype) await restoreClass(error, ref.url);
+  if (Object.getPrototypeOf(error) === Error.prototype) {
+    const joblibClass = joblibErrorPrototype(error.name);
+    if (joblibClass) Object.setPrototypeOf(error, joblibClass);
+    else if (ref?.kind === 'module') await restoreClass(error, ref.url);
+  }
   const previous: unknown = error.cause;
   const remote = new RemoteTaskError(taskIndex, ref?.name ?? '<function>', pid, stack,
     { ...(previous !== undefined && { cause: previous }), threadId });
