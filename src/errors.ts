@@ -60,17 +60,21 @@ export class FormatError extends JoblibError {
   }
 }
 
-/** A file holds a value of a type registered with `registerType` that this process has not registered. */
+/**
+ * Data holds a value of a type registered with `registerType` that the reading process (this
+ * one, or the worker a task was sent to) has not registered.
+ */
 export class UnregisteredTypeError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_UNREGISTERED_TYPE';
-  /** The name the type was registered under when the file was written. */
+  /** The name the type was registered under when the data was written. */
   readonly typeName: string;
 
-  constructor(typeName: string) {
+  constructor(typeName: string, message?: string, options?: { cause?: unknown }) {
     super(
       'UnregisteredTypeError', 'ERR_JOBLIB_UNREGISTERED_TYPE',
-      `The data holds a value of registered type "${typeName}", which is not registered in this process. ` +
+      message ?? `The data holds a value of registered type "${typeName}", which is not registered in this process. ` +
         `Call registerType(YourClass, { name: "${typeName}", encode, decode }) before loading it.`,
+      options,
     );
     this.typeName = typeName;
   }

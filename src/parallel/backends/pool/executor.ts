@@ -10,6 +10,7 @@ import type { RegisteredFunction } from '../../function-table.js';
 import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
 import { batchMessage, unencodableArguments, type WorkerMessage } from './messages.js';
 import type { PoolWorker, WorkerFactory } from './pool-worker.js';
+import { undecodableResult } from './undecodable.js';
 
 export interface PoolOptions {
   readonly maxWorkers: number;
@@ -190,7 +191,7 @@ export class WorkerPool {
 
   private spawnWorker(): PoolWorker {
     const worker = this.options.spawn({
-      message: (w, message) => this.onMessage(w, message),
+      message: (w, message, undecodable) => this.onMessage(w, message, undecodable),
       exit: (w, code, signal, detail) => this.onExit(w, code, signal, detail),
       protocolError: (w, error) => {
         emitJoblibWarning('JoblibWarning', 'JOBLIB_WORKER_PROTOCOL',
@@ -247,7 +248,7 @@ export class WorkerPool {
       pid: job.worker?.pid, remote: false });
   }
 
-  private onMessage(worker: PoolWorker, message: WorkerMessage): void {
+  private onMessage(worker: PoolWorker, message: WorkerMessage, undecodable: boolean): void {
     if (message.t === 'ready') {
       worker.ready = true;
       return;
@@ -265,6 +266,7 @@ export class WorkerPool {
         return;
       case 'result':
         job.partial[message.index] = message.value;
+        job.undecodable ||= undecodable;
         return;
       case 'done':
       case 'fail':
@@ -282,7 +284,9 @@ export class WorkerPool {
       const { results } = message;
       const values = results === null ? job.partial
         : results instanceof Float64Array ? Array.from(results) : results as unknown[];
-      job.spec.settle({ ok: true, results: values });
+      const failure = (undecodable || job.undecodable) && undecodableResult(values, job.spec.firstIndex);
+      job.spec.settle(failure ? { ok: false, ...failure, partial: values.slice(0, failure.index), stack: undefined,
+        pid: worker.pid, remote: false } : { ok: true, results: values });
     } else {
       job.spec.settle({ ok: false, error: message.error as Error, index: message.index, partial: job.partial,
         stack: message.stack, pid: worker.pid, threadId: worker.threadId, remote: true });

@@ -10,6 +10,8 @@ export interface BatchMessage {
   readonly id: number;
   readonly defs: readonly (readonly [number, FunctionRef])[];
   readonly count: number;
+  /** Position of the first call in the caller's input: errors made in the worker name the task. */
+  readonly first: number;
   /** The function id of every call, or one id when all calls share it. */
   readonly fns: number | readonly number[];
   /**
@@ -52,6 +54,11 @@ export type WorkerMessage =
     readonly recycle: boolean;
   };
 
+/** The tag of a message's frame (channel.ts): the batch id for a batch and for what reports on it, else 0. */
+export function frameTag(message: BatchMessage | ParentMessage | WorkerMessage): number {
+  return 'id' in message ? message.id : 0;
+}
+
 /**
  * A column of plain numbers travels as one Float64Array (a memcpy, not a walk per element):
  * lossless for every JS number, -0 and NaN included. Anything else stays as it is.
@@ -68,15 +75,16 @@ export function batchMessage(
   job: {
     readonly fnIds: readonly number[];
     readonly args: readonly (readonly unknown[])[];
+    readonly firstIndex: number;
     readonly timeoutMs: number | undefined;
   },
   defs: BatchMessage['defs'],
 ): BatchMessage {
   const { fnIds, args } = job;
   const count = fnIds.length;
-  const first = fnIds[0]!;
+  const firstFn = fnIds[0]!;
   let uniform = true;
-  for (let i = 1; i < count && uniform; i += 1) uniform = fnIds[i] === first;
+  for (let i = 1; i < count && uniform; i += 1) uniform = fnIds[i] === firstFn;
   const arity = args[0]!.length;
   let sameArity = true;
   for (let i = 1; i < count && sameArity; i += 1) sameArity = args[i]!.length === arity;
@@ -91,8 +99,8 @@ export function batchMessage(
     columns = packNumbers(flat);
   }
   return {
-    t: 'batch', id, defs, count, fns: uniform ? first : fnIds, arity: sameArity ? arity : -1, args: columns,
-    stream: job.timeoutMs !== undefined,
+    t: 'batch', id, defs, count, first: job.firstIndex, fns: uniform ? firstFn : fnIds, arity: sameArity ? arity : -1,
+    args: columns, stream: job.timeoutMs !== undefined,
   };
 }
 

@@ -2,11 +2,14 @@
 // batches sent to it in run order, the functions it already knows, its timing statistics, and
 // how it ended. The two runtimes differ only in how frames travel and how a worker is killed.
 
+import type { ReceivedFrame } from './channel.js';
 import type { LargeArguments } from './large-arguments.js';
 import type { BatchMessage, ParentMessage, WorkerMessage } from './messages.js';
+import { decodeLeniently } from './undecodable.js';
 
 export interface WorkerEvents {
-  message(worker: PoolWorker, message: WorkerMessage): void;
+  /** `undecodable`: the message holds values this process cannot rebuild (see undecodable.ts). */
+  message(worker: PoolWorker, message: WorkerMessage, undecodable: boolean): void;
   /** The worker is gone; `signal` is null for threads. `detail` says why when the runtime knows. */
   exit(worker: PoolWorker, code: number | null, signal: NodeJS.Signals | null, detail?: string): void;
   protocolError(worker: PoolWorker, error: unknown): void;
@@ -37,6 +40,8 @@ export abstract class PoolWorker {
   idleSince = 0;
   protected held = false;
   private referenced: boolean | undefined;
+  /** Set at its first unreadable frame: what follows is not trusted (the pool kills it). */
+  private unreadable = false;
 
   /** `worker process 1234` or `worker thread 3 (in process 1234)`: for messages. */
   abstract readonly label: string;
@@ -89,6 +94,20 @@ export abstract class PoolWorker {
     this.retiring = true;
     clearTimeout(this.idleTimer);
     if (!this.exited) this.terminate();
+  }
+
+  /** Decodes a frame from the worker and hands it to the pool. */
+  protected receive(events: WorkerEvents, frame: ReceivedFrame): void {
+    if (this.unreadable) return;
+    let decoded: ReturnType<typeof decodeLeniently>;
+    try {
+      decoded = decodeLeniently(frame);
+    } catch (error) {
+      this.unreadable = true;
+      events.protocolError(this, error);
+      return;
+    }
+    events.message(this, decoded.message as WorkerMessage, decoded.undecodable);
   }
 
   /** Holds this worker's outgoing messages until `uncork` (they then leave together). */
