@@ -154,7 +154,7 @@ function pathIn(exports: unknown, fn: AnyFunction): string[] | undefined {
 let entryUrl: string | null | undefined;
 
 /** The entry script and eval/stdin code: never imported again (that would rerun the script). */
-function isEntryScript(url: string): boolean {
+export function isEntryScript(url: string): boolean {
   if (url.includes('[eval') || url.includes('[stdin]')) return true;
   if (entryUrl === undefined) {
     const main = process.argv[1];

@@ -26,6 +26,70 @@ describe.each(BACKENDS)('registered types on %s', (backend) => {
       code: 'ERR_JOBLIB_SERIALIZATION', isClass: true })]);
   });
 
+  it('sends a shelved result (MemorizedResult) to workers, whose tasks read it, and gets it back', async () => {
+    const run = await runNode(`
+      import { mkdtempSync, rmSync } from 'node:fs';
+      import { tmpdir } from 'node:os';
+      import { join } from 'node:path';
+      const dir = mkdtempSync(join(tmpdir(), 'joblib-ts-shelved-'));
+      try {
+        const shelved = new jl.Memory(dir, { verbose: 0 }).cache(t.square).callAndShelve(7);
+        report(shelved instanceof jl.MemorizedResult);
+        report(await jl.Parallel({ nJobs: 2 })([jl.delayed(t.invoke)(shelved, 'get'), jl.delayed(t.square)(3)]));
+        const [back] = await jl.Parallel({ nJobs: 2 })([jl.delayed(t.echo)({ nested: [shelved] })]);
+        report([back.nested[0] instanceof jl.MemorizedResult, back.nested[0].get()]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }`);
+    expect(run.stderr).toBe('');
+    expect(run.reports).toEqual([true, [49, 9], [true, 49]]);
+  });
+
+  it('sends an instance of a type registered by a module the worker never saw, and rebuilds those it returns', async () => {
+    const run = await runNode(`${SHAPES}
+      const parallel = jl.Parallel({ nJobs: 2 });
+      const out = await parallel([jl.delayed(t.echo)({ at: [new sh.Vec(1, 2)] }), jl.delayed(t.invoke)(new sh.Vec(1, 2), 'scaled', 3)]);
+      report([out[0].at[0] instanceof sh.Vec, out[1] instanceof sh.Vec, out[1].scaled(2)]);
+      report(await outcome(parallel([jl.delayed(t.echo)(new sh.Fragile(1))])));
+      report(await outcome(parallel([jl.delayed(t.echo)(new sh.ParentOnly(1))])));`);
+    const [vectors, fragile, parentOnly] = run.reports as Record<string, unknown>[];
+    expect(vectors).toEqual([true, true, { x: 6, y: 12 }]);
+    if (!pooled) return expect([fragile, parentOnly]).toEqual([{ results: [{ v: 1 }] }, { results: [{ v: 1 }] }]);
+    expect(fragile).toMatchObject({ name: 'SerializationError', isClass: true, path: 'args[0]' });
+    expect(fragile!.message).toBe('A value of registered type "test/Fragile" in the arguments of task #0 (args[0]) cannot be ' +
+      'rebuilt in the worker: its decode threw RangeError: no Fragile in workers. Make decode accept every state its encode ' +
+      'returns, in every process.');
+    expect(parentOnly).toMatchObject({ name: 'UnregisteredTypeError', typeName: 'test/ParentOnly' });
+    expect(parentOnly!.message).toMatch(/the type is not registered there\. The worker imported \/.*\/shapes\.mjs, where the parent registered "test\/ParentOnly", but that did not register it: call registerType at the top level of that module, in every process/);
+  });
+
+  it('refuses a type registered in the entry script that cannot be rebuilt in a worker, before sending its batch', async () => {
+    const run = await runNode(`${SHAPES}
+      import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+      import { tmpdir } from 'node:os';
+      import { join } from 'node:path';
+      const scale = 100;
+      class Meters {
+        constructor(value) { this.value = value; }
+      }
+      jl.registerType(Meters, { name: 'app/Meters', encode: (m) => m.value * scale, decode: (cm) => new Meters(cm / scale) });
+      const dir = mkdtempSync(join(tmpdir(), 'joblib-ts-refused-'));
+      try {
+        const markers = [join(dir, 'a'), join(dir, 'b')];
+        report(await outcome(jl.Parallel({ nJobs: 2 })(markers.map((m, i) => jl.delayed(t.touch)(m, new Meters(i))))));
+        report(markers.map((m) => existsSync(m)));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }`);
+    const [refusal, ran] = run.reports as Record<string, unknown>[];
+    if (!pooled) return expect(ran).toEqual([true, true]);
+    expect(ran).toEqual([false, false]); // neither task ran
+    expect(refusal).toMatchObject({ name: 'TypeReferenceError', code: 'ERR_JOBLIB_TYPE_REFERENCE', isClass: true,
+      typeName: 'app/Meters' });
+    expect(refusal!.message).toMatch(/^The registered type "app\/Meters" cannot be sent to a worker: it is registered in the entry script \(file:\/\/.*\[eval1\]\)/);
+    expect(refusal!.message).toContain('move registerType(Meters, …) next to `export class Meters` in a module other than the entry script');
+  });
+
   it('fails only the task whose arguments a worker cannot rebuild, with a named error; the worker lives on', async () => {
     const run = await runNode(`${SHAPES}
       const parallel = jl.Parallel({ nJobs: 2, batchSize: 2 });

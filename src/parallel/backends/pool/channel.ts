@@ -18,7 +18,7 @@ const MAX_FRAME = 2 ** 32 - 1;
 const PADDING = new Uint8Array(BLOCK_ALIGNMENT);
 
 /** How a message is encoded into a frame. */
-export interface FrameOptions extends Pick<EncodeOptions, 'external'> {
+export interface FrameOptions extends Pick<EncodeOptions, 'external' | 'onRegisteredType'> {
   /** The batch id the frame carries (a batch, or its results); 0 or absent for other messages. */
   readonly tag?: number;
 }

@@ -4,7 +4,9 @@
 // recycles workers that leak or reach `maxTasksPerWorker`, lets idle workers exit after
 // `idleTimeout`, and never keeps the parent alive while idle.
 
-import { ShutdownExecutorError, TaskTimeoutError, TempFolderError, TerminatedWorkerError } from '../../../errors.js';
+import {
+  ShutdownExecutorError, TaskTimeoutError, TempFolderError, TerminatedWorkerError, TypeReferenceError,
+} from '../../../errors.js';
 import { emitJoblibWarning } from '../../../warnings.js';
 import type { RegisteredFunction } from '../../function-table.js';
 import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
@@ -214,7 +216,7 @@ export class WorkerPool {
     try {
       worker.send(message, job.spec.large);
     } catch (error) {
-      job.spec.settle(error instanceof TempFolderError
+      job.spec.settle(error instanceof TempFolderError || error instanceof TypeReferenceError
         ? { ok: false, error, index: 0, partial: [], stack: undefined, pid: undefined, remote: false }
         : this.encodeFailure(job, error));
       return;

@@ -3,6 +3,7 @@
 import { SerializationError } from '../../../errors.js';
 import { encodeValue } from '../../../serialization/encoder.js';
 import type { FunctionRef } from '../../../serialization/function-ref.js';
+import type { TypeRef } from '../../../serialization/type-ref.js';
 
 /** Parent → worker: run these calls in order. Function definitions come once per worker. */
 export interface BatchMessage {
@@ -31,7 +32,9 @@ export type ParentMessage =
   /** Finish what was sent, then exit (threads; a process's pipe closing says the same). */
   | { readonly t: 'close' }
   /** Run this function once, before any batch (the pool's `initializer`). */
-  | { readonly t: 'init'; readonly fn: readonly [number, FunctionRef] };
+  | { readonly t: 'init'; readonly fn: readonly [number, FunctionRef] }
+  /** Register these types before reading the next batch, which holds instances of them. */
+  | { readonly t: 'types'; readonly defs: readonly TypeRef[] };
 
 /** Worker → parent. */
 export type WorkerMessage =

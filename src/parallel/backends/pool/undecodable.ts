@@ -43,6 +43,8 @@ export function firstUndecodable(count: number, valueOf: (index: number) => unkn
   readonly value: 'arguments' | 'result';
   readonly where: string;
   readonly fix: (typeName: string) => string;
+  /** Why the type is not registered, when that is known: the `cause` of the UnregisteredTypeError. */
+  readonly cause?: (typeName: string) => unknown;
 }): UndecodableFailure | undefined {
   const seen = new Set<object>();
   const root = side.value === 'arguments' ? 'args' : 'result';
@@ -51,14 +53,13 @@ export function firstUndecodable(count: number, valueOf: (index: number) => unkn
     if (!hit) continue;
     const { value: { typeName, error }, path } = hit;
     const what = `A value of registered type "${typeName}" in the ${side.value} of task #${first + index} (${path})`;
-    return {
-      index,
-      error: error === undefined
-        ? new UnregisteredTypeError(typeName,
-            `${what} cannot be rebuilt in ${side.where}: the type is not registered there. ${side.fix(typeName)}`)
-        : new SerializationError(`${what} cannot be rebuilt in ${side.where}: its decode threw ${describe(error)}. ` +
-          'Make decode accept every state its encode returns, in every process.', path, { cause: error }),
-    };
+    if (error !== undefined) {
+      return { index, error: new SerializationError(`${what} cannot be rebuilt in ${side.where}: its decode threw ` +
+        `${describe(error)}. Make decode accept every state its encode returns, in every process.`, path, { cause: error }) };
+    }
+    const cause = side.cause?.(typeName);
+    return { index, error: new UnregisteredTypeError(typeName, `${what} cannot be rebuilt in ${side.where}: the type ` +
+      `is not registered there. ${side.fix(typeName)}`, cause === undefined ? undefined : { cause }) };
   }
   return undefined;
 }

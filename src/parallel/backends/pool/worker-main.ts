@@ -19,7 +19,7 @@ import {
   transferList, writeFrame,
 } from './channel.js';
 import { type BatchMessage, frameTag, packNumbers, type ParentMessage, type WorkerMessage } from './messages.js';
-import { readBatch } from './worker-types.js';
+import { loadTypeDefs, readBatch } from './worker-types.js';
 
 /** How this worker talks to the parent. */
 interface Transport {
@@ -32,8 +32,9 @@ interface Transport {
 
 const functions = new Map<number, AnyFunction>();
 /** What the worker does in order: batches stay undecoded frames until their turn (their types load first). */
-const queue: (ReceivedFrame | InitMessage)[] = [];
+const queue: (ReceivedFrame | InitMessage | TypesMessage)[] = [];
 type InitMessage = Extract<ParentMessage, { t: 'init' }>;
+type TypesMessage = Extract<ParentMessage, { t: 'types' }>;
 /** The initializer's failure: every batch then fails with it. */
 let initFailure: unknown;
 type Callable = (...args: readonly unknown[]) => unknown;
@@ -60,7 +61,7 @@ function onFrame(frame: ReceivedFrame): void {
   onParentMessage(message);
 }
 
-function enqueue(item: ReceivedFrame | InitMessage): void {
+function enqueue(item: ReceivedFrame | InitMessage | TypesMessage): void {
   queue.push(item);
   if (!running) void drain();
 }
@@ -68,6 +69,7 @@ function enqueue(item: ReceivedFrame | InitMessage): void {
 function onParentMessage(message: ParentMessage): void {
   switch (message.t) {
     case 'init':
+    case 'types':
       enqueue(message);
       return;
     case 'release':
@@ -187,7 +189,7 @@ async function drain(): Promise<void> {
   while (queue.length > 0) {
     const item = queue.shift()!;
     if ('t' in item) {
-      await runInitializer(item);
+      await (item.t === 'init' ? runInitializer(item) : loadTypeDefs(item.defs));
       continue;
     }
     const batch = readBatch(item);

@@ -3,7 +3,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { FrameReader, writeFrame } from '../pool/channel.js';
+import { encodePipeFrame, FrameReader, type PipeFrame, writePipeFrame } from '../pool/channel.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
 import { type BatchMessage, frameTag, type ParentMessage } from '../pool/messages.js';
 import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
@@ -15,7 +15,7 @@ export interface SpawnOptions {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export class WorkerProcess extends PoolWorker {
+export class WorkerProcess extends PoolWorker<PipeFrame> {
   readonly child: ChildProcess;
   readonly pid: number | undefined;
   readonly threadId = undefined;
@@ -57,17 +57,20 @@ export class WorkerProcess extends PoolWorker {
     this.taskPipe.uncork();
   }
 
-  protected write(message: BatchMessage | ParentMessage, large: LargeArguments | undefined): void {
-    if (!large) {
-      writeFrame(this.taskPipe, message, { tag: frameTag(message) });
-      return;
-    }
-    writeFrame(this.taskPipe, message, { tag: frameTag(message), external: (bytes) => {
+  protected encode(message: BatchMessage | ParentMessage, large: LargeArguments | undefined,
+    onRegisteredType: ((name: string) => void) | undefined): PipeFrame {
+    const options = { tag: frameTag(message), ...(onRegisteredType && { onRegisteredType }) };
+    if (!large) return encodePipeFrame(message, options);
+    return encodePipeFrame(message, { ...options, external: (bytes) => {
       if (bytes.byteLength <= large.maxNbytes) return undefined;
       const place = large.file(bytes);
       this.knownFiles.add(place.key);
       return place;
     } });
+  }
+
+  protected post(frame: PipeFrame): void {
+    writePipeFrame(this.taskPipe, frame);
   }
 
   /** Closing the pipe asks the worker to exit once it drains. */

@@ -18,7 +18,7 @@ export interface ThreadOptions {
   readonly execArgv: readonly string[];
 }
 
-export class WorkerThread extends PoolWorker {
+export class WorkerThread extends PoolWorker<PackedFrame> {
   readonly pid = process.pid;
   readonly threadId: number;
   readonly label: string;
@@ -61,10 +61,16 @@ export class WorkerThread extends PoolWorker {
     if (this.corked > 0 && --this.corked === 0) this.flush();
   }
 
-  protected write(message: BatchMessage | ParentMessage, large: LargeArguments | undefined): void {
+  protected encode(message: BatchMessage | ParentMessage, large: LargeArguments | undefined,
+    onRegisteredType: ((name: string) => void) | undefined): PackedFrame {
     const toShared = large
       && ((bytes: Uint8Array) => (bytes.byteLength > large.maxNbytes ? large.shared(bytes) : undefined));
-    this.frames.push(packForThread(message, this.shared, toShared, { tag: frameTag(message) }));
+    const options = { tag: frameTag(message), ...(onRegisteredType && { onRegisteredType }) };
+    return packForThread(message, this.shared, toShared, options);
+  }
+
+  protected post(frame: PackedFrame): void {
+    this.frames.push(frame);
     if (this.corked === 0) this.flush();
   }
 
@@ -77,7 +83,7 @@ export class WorkerThread extends PoolWorker {
   }
 
   protected end(): void {
-    this.write({ t: 'close' }, undefined);
+    this.notify({ t: 'close' });
   }
 
   protected terminate(): void {
