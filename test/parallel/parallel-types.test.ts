@@ -5,7 +5,7 @@
 // a value a worker cannot rebuild fails its task with a named error, never a worker crash.
 
 import { describe, expect, it } from 'vitest';
-import { type RunOptions, runNode as runNodeOn } from './run-node.js';
+import { type RunOptions, runNode as runNodeOn, runScript as runScriptOn } from './run-node.js';
 
 const BACKENDS = ['process', 'threads', 'sequential'] as const;
 
@@ -61,6 +61,12 @@ describe.each(BACKENDS)('registered types on %s', (backend) => {
       'returns, in every process.');
     expect(parentOnly).toMatchObject({ name: 'UnregisteredTypeError', typeName: 'test/ParentOnly' });
     expect(parentOnly!.message).toMatch(/the type is not registered there\. The worker imported \/.*\/shapes\.mjs, where the parent registered "test\/ParentOnly", but that did not register it: call registerType at the top level of that module, in every process/);
+  });
+
+  it('rebuilds functions of a TypeScript entry script under `node --import tsx`, with the helpers tsx adds', async () => {
+    const run = await runScriptOn(['--import', 'tsx', 'typed-entry.ts'], { backend });
+    expect(run.stderr).toBe('');
+    expect(run.reports).toEqual([[6.5]]);
   });
 
   it('refuses a type registered in the entry script that cannot be rebuilt in a worker, before sending its batch', async () => {
