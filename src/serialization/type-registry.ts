@@ -46,7 +46,9 @@ const byName = new Map<string, TypeRegistration>();
  *
  * Workers register the type too, by importing the module that called `registerType`: call it
  * at the top level of a module, next to the class. Workers never import the entry script (that
- * would run the program again), so a type registered there cannot be sent to them.
+ * would run the program again): a type registered there is rebuilt in workers from its source
+ * when the class, its encode and its decode use only imports, globals and top-level functions,
+ * and refused before anything is sent otherwise.
  *
  * Registering the same class again under the same name replaces its codec; a name already
  * taken by a different class is an error.

@@ -63,10 +63,31 @@ describe.each(BACKENDS)('registered types on %s', (backend) => {
     expect(parentOnly!.message).toMatch(/the type is not registered there\. The worker imported \/.*\/shapes\.mjs, where the parent registered "test\/ParentOnly", but that did not register it: call registerType at the top level of that module, in every process/);
   });
 
-  it('rebuilds functions of a TypeScript entry script under `node --import tsx`, with the helpers tsx adds', async () => {
+  it('rebuilds a type registered in the entry script from its source when it uses only imports and helpers', async () => {
+    const run = await runNode(`
+      import { join } from 'node:path';
+      import { Celsius } from './shapes.mjs';
+      function cents(amount) { return Math.round(amount * 100); }
+      class Money {
+        constructor(amount) { this.amount = amount; }
+        plus(other) { return new Money(this.amount + other.amount); }
+        label() { return join('money', String(cents(this.amount))); }
+      }
+      jl.registerType(Money, { name: 'app/Money', encode: (m) => cents(m.amount), decode(c) { return new Money(c / 100); } });
+      // A class of a module, registered here (as for a third-party class): its import comes along.
+      jl.registerType(Celsius, { name: 'app/Celsius', encode: (c) => c.degrees, decode: (d) => new Celsius(d) });
+      const add = (a, b) => a.plus(b);
+      const out = await jl.Parallel({ nJobs: 2 })([jl.delayed(add)(new Money(1.5), new Money(2.25)),
+        jl.delayed(t.invoke)(new Money(3), 'label'), jl.delayed(t.invoke)(new Celsius(20), 'warmer', 1.5)]);
+      report([out[0] instanceof Money, out[0].amount, out[1], out[2] instanceof Celsius, out[2].degrees]);`);
+    expect(run.stderr).toBe('');
+    expect(run.reports).toEqual([[true, 3.75, 'money/300', true, 21.5]]);
+  });
+
+  it('rebuilds functions and classes of a TypeScript entry script under `node --import tsx`, with the helpers tsx adds', async () => {
     const run = await runScriptOn(['--import', 'tsx', 'typed-entry.ts'], { backend });
     expect(run.stderr).toBe('');
-    expect(run.reports).toEqual([[6.5]]);
+    expect(run.reports).toEqual([[6.5], [true, 3.5, 'EUR']]);
   });
 
   it('refuses a type registered in the entry script that cannot be rebuilt in a worker, before sending its batch', async () => {
@@ -93,6 +114,7 @@ describe.each(BACKENDS)('registered types on %s', (backend) => {
     expect(refusal).toMatchObject({ name: 'TypeReferenceError', code: 'ERR_JOBLIB_TYPE_REFERENCE', isClass: true,
       typeName: 'app/Meters' });
     expect(refusal!.message).toMatch(/^The registered type "app\/Meters" cannot be sent to a worker: it is registered in the entry script \(file:\/\/.*\[eval1\]\)/);
+    expect(refusal!.message).toMatch(/cannot be rebuilt there from its source: it uses `scale` \(a module-level const, line \d+\), which a worker cannot see\./);
     expect(refusal!.message).toContain('move registerType(Meters, …) next to `export class Meters` in a module other than the entry script');
   });
 
