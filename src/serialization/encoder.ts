@@ -61,12 +61,12 @@ export interface EncodeOptions {
   /** Binary values of at least this many bytes become blocks; `Infinity` keeps all inline. */
   readonly blockThreshold?: number;
   /** Messages between processes and threads only (never files): binary values sent by reference. */
-  readonly external?: ExternalHook;
+  readonly external?: ExternalHook | undefined;
   /**
    * Called with the name of each registered type as an instance of it is written (a message
    * learns which types its reader must have); throwing aborts the encoding with that error.
    */
-  readonly onRegisteredType?: (name: string) => void;
+  readonly onRegisteredType?: ((name: string) => void) | undefined;
   /**
    * Write the structure into a buffer shared by such calls: no allocation per message, but the
    * returned `structure` is only valid until the next scratch encode; the caller copies it first.

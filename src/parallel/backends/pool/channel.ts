@@ -17,10 +17,10 @@ const FLAG_REFERENCES = 1;
 const MAX_FRAME = 2 ** 32 - 1;
 const PADDING = new Uint8Array(BLOCK_ALIGNMENT);
 
-/** How a message is encoded into a frame. */
+/** How a message is encoded into a frame. Options are passed on field by field: a spread costs a microsecond. */
 export interface FrameOptions extends Pick<EncodeOptions, 'external' | 'onRegisteredType'> {
   /** The batch id the frame carries (a batch, or its results); 0 or absent for other messages. */
-  readonly tag?: number;
+  readonly tag?: number | undefined;
 }
 
 /** A message encoded for a pipe: the buffers of one frame, in order. Nothing is written yet. */
@@ -28,7 +28,8 @@ export type PipeFrame = readonly Uint8Array[];
 
 /** Encodes `message` as one pipe frame. Throws `SerializationError` if it cannot be encoded. */
 export function encodePipeFrame(message: unknown, options: FrameOptions = {}): PipeFrame {
-  const encoded = encodeValue(message, { ...options, scratch: true });
+  const { external, onRegisteredType } = options;
+  const encoded = encodeValue(message, { scratch: true, external, onRegisteredType });
   const { structure, blocks, dataLength, hasReferences } = encoded;
   const { dataOffset, payload } = layout(encoded);
   const header = Buffer.allocUnsafe(HEADER);
@@ -87,7 +88,8 @@ export interface PackedFrame {
 
 /** Encodes `message` into one owned buffer. Throws `SerializationError` if it cannot be encoded. */
 function packFrame(message: unknown, options: FrameOptions): PackedFrame {
-  const encoded = encodeValue(message, { ...options, scratch: true });
+  const { external, onRegisteredType } = options;
+  const encoded = encodeValue(message, { scratch: true, external, onRegisteredType });
   const { dataOffset, payload } = layout(encoded);
   const bytes = new Uint8Array(payload);
   bytes.set(encoded.structure);
@@ -114,7 +116,7 @@ export function packForThread(
 ): PackedFrame {
   const before = shared.length;
   try {
-    return packFrame(message, { ...options, external: (bytes) => {
+    return packFrame(message, { tag: options.tag, onRegisteredType: options.onRegisteredType, external: (bytes) => {
       const place = bytes.buffer instanceof SharedArrayBuffer ? { buffer: bytes.buffer, offset: bytes.byteOffset }
         : toShared?.(bytes);
       if (!place) return undefined;

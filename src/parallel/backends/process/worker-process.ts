@@ -59,9 +59,9 @@ export class WorkerProcess extends PoolWorker<PipeFrame> {
 
   protected encode(message: BatchMessage | ParentMessage, large: LargeArguments | undefined,
     onRegisteredType: ((name: string) => void) | undefined): PipeFrame {
-    const options = { tag: frameTag(message), ...(onRegisteredType && { onRegisteredType }) };
-    if (!large) return encodePipeFrame(message, options);
-    return encodePipeFrame(message, { ...options, external: (bytes) => {
+    const tag = frameTag(message);
+    if (!large) return encodePipeFrame(message, { tag, onRegisteredType });
+    return encodePipeFrame(message, { tag, onRegisteredType, external: (bytes) => {
       if (bytes.byteLength <= large.maxNbytes) return undefined;
       const place = large.file(bytes);
       this.knownFiles.add(place.key);

@@ -65,8 +65,7 @@ export class WorkerThread extends PoolWorker<PackedFrame> {
     onRegisteredType: ((name: string) => void) | undefined): PackedFrame {
     const toShared = large
       && ((bytes: Uint8Array) => (bytes.byteLength > large.maxNbytes ? large.shared(bytes) : undefined));
-    const options = { tag: frameTag(message), ...(onRegisteredType && { onRegisteredType }) };
-    return packForThread(message, this.shared, toShared, options);
+    return packForThread(message, this.shared, toShared, { tag: frameTag(message), onRegisteredType });
   }
 
   protected post(frame: PackedFrame): void {
