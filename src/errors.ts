@@ -12,6 +12,7 @@ export type JoblibErrorCode =
   | 'ERR_JOBLIB_INVALID_OPTION'
   | 'ERR_JOBLIB_DUMP'
   | 'ERR_JOBLIB_FUNCTION_REFERENCE'
+  | 'ERR_JOBLIB_TYPE_REFERENCE'
   | 'ERR_JOBLIB_TERMINATED_WORKER'
   | 'ERR_JOBLIB_TASK_TIMEOUT'
   | 'ERR_JOBLIB_REMOTE_TASK'
@@ -60,17 +61,21 @@ export class FormatError extends JoblibError {
   }
 }
 
-/** A file holds a value of a type registered with `registerType` that this process has not registered. */
+/**
+ * Data holds a value of a type registered with `registerType` that the reading process (this
+ * one, or the worker a task was sent to) has not registered.
+ */
 export class UnregisteredTypeError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_UNREGISTERED_TYPE';
-  /** The name the type was registered under when the file was written. */
+  /** The name the type was registered under when the data was written. */
   readonly typeName: string;
 
-  constructor(typeName: string) {
+  constructor(typeName: string, message?: string, options?: { cause?: unknown }) {
     super(
       'UnregisteredTypeError', 'ERR_JOBLIB_UNREGISTERED_TYPE',
-      `The data holds a value of registered type "${typeName}", which is not registered in this process. ` +
+      message ?? `The data holds a value of registered type "${typeName}", which is not registered in this process. ` +
         `Call registerType(YourClass, { name: "${typeName}", encode, decode }) before loading it.`,
+      options,
     );
     this.typeName = typeName;
   }
@@ -111,6 +116,22 @@ export class FunctionReferenceError extends JoblibError {
     super('FunctionReferenceError', 'ERR_JOBLIB_FUNCTION_REFERENCE', message, options);
     this.functionName = functionName;
     this.variables = variables;
+  }
+}
+
+/**
+ * A task's arguments hold an instance of a registered type that workers cannot register: it was
+ * registered in the entry script (which workers never import) and cannot be rebuilt from its
+ * source there. Refused before the batch holding it is sent; the message names the type and the fix.
+ */
+export class TypeReferenceError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_TYPE_REFERENCE';
+  /** The name the type is registered under. */
+  readonly typeName: string;
+
+  constructor(typeName: string, message: string, options?: { cause?: unknown }) {
+    super('TypeReferenceError', 'ERR_JOBLIB_TYPE_REFERENCE', message, options);
+    this.typeName = typeName;
   }
 }
 
@@ -259,8 +280,8 @@ export class FrameTooLargeError extends JoblibError {
 
 const ERROR_CLASSES: Readonly<Record<string, { readonly prototype: JoblibError }>> = {
   JoblibError, SerializationError, FormatError, UnregisteredTypeError, InvalidOptionError, DumpError,
-  FunctionReferenceError, TerminatedWorkerError, TaskTimeoutError, RemoteTaskError, ShutdownExecutorError,
-  ParallelBusyError, CacheEntryError, TempFolderError, FrameTooLargeError,
+  FunctionReferenceError, TypeReferenceError, TerminatedWorkerError, TaskTimeoutError, RemoteTaskError,
+  ShutdownExecutorError, ParallelBusyError, CacheEntryError, TempFolderError, FrameTooLargeError,
 };
 
 /**

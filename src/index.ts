@@ -16,6 +16,7 @@ export {
   TaskTimeoutError,
   TempFolderError,
   TerminatedWorkerError,
+  TypeReferenceError,
   UnregisteredTypeError,
 } from './errors.js';
 export type { JoblibWarningCode, JoblibWarningType } from './warnings.js';

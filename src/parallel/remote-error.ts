@@ -1,6 +1,6 @@
 // Turning what a worker reported into the error the caller catches: the original class where
-// it can be found (built-ins, registered types, classes exported by the task's module), its
-// own properties, and a `cause` that holds the worker-side stack and the task's position.
+// it can be found (built-ins, joblib-ts's own error classes, classes exported by the task's
+// module), its own properties, and a `cause` that holds the worker-side stack and the task's position.
 
 import { joblibErrorPrototype, RemoteTaskError } from '../errors.js';
 import type { FunctionRef } from '../serialization/function-ref.js';

@@ -40,6 +40,7 @@ class Decoder extends MessagePackReader {
     private readonly data: Uint8Array | null,
     private readonly track: boolean,
     private readonly external: ExternalResolver | undefined,
+    private readonly undecodable: UndecodableHook | undefined,
   ) {
     super(buf);
     this.keyCache = new KeyCache(buf.byteLength);
@@ -272,8 +273,18 @@ class Decoder extends MessagePackReader {
         const name = this.readValue();
         if (typeof name !== 'string') this.fail('a registered-type name is not a string');
         const entry = registeredTypeByName(name);
-        if (!entry) throw new UnregisteredTypeError(name);
-        const instance = entry.decode(this.readValue());
+        if (!entry && !this.undecodable) throw new UnregisteredTypeError(name);
+        const state = this.readValue();
+        let instance: unknown;
+        if (!entry) instance = this.undecodable!(name, state, undefined);
+        else if (!this.undecodable) instance = entry.decode(state);
+        else {
+          try {
+            instance = entry.decode(state);
+          } catch (error) {
+            instance = this.undecodable(name, state, error);
+          }
+        }
         this.fill(slot, instance);
         return instance;
       }
@@ -389,17 +400,24 @@ class Decoder extends MessagePackReader {
 export type ExternalResolver = (key: string) => Uint8Array;
 
 /**
+ * What stands for a registered-type value that cannot be rebuilt here (messages only): its type
+ * is not registered (`error` undefined) or its decode threw `error`. Without it, decoding throws.
+ */
+export type UndecodableHook = (typeName: string, state: unknown, error: unknown) => unknown;
+
+/**
  * Decodes a structure written by `encodeValue`. `data` is the data section its blocks point
  * into; typed arrays in the result are views of it. `hasReferences: false` (the writer emitted
  * no EXT_REF) skips numbering objects. Throws `FormatError` on any inconsistency.
  */
 export function decodeValue(
   structure: Uint8Array, data: Uint8Array | null, hasReferences = true, external?: ExternalResolver,
+  undecodable?: UndecodableHook,
 ): unknown {
   const buf = Buffer.isBuffer(structure)
     ? structure
     : Buffer.from(structure.buffer, structure.byteOffset, structure.byteLength);
-  const decoder = new Decoder(buf, data, hasReferences, external);
+  const decoder = new Decoder(buf, data, hasReferences, external, undecodable);
   let value: unknown;
   try {
     value = decoder.readValue();

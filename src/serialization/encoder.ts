@@ -61,7 +61,12 @@ export interface EncodeOptions {
   /** Binary values of at least this many bytes become blocks; `Infinity` keeps all inline. */
   readonly blockThreshold?: number;
   /** Messages between processes and threads only (never files): binary values sent by reference. */
-  readonly external?: ExternalHook;
+  readonly external?: ExternalHook | undefined;
+  /**
+   * Called with the name of each registered type as an instance of it is written (a message
+   * learns which types its reader must have); throwing aborts the encoding with that error.
+   */
+  readonly onRegisteredType?: ((name: string) => void) | undefined;
   /**
    * Write the structure into a buffer shared by such calls: no allocation per message, but the
    * returned `structure` is only valid until the next scratch encode; the caller copies it first.
@@ -84,7 +89,7 @@ class Encoder extends MessagePackWriter {
   private readonly openRegistered = new Set<object>();
 
   constructor(private readonly blockThreshold: number, private readonly external: ExternalHook | undefined,
-    initial: Buffer | undefined) {
+    private readonly onRegisteredType: ((name: string) => void) | undefined, initial: Buffer | undefined) {
     super(initial);
   }
 
@@ -159,6 +164,7 @@ class Encoder extends MessagePackWriter {
     const cls = (proto as { constructor?: unknown }).constructor;
     const registered = registeredTypeOf(cls);
     if (registered) {
+      this.onRegisteredType?.(registered.name);
       const start = this.openExt(EXT_REGISTERED);
       this.writeArrayHeader(2);
       this.writeString(registered.name);
@@ -365,7 +371,7 @@ class Encoder extends MessagePackWriter {
  */
 export function encodeValue(value: unknown, options: EncodeOptions = {}): EncodedValue {
   const scratch = options.scratch === true && !scratchInUse;
-  const encoder = new Encoder(options.blockThreshold ?? BLOCK_THRESHOLD, options.external,
+  const encoder = new Encoder(options.blockThreshold ?? BLOCK_THRESHOLD, options.external, options.onRegisteredType,
     scratch ? scratchBuffer : undefined);
   if (scratch) scratchInUse = true;
   try {

@@ -1,12 +1,12 @@
 // The worker side of function references: import a module and walk to the export, walk
 // `globalThis` to a built-in, or rebuild a source-shipped function with its imports and
-// helpers in scope.
+// helpers in scope (as registered types shipped by source are, type-loader.ts).
 
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { FunctionRef, ImportSpec } from './function-ref.js';
-import type { AnyFunction } from './function-ref.js';
+import type { AnyFunction, FunctionRef } from './function-ref.js';
+import type { ImportSpec, ShippedScope } from './source-plan.js';
 
 /** The function a reference names, loaded in this process. */
 export async function loadFunction(ref: FunctionRef): Promise<AnyFunction> {
@@ -30,28 +30,32 @@ function walkTo(root: unknown, path: readonly string[], name: string): AnyFuncti
 }
 
 async function rebuild(ref: Extract<FunctionRef, { kind: 'source' }>): Promise<AnyFunction> {
-  const names: string[] = [];
-  const values: unknown[] = [];
-  const isFile = ref.baseUrl.startsWith('file:') && !ref.baseUrl.includes('[eval');
-  const basePath = isFile ? fileURLToPath(ref.baseUrl) : `${process.cwd()}/[eval]`;
-  const require = createRequire(basePath);
-  for (const spec of ref.imports) {
-    names.push(spec.local);
-    values.push(await importBinding(spec, require, basePath));
-  }
-  for (const cjs of ref.cjsNames) {
-    names.push(cjs);
-    values.push(cjs === 'require' ? require : cjs === '__filename' ? basePath : dirname(basePath));
-  }
-  const body = `${ref.strict ? '"use strict";\n' : ''}${ref.helpers.join('\n')}\nreturn (${asExpression(ref.source)});`;
-  const factory = new Function(...names, body) as (...args: unknown[]) => unknown;
-  const fn = factory(...values);
+  const fn = await evaluateInScope(ref, `return (${asExpression(ref.source)});`);
   if (typeof fn !== 'function') throw new TypeError(`The source of ${ref.name} did not evaluate to a function.`);
   return fn as AnyFunction;
 }
 
+/** Runs `body` (code that ends in a `return`) after the scope's helpers, with its imports and CommonJS names bound. */
+export async function evaluateInScope(scope: ShippedScope, body: string): Promise<unknown> {
+  const names: string[] = [];
+  const values: unknown[] = [];
+  const isFile = scope.baseUrl.startsWith('file:') && !scope.baseUrl.includes('[eval');
+  const basePath = isFile ? fileURLToPath(scope.baseUrl) : `${process.cwd()}/[eval]`;
+  const require = createRequire(basePath);
+  for (const spec of scope.imports) {
+    names.push(spec.local);
+    values.push(await importBinding(spec, require, basePath));
+  }
+  for (const cjs of scope.cjsNames) {
+    names.push(cjs);
+    values.push(cjs === 'require' ? require : cjs === '__filename' ? basePath : dirname(basePath));
+  }
+  const factory = new Function(...names, `${scope.strict ? '"use strict";\n' : ''}${scope.helpers.join('\n')}\n${body}`);
+  return (factory as (...args: unknown[]) => unknown)(...values);
+}
+
 /** Method shorthand (`name(x) { … }`) is not an expression; wrap it in an object literal. */
-function asExpression(source: string): string {
+export function asExpression(source: string): string {
   try {
     new Function(`return (${source});`);
     return source;

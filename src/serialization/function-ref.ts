@@ -9,36 +9,17 @@ import { builtinModules, createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { FunctionReferenceError } from '../errors.js';
 import { type FunctionLocation, locateFunction } from './function-locator.js';
-import { analyzeScript, type AnalyzedScript, type Binding, findFunctionNode, freeNames, offsetOf } from './script-scope.js';
+import { analyzeScript, type AnalyzedScript, findFunctionNode, freeNames, offsetOf } from './script-scope.js';
+import { planScope, refusedNames, type ShippedScope } from './source-plan.js';
 
 /** Any function value (the `Function` type without its unsafe call signature). */
 export type AnyFunction = (...args: never[]) => unknown;
-
-/** A module a source-shipped function imports, recreated in the worker. */
-export interface ImportSpec {
-  readonly local: string;
-  readonly specifier: string;
-  /** `'default'`, `'*'`, a named export; for `require`, a member or `null` for the whole module. */
-  readonly imported: string | null;
-  readonly style: 'import' | 'require';
-}
 
 /** What a worker needs to get a function; plain data, sent once per worker. */
 export type FunctionRef =
   | { readonly kind: 'global'; readonly name: string; readonly path: readonly string[] }
   | { readonly kind: 'module'; readonly name: string; readonly url: string; readonly path: readonly string[] }
-  | {
-    readonly kind: 'source';
-    readonly name: string;
-    readonly source: string;
-    readonly strict: boolean;
-    /** URL of the defining script: relative imports and `require` resolve against it. */
-    readonly baseUrl: string;
-    readonly imports: readonly ImportSpec[];
-    /** Top-level helper functions and constants it uses, as source, in dependency order. */
-    readonly helpers: readonly string[];
-    readonly cjsNames: readonly string[];
-  };
+  | ({ readonly kind: 'source'; readonly name: string; readonly source: string } & ShippedScope);
 
 const resolved = new WeakMap<AnyFunction, Promise<FunctionRef>>();
 const explicit = new WeakMap<AnyFunction, FunctionRef | 'source'>();
@@ -154,7 +135,7 @@ function pathIn(exports: unknown, fn: AnyFunction): string[] | undefined {
 let entryUrl: string | null | undefined;
 
 /** The entry script and eval/stdin code: never imported again (that would rerun the script). */
-function isEntryScript(url: string): boolean {
+export function isEntryScript(url: string): boolean {
   if (url.includes('[eval') || url.includes('[stdin]')) return true;
   if (entryUrl === undefined) {
     const main = process.argv[1];
@@ -165,14 +146,6 @@ function isEntryScript(url: string): boolean {
     }
   }
   return url === entryUrl;
-}
-
-interface SourcePlan {
-  readonly imports: Map<string, ImportSpec>;
-  readonly helpers: string[];
-  readonly cjsNames: Set<string>;
-  readonly refused: string[];
-  readonly seen: Set<unknown>;
 }
 
 function sourceRef(fn: AnyFunction, location: FunctionLocation): FunctionRef {
@@ -191,56 +164,17 @@ function sourceRef(fn: AnyFunction, location: FunctionLocation): FunctionRef {
     throw new FunctionReferenceError(name,
       `delayed(${name}): a method cannot be sent to a worker by source. Use a plain function, or export it from a module.`);
   }
-  const plan: SourcePlan = { imports: new Map(), helpers: [], cjsNames: new Set(), refused: [], seen: new Set([node]) };
-  collect(script, freeNames(script, node), plan);
-  if (plan.refused.length > 0) {
-    const names = plan.refused.map((r) => r.split(' ')[0]!.replaceAll('`', ''));
+  const { scope, refused } = planScope(script, location.url, freeNames(script, node), { shipped: [node] });
+  if (refused.length > 0) {
+    const names = refusedNames(refused);
     throw new FunctionReferenceError(name,
-      `delayed(${name}): ${name} uses ${plan.refused.join(', ')}, which a worker process cannot see: ` +
+      `delayed(${name}): ${name} uses ${refused.join(', ')}, which a worker process cannot see: ` +
         `a worker rebuilds ${name} from its source, with the script's imports but not its variables. Fixes: pass ` +
         `${names.length > 1 ? 'them' : 'it'} as an argument (delayed(${name})(x, ${names.join(', ')})), or move ${name} ` +
         'into a module and export it (workers import that module), or mark it with shipByReference(fn, import.meta.url).',
       names);
   }
-  const strict = script.isModule || /^\s*(['"])use strict\1/.test(location.source);
-  return {
-    kind: 'source', name, source: fnSource, strict, baseUrl: location.url,
-    imports: [...plan.imports.values()], helpers: plan.helpers, cjsNames: [...plan.cjsNames],
-  };
-}
-
-function collect(script: AnalyzedScript, names: Map<string, Binding>, plan: SourcePlan): void {
-  for (const [local, binding] of names) {
-    switch (binding.kind) {
-      case 'global':
-        break;
-      case 'import':
-        plan.imports.set(local, { local, specifier: binding.specifier, imported: binding.imported, style: 'import' });
-        break;
-      case 'require':
-        plan.imports.set(local, { local, specifier: binding.specifier, imported: binding.member, style: 'require' });
-        break;
-      case 'cjs':
-        if (binding.name === 'module' || binding.name === 'exports') plan.refused.push(`\`${local}\` (the script's CommonJS ${local})`);
-        else plan.cjsNames.add(binding.name);
-        break;
-      case 'helper':
-        if (!plan.seen.has(binding.node)) {
-          plan.seen.add(binding.node);
-          collect(script, freeNames(script, binding.node), plan);
-          plan.helpers.push(binding.source);
-        }
-        break;
-      case 'local':
-        plan.refused.push(`\`${local}\` (a local variable of an enclosing function)`);
-        break;
-      case 'variable':
-        plan.refused.push(binding.declaration === 'undeclared'
-          ? `\`${local}\` (not declared in the script, and not a global)`
-          : `\`${local}\` (a module-level ${binding.declaration}${binding.line ? `, line ${binding.line}` : ''})`);
-        break;
-    }
-  }
+  return { kind: 'source', name, source: fnSource, ...scope };
 }
 
 let globalsIndex: Map<AnyFunction, string[]> | undefined;

@@ -51,6 +51,7 @@ export function analyzeScript(url: string, source: string): AnalyzedScript {
 
 function topLevelBindings(program: Program, source: string): Map<string, Binding> {
   const bindings = new Map<string, Binding>();
+  const reassigned = assignedNames(program);
   for (const item of program.body) {
     const statement = ((item.type === 'ExportNamedDeclaration' || item.type === 'ExportDefaultDeclaration')
       && item.declaration ? item.declaration : item) as typeof item;
@@ -75,7 +76,8 @@ function topLevelBindings(program: Program, source: string): Map<string, Binding
           const name = declarator.id.name;
           if (required) {
             bindings.set(name, { kind: 'require', specifier: required.specifier, member: required.member });
-          } else if (statement.kind === 'const' && init && isStaticDefinition(init)) {
+          } else if ((statement.kind === 'const' || !reassigned.has(name)) && init && isStaticDefinition(init)) {
+            // A `var` never assigned again is a constant too: transpilers declare their helpers so (tsx's `__name`).
             bindings.set(name, { kind: 'helper', node: declarator, source: `const ${slice(source, declarator)};` });
           } else {
             bindings.set(name, { kind: 'variable', declaration: statement.kind, line });
@@ -97,6 +99,25 @@ function topLevelBindings(program: Program, source: string): Map<string, Binding
     }
   }
   return bindings;
+}
+
+/** Names assigned anywhere in the program (`x = …`, `x++`, `for (x of …)`), in any scope: conservative. */
+function assignedNames(program: Program): Set<string> {
+  const names = new Set<string>();
+  walk.simple(program, {
+    AssignmentExpression(node) {
+      for (const name of patternNames(node.left as unknown as AnyNode)) names.add(name);
+    },
+    UpdateExpression(node) {
+      if (node.argument.type === 'Identifier') names.add(node.argument.name);
+    },
+    ForInStatement: loopTarget,
+    ForOfStatement: loopTarget,
+  });
+  function loopTarget(node: { left: Node }): void {
+    if (node.left.type !== 'VariableDeclaration') for (const name of patternNames(node.left as AnyNode)) names.add(name);
+  }
+  return names;
 }
 
 /** `require('x')` or `require('x').y` → the specifier and member. */

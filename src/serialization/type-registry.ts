@@ -1,7 +1,9 @@
 // User classes that round-trip through the codec with their prototype (loky's `register(type,
 // reducer)`): a class is stored as its registered name plus the state its `encode` returns,
-// and rebuilt on load by the `decode` registered under that name.
+// and rebuilt on load by the `decode` registered under that name. The registry also notes the
+// module each registration ran in: a worker imports that module to register the type there too.
 
+import { pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
 
 /** How instances of one class are turned into serializable state and back. */
@@ -26,13 +28,27 @@ export interface RegisteredType {
   readonly decode: (state: unknown) => unknown;
 }
 
+/** A registration, as a worker needs to repeat it. */
+export interface TypeRegistration {
+  readonly entry: RegisteredType;
+  readonly cls: AnyConstructor;
+  /** URL of the script whose code called `registerType` (`file:///…`, `file:///cwd/[eval1]`), if known. */
+  readonly registeredIn: string | undefined;
+}
+
 const byClass = new Map<unknown, RegisteredType>();
-const byName = new Map<string, { entry: RegisteredType; cls: unknown }>();
+const byName = new Map<string, TypeRegistration>();
 
 /**
- * Registers a class so that its instances survive `dump`/`load` (and, later, the trip to a
- * worker) with their prototype. Without registration a class instance is refused, because
- * silently storing it as a plain object would lose its methods.
+ * Registers a class so that its instances survive `dump`/`load` and the trip to a worker with
+ * their prototype. Without registration a class instance is refused, because silently storing
+ * it as a plain object would lose its methods.
+ *
+ * Workers register the type too, by importing the module that called `registerType`: call it
+ * at the top level of a module, next to the class. Workers never import the entry script (that
+ * would run the program again): a type registered there is rebuilt in workers from its source
+ * when the class, its encode and its decode use only imports, globals and top-level functions,
+ * and refused before anything is sent otherwise.
  *
  * Registering the same class again under the same name replaces its codec; a name already
  * taken by a different class is an error.
@@ -75,7 +91,7 @@ export function registerType<C extends AnyConstructor, S>(
     decode: decode as (state: unknown) => unknown,
   };
   byClass.set(cls, entry);
-  byName.set(name, { entry, cls });
+  byName.set(name, { entry, cls, registeredIn: callerUrl(registerType) });
 }
 
 export function registeredTypeOf(cls: unknown): RegisteredType | undefined {
@@ -84,4 +100,26 @@ export function registeredTypeOf(cls: unknown): RegisteredType | undefined {
 
 export function registeredTypeByName(name: string): RegisteredType | undefined {
   return byName.get(name)?.entry;
+}
+
+/** The registration of `name`, with the class, its codec as given and where it was registered. */
+export function typeRegistration(name: string): TypeRegistration | undefined {
+  return byName.get(name);
+}
+
+/** The URL of the script that called `fn`: V8's structured call sites, asked for one frame. */
+function callerUrl(fn: AnyConstructor | ((...args: never[]) => unknown)): string | undefined {
+  const { prepareStackTrace, stackTraceLimit } = Error;
+  try {
+    Error.stackTraceLimit = 1;
+    Error.prepareStackTrace = (_error, sites) => sites;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder, fn);
+    const file = holder.stack?.[0]?.getFileName();
+    if (!file) return undefined;
+    return /^[a-z][\w+.-]+:/i.test(file) ? file : pathToFileURL(file).href; // CommonJS gives a path
+  } finally {
+    Error.prepareStackTrace = prepareStackTrace;
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }

@@ -26,6 +26,7 @@ describe('a bundled app (esbuild, minified)', () => {
       formatError: { name: 'FormatError', code: 'ERR_JOBLIB_FORMAT', isClass: true },
       optionError: { name: 'InvalidOptionError', isClass: true },
       memory: [9, 9, 1],
+      shelved: [42],
       processes: [1, 2, 3],
       threads: [2, 4, 6],
     });

@@ -26,6 +26,7 @@ const EXPORTS = [
   'TaskTimeoutError',
   'TempFolderError',
   'TerminatedWorkerError',
+  'TypeReferenceError',
   'UnregisteredTypeError',
   'activeParallelConfig',
   'cpuCount',

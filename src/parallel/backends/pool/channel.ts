@@ -1,13 +1,15 @@
 // The wire between the parent and a worker: frames, each one value in the project's codec.
 // On a process's pipe a frame is length-prefixed: a 16-byte header (payload length, structure
-// length, flags), the MessagePack structure, then the 64-byte-aligned binary blocks written
+// length, flags, tag), the MessagePack structure, then the 64-byte-aligned binary blocks written
 // straight from the sender's memory; the receiver gets typed arrays as views of one aligned
 // buffer. Between threads the same payload is one posted ArrayBuffer (`packForThread`).
+// The tag is the batch id of a batch or of its results (0 for other messages): a receiver can
+// hold a batch undecoded until its types are loaded, and fail that batch alone if it cannot be read.
 
 import type { Readable, Writable } from 'node:stream';
 import { FrameTooLargeError } from '../../../errors.js';
-import { decodeValue, type ExternalResolver } from '../../../serialization/decoder.js';
-import { encodeValue, type EncodedValue, type ExternalHook } from '../../../serialization/encoder.js';
+import { decodeValue, type ExternalResolver, type UndecodableHook } from '../../../serialization/decoder.js';
+import { encodeValue, type EncodedValue, type EncodeOptions } from '../../../serialization/encoder.js';
 import { alignUp, BLOCK_ALIGNMENT } from '../../../serialization/ext-codes.js';
 
 const HEADER = 16;
@@ -15,33 +17,55 @@ const FLAG_REFERENCES = 1;
 const MAX_FRAME = 2 ** 32 - 1;
 const PADDING = new Uint8Array(BLOCK_ALIGNMENT);
 
-/** Writes `message` as one frame. Throws `SerializationError` (nothing written) if it cannot be encoded. */
-export function writeFrame(socket: Writable, message: unknown, external?: ExternalHook): void {
-  const encoded = encodeValue(message, { scratch: true, ...(external && { external }) });
+/** How a message is encoded into a frame. Options are passed on field by field: a spread costs a microsecond. */
+export interface FrameOptions extends Pick<EncodeOptions, 'external' | 'onRegisteredType'> {
+  /** The batch id the frame carries (a batch, or its results); 0 or absent for other messages. */
+  readonly tag?: number | undefined;
+}
+
+/** A message encoded for a pipe: the buffers of one frame, in order. Nothing is written yet. */
+export type PipeFrame = readonly Uint8Array[];
+
+/** Encodes `message` as one pipe frame. Throws `SerializationError` if it cannot be encoded. */
+export function encodePipeFrame(message: unknown, options: FrameOptions = {}): PipeFrame {
+  const { external, onRegisteredType } = options;
+  const encoded = encodeValue(message, { scratch: true, external, onRegisteredType });
   const { structure, blocks, dataLength, hasReferences } = encoded;
   const { dataOffset, payload } = layout(encoded);
   const header = Buffer.allocUnsafe(HEADER);
   header.writeUInt32LE(payload, 0);
   header.writeUInt32LE(structure.byteLength, 4);
   header.writeUInt32LE(hasReferences ? FLAG_REFERENCES : 0, 8);
-  header.writeUInt32LE(0, 12);
-  if (dataLength === 0) {
-    // One write: the structure is the encoder's own buffer, copied once here with the header.
-    socket.write(Buffer.concat([header, structure]));
+  header.writeUInt32LE(options.tag ?? 0, 12);
+  // One buffer when there are no blocks: the structure is the encoder's own, copied once here with the header.
+  if (dataLength === 0) return [Buffer.concat([header, structure])];
+  // The structure is copied: the scratch buffer is reused by the next frame.
+  const frame: Uint8Array[] = [header, Buffer.from(structure)];
+  if (dataOffset > structure.byteLength) frame.push(PADDING.subarray(0, dataOffset - structure.byteLength));
+  let written = 0;
+  for (const { bytes, offset } of blocks) {
+    if (offset > written) frame.push(PADDING.subarray(0, offset - written));
+    frame.push(bytes);
+    written = offset + bytes.byteLength;
+  }
+  if (dataLength > written) frame.push(PADDING.subarray(0, dataLength - written));
+  return frame;
+}
+
+/** Writes a frame made by `encodePipeFrame`: its blocks go straight from the sender's memory. */
+export function writePipeFrame(socket: Writable, frame: PipeFrame): void {
+  if (frame.length === 1) {
+    socket.write(frame[0]);
     return;
   }
   socket.cork();
-  socket.write(header);
-  socket.write(Buffer.from(structure)); // a copy: the scratch buffer is reused by the next frame
-  if (dataOffset > structure.byteLength) socket.write(PADDING.subarray(0, dataOffset - structure.byteLength));
-  let written = 0;
-  for (const { bytes, offset } of blocks) {
-    if (offset > written) socket.write(PADDING.subarray(0, offset - written));
-    socket.write(bytes);
-    written = offset + bytes.byteLength;
-  }
-  if (dataLength > written) socket.write(PADDING.subarray(0, dataLength - written));
+  for (const bytes of frame) socket.write(bytes);
   socket.uncork();
+}
+
+/** Writes `message` as one frame. Throws `SerializationError` (nothing written) if it cannot be encoded. */
+export function writeFrame(socket: Writable, message: unknown, options?: FrameOptions): void {
+  writePipeFrame(socket, encodePipeFrame(message, options));
 }
 
 /** Where an encoded message's data section starts and how long the payload is; refuses frames over 4 GiB. */
@@ -59,17 +83,19 @@ export interface PackedFrame {
   readonly payload: ArrayBuffer;
   readonly structureLength: number;
   readonly flags: number;
+  readonly tag: number;
 }
 
 /** Encodes `message` into one owned buffer. Throws `SerializationError` if it cannot be encoded. */
-function packFrame(message: unknown, external?: ExternalHook): PackedFrame {
-  const encoded = encodeValue(message, { scratch: true, ...(external && { external }) });
+function packFrame(message: unknown, options: FrameOptions): PackedFrame {
+  const { external, onRegisteredType } = options;
+  const encoded = encodeValue(message, { scratch: true, external, onRegisteredType });
   const { dataOffset, payload } = layout(encoded);
   const bytes = new Uint8Array(payload);
   bytes.set(encoded.structure);
   for (const { bytes: block, offset } of encoded.blocks) bytes.set(block, dataOffset + offset);
   return { payload: bytes.buffer, structureLength: encoded.structure.byteLength,
-    flags: encoded.hasReferences ? FLAG_REFERENCES : 0 };
+    flags: encoded.hasReferences ? FLAG_REFERENCES : 0, tag: options.tag ?? 0 };
 }
 
 /** One `postMessage` between threads: frames, and the SharedArrayBuffers their external blocks name by index. */
@@ -86,27 +112,29 @@ export interface ThreadPost {
 export function packForThread(
   message: unknown, shared: SharedArrayBuffer[],
   toShared?: (bytes: Uint8Array) => { buffer: SharedArrayBuffer; offset: number } | undefined,
+  options: Omit<FrameOptions, 'external'> = {},
 ): PackedFrame {
   const before = shared.length;
   try {
-    return packFrame(message, (bytes) => {
+    return packFrame(message, { tag: options.tag, onRegisteredType: options.onRegisteredType, external: (bytes) => {
       const place = bytes.buffer instanceof SharedArrayBuffer ? { buffer: bytes.buffer, offset: bytes.byteOffset }
         : toShared?.(bytes);
       if (!place) return undefined;
       let key = shared.indexOf(place.buffer);
       if (key < 0) key = shared.push(place.buffer) - 1;
       return { key: String(key), offset: place.offset };
-    });
+    } });
   } catch (error) {
     shared.length = before;
     throw error;
   }
 }
 
-/** The messages of a post from another thread, in order; their external blocks view its SharedArrayBuffers. */
-export function unpackPost(post: ThreadPost): unknown[] {
-  const resolve = (key: string): Uint8Array => new Uint8Array(post.shared[Number(key)]!);
-  return post.frames.map((frame) => unpackFrame(frame, resolve));
+/** The frames of a post from another thread, in order, undecoded; their external blocks view its SharedArrayBuffers. */
+export function receivedFrames(post: ThreadPost): ReceivedFrame[] {
+  const external = (key: string): Uint8Array => new Uint8Array(post.shared[Number(key)]!);
+  return post.frames.map(({ payload, structureLength, flags, tag }) =>
+    ({ payload: new Uint8Array(payload), structureLength, flags, tag, external }));
 }
 
 /** Frames at least this long move (transfer) between threads; smaller ones are copied, which costs less. */
@@ -119,20 +147,30 @@ export function transferList(frames: readonly PackedFrame[]): ArrayBuffer[] {
   return list;
 }
 
-/** Decodes a frame made by `packFrame`; typed arrays in it view its payload. */
-function unpackFrame(frame: PackedFrame, external?: ExternalResolver): unknown {
-  return decodePayload(new Uint8Array(frame.payload), frame.structureLength, frame.flags, external);
+/** A frame as it arrived, not decoded yet (`decodeFrame`): a batch may wait for its types first. */
+export interface ReceivedFrame {
+  readonly payload: Uint8Array;
+  readonly structureLength: number;
+  readonly flags: number;
+  /** The batch id it carries, or 0. */
+  readonly tag: number;
+  /** Where its external blocks are (large-argument files, shared memory). */
+  readonly external: ExternalResolver | undefined;
 }
 
-function decodePayload(payload: Uint8Array, structureLength: number, flags: number,
-  external: ExternalResolver | undefined): unknown {
+/**
+ * Decodes a received frame; typed arrays in it view its payload. Throws `FormatError` if it is
+ * corrupt, and `UnregisteredTypeError` (or what a type's decode threw) unless `undecodable` stands in.
+ */
+export function decodeFrame(frame: ReceivedFrame, undecodable?: UndecodableHook): unknown {
+  const { payload, structureLength, flags } = frame;
   const structure = payload.subarray(0, structureLength);
   const dataStart = alignUp(structureLength, BLOCK_ALIGNMENT);
   const data = payload.length > structureLength ? payload.subarray(dataStart) : null;
-  return decodeValue(structure, data, (flags & FLAG_REFERENCES) !== 0, external);
+  return decodeValue(structure, data, (flags & FLAG_REFERENCES) !== 0, frame.external, undecodable);
 }
 
-/** Splits a byte stream into frames and hands each decoded value to `onMessage`, in order. */
+/** Splits a byte stream into frames and hands each to `onFrame`, undecoded, in order. */
 export class FrameReader {
   private buffered: Buffer | null = null;
   /** The frame being filled when it spans chunks. */
@@ -140,11 +178,11 @@ export class FrameReader {
   private frameFilled = 0;
   private structureLength = 0;
   private flags = 0;
+  private tag = 0;
 
   constructor(
     stream: Readable,
-    private readonly onMessage: (message: unknown) => void,
-    private readonly onError: (error: unknown) => void,
+    private readonly onFrame: (frame: ReceivedFrame) => void,
     private readonly external?: ExternalResolver,
   ) {
     stream.on('data', (chunk: Buffer) => this.push(chunk));
@@ -178,6 +216,7 @@ export class FrameReader {
       const payload = input.readUInt32LE(position);
       this.structureLength = input.readUInt32LE(position + 4);
       this.flags = input.readUInt32LE(position + 8);
+      this.tag = input.readUInt32LE(position + 12);
       position += HEADER;
       const hasData = payload > this.structureLength;
       if (!hasData && input.length - position >= payload) {
@@ -193,13 +232,7 @@ export class FrameReader {
   }
 
   private deliver(payload: Buffer): void {
-    let message: unknown;
-    try {
-      message = decodePayload(payload, this.structureLength, this.flags, this.external);
-    } catch (error) {
-      this.onError(error);
-      return;
-    }
-    this.onMessage(message);
+    this.onFrame({ payload, structureLength: this.structureLength, flags: this.flags, tag: this.tag,
+      external: this.external });
   }
 }

@@ -4,13 +4,16 @@
 // recycles workers that leak or reach `maxTasksPerWorker`, lets idle workers exit after
 // `idleTimeout`, and never keeps the parent alive while idle.
 
-import { ShutdownExecutorError, TaskTimeoutError, TempFolderError, type TerminatedWorkerError } from '../../../errors.js';
+import {
+  ShutdownExecutorError, TaskTimeoutError, TempFolderError, type TerminatedWorkerError, TypeReferenceError,
+} from '../../../errors.js';
 import { emitJoblibWarning } from '../../../warnings.js';
 import type { RegisteredFunction } from '../../function-table.js';
 import { MAX_TIMER_MS } from '../../options.js';
 import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
 import { batchMessage, unencodableArguments, unsendableResult, type WorkerMessage } from './messages.js';
 import type { PoolWorker, WorkerFactory } from './pool-worker.js';
+import { undecodableResult } from './undecodable.js';
 import { crashDuringTask, spawnFailure, startupFailure } from './worker-exit.js';
 
 export interface PoolOptions {
@@ -195,7 +198,7 @@ export class WorkerPool {
     let worker: PoolWorker;
     try {
       worker = this.options.spawn({
-        message: (w, message) => this.onMessage(w, message),
+        message: (w, message, undecodable) => this.onMessage(w, message, undecodable),
         exit: (w, code, signal, detail) => this.onExit(w, code, signal, detail),
         protocolError: (w, error) => {
           emitJoblibWarning('JoblibWarning', 'JOBLIB_WORKER_PROTOCOL',
@@ -222,7 +225,7 @@ export class WorkerPool {
     try {
       worker.send(message, job.spec.large);
     } catch (error) {
-      job.spec.settle(error instanceof TempFolderError
+      job.spec.settle(error instanceof TempFolderError || error instanceof TypeReferenceError
         ? { ok: false, error, index: 0, partial: [], stack: undefined, pid: undefined, remote: false }
         : this.encodeFailure(job, error));
       return;
@@ -256,7 +259,7 @@ export class WorkerPool {
       pid: job.worker?.pid, remote: false });
   }
 
-  private onMessage(worker: PoolWorker, message: WorkerMessage): void {
+  private onMessage(worker: PoolWorker, message: WorkerMessage, undecodable: boolean): void {
     if (message.t === 'ready') {
       worker.ready = true;
       return;
@@ -274,6 +277,7 @@ export class WorkerPool {
         return;
       case 'result':
         job.partial[message.index] = message.value;
+        job.undecodable ||= undecodable;
         return;
       case 'done':
       case 'fail':
@@ -292,7 +296,9 @@ export class WorkerPool {
       const { results } = message;
       const values = results === null ? job.partial
         : results instanceof Float64Array ? Array.from(results) : results as unknown[];
-      job.spec.settle({ ok: true, results: values });
+      const failure = (undecodable || job.undecodable) && undecodableResult(values, job.spec.firstIndex);
+      job.spec.settle(failure ? { ok: false, ...failure, partial: values.slice(0, failure.index), stack: undefined,
+        pid: worker.pid, remote: false } : { ok: true, results: values });
     } else if (message.t === 'unsendable') {
       const error = unsendableResult(job.spec.firstIndex + message.index, job.functionName(message.index), message.path,
         message.reason);

@@ -37,6 +37,8 @@ export class LiveJob {
   current = 0;
   timer: NodeJS.Timeout | undefined = undefined;
   sentAt = 0;
+  /** A streamed result holds a value this process cannot rebuild: the job fails when it is done. */
+  undecodable = false;
 
   constructor(readonly id: number, readonly spec: Job) {}
 

@@ -3,6 +3,7 @@
 import { SerializationError } from '../../../errors.js';
 import { encodeValue } from '../../../serialization/encoder.js';
 import type { FunctionRef } from '../../../serialization/function-ref.js';
+import type { TypeRef } from '../../../serialization/type-ref.js';
 
 /** Parent → worker: run these calls in order. Function definitions come once per worker. */
 export interface BatchMessage {
@@ -10,6 +11,8 @@ export interface BatchMessage {
   readonly id: number;
   readonly defs: readonly (readonly [number, FunctionRef])[];
   readonly count: number;
+  /** Position of the first call in the caller's input: errors made in the worker name the task. */
+  readonly first: number;
   /** The function id of every call, or one id when all calls share it. */
   readonly fns: number | readonly number[];
   /**
@@ -29,7 +32,9 @@ export type ParentMessage =
   /** Finish what was sent, then exit (threads; a process's pipe closing says the same). */
   | { readonly t: 'close' }
   /** Run this function once, before any batch (the pool's `initializer`). */
-  | { readonly t: 'init'; readonly fn: readonly [number, FunctionRef] };
+  | { readonly t: 'init'; readonly fn: readonly [number, FunctionRef] }
+  /** Register these types before reading the next batch, which holds instances of them. */
+  | { readonly t: 'types'; readonly defs: readonly TypeRef[] };
 
 /** Worker → parent. */
 export type WorkerMessage =
@@ -65,6 +70,11 @@ export type WorkerMessage =
     readonly recycle: boolean;
   };
 
+/** The tag of a message's frame (channel.ts): the batch id for a batch and for what reports on it, else 0. */
+export function frameTag(message: BatchMessage | ParentMessage | WorkerMessage): number {
+  return 'id' in message ? message.id : 0;
+}
+
 /**
  * A column of plain numbers travels as one Float64Array (a memcpy, not a walk per element):
  * lossless for every JS number, -0 and NaN included. Anything else stays as it is.
@@ -81,15 +91,16 @@ export function batchMessage(
   job: {
     readonly fnIds: readonly number[];
     readonly args: readonly (readonly unknown[])[];
+    readonly firstIndex: number;
     readonly timeoutMs: number | undefined;
   },
   defs: BatchMessage['defs'],
 ): BatchMessage {
   const { fnIds, args } = job;
   const count = fnIds.length;
-  const first = fnIds[0]!;
+  const firstFn = fnIds[0]!;
   let uniform = true;
-  for (let i = 1; i < count && uniform; i += 1) uniform = fnIds[i] === first;
+  for (let i = 1; i < count && uniform; i += 1) uniform = fnIds[i] === firstFn;
   const arity = args[0]!.length;
   let sameArity = true;
   for (let i = 1; i < count && sameArity; i += 1) sameArity = args[i]!.length === arity;
@@ -104,8 +115,8 @@ export function batchMessage(
     columns = packNumbers(flat);
   }
   return {
-    t: 'batch', id, defs, count, fns: uniform ? first : fnIds, arity: sameArity ? arity : -1, args: columns,
-    stream: job.timeoutMs !== undefined,
+    t: 'batch', id, defs, count, first: job.firstIndex, fns: uniform ? firstFn : fnIds, arity: sameArity ? arity : -1,
+    args: columns, stream: job.timeoutMs !== undefined,
   };
 }
 

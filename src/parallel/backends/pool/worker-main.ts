@@ -14,9 +14,13 @@ import { loadFunction } from '../../../serialization/function-loader.js';
 import type { AnyFunction } from '../../../serialization/function-ref.js';
 import { isThenable } from '../../delayed.js';
 import {
-  FrameReader, type PackedFrame, packForThread, type ThreadPost, transferList, unpackPost, writeFrame,
+  decodeFrame, FrameReader, type PackedFrame, packForThread, type ReceivedFrame, receivedFrames, type ThreadPost,
+  transferList, writeFrame,
 } from './channel.js';
-import { type BatchMessage, packNumbers, type ParentMessage, unencodableAt, type WorkerMessage } from './messages.js';
+import {
+  type BatchMessage, frameTag, packNumbers, type ParentMessage, unencodableAt, type WorkerMessage,
+} from './messages.js';
+import { loadTypeDefs, readBatch } from './worker-types.js';
 
 /** How this worker talks to the parent. */
 interface Transport {
@@ -28,8 +32,10 @@ interface Transport {
 }
 
 const functions = new Map<number, AnyFunction>();
-const queue: (BatchMessage | InitMessage)[] = [];
+/** What the worker does in order: batches stay undecoded frames until their turn (their types load first). */
+const queue: (ReceivedFrame | InitMessage | TypesMessage)[] = [];
 type InitMessage = Extract<ParentMessage, { t: 'init' }>;
+type TypesMessage = Extract<ParentMessage, { t: 'types' }>;
 /** The initializer's failure: every batch then fails with it. */
 let initFailure: unknown;
 type Callable = (...args: readonly unknown[]) => unknown;
@@ -40,12 +46,32 @@ const isThread = !isMainThread && (workerData as { joblibTsThread?: boolean } | 
 const transport = isThread ? threadTransport() : processTransport();
 writeStdioDirectly();
 
-function onParentMessage(message: BatchMessage | ParentMessage): void {
+/** A batch (tagged with its id) waits in the queue as it came; other messages are read at once. */
+function onFrame(frame: ReceivedFrame): void {
+  if (frame.tag !== 0) {
+    enqueue(frame);
+    return;
+  }
+  let message: ParentMessage;
+  try {
+    message = decodeFrame(frame) as ParentMessage;
+  } catch (error) {
+    process.stderr.write(`joblib-ts worker ${process.pid}: unreadable message from the parent: ${String(error)}\n`);
+    process.exit(70);
+  }
+  onParentMessage(message);
+}
+
+function enqueue(item: ReceivedFrame | InitMessage | TypesMessage): void {
+  queue.push(item);
+  if (!running) void drain();
+}
+
+function onParentMessage(message: ParentMessage): void {
   switch (message.t) {
-    case 'batch':
     case 'init':
-      queue.push(message);
-      if (!running) void drain();
+    case 'types':
+      enqueue(message);
       return;
     case 'release':
       for (const file of message.files) files.delete(file);
@@ -75,16 +101,13 @@ function fileBytes(path: string): Uint8Array {
 function processTransport(): Transport {
   const input = new Socket({ fd: 3, readable: true, writable: false });
   const output = new Socket({ fd: 4, readable: false, writable: true });
-  new FrameReader(input, (message) => onParentMessage(message as BatchMessage), (error) => {
-    process.stderr.write(`joblib-ts worker ${process.pid}: unreadable message from the parent: ${String(error)}\n`);
-    process.exit(70);
-  }, fileBytes);
+  new FrameReader(input, onFrame, fileBytes);
   input.on('end', onClose);
   input.on('error', () => process.exit(0));
   output.on('error', () => process.exit(0));
   startParentWatchdog();
   return {
-    send: (message) => writeFrame(output, message),
+    send: (message) => writeFrame(output, message, { tag: frameTag(message) }),
     cork: () => output.cork(),
     uncork: () => output.uncork(),
     exitAfterFlush: () => output.end(() => process.exit(0)),
@@ -104,12 +127,12 @@ function threadTransport(): Transport {
     port.postMessage(post, transferList(post.frames));
   };
   port.on('message', (post: ThreadPost) => {
-    for (const message of unpackPost(post)) onParentMessage(message as BatchMessage);
+    for (const frame of receivedFrames(post)) onFrame(frame);
   });
   return {
     send(message) {
       // Results that live in shared memory go back by reference too.
-      frames.push(packForThread(message, shared));
+      frames.push(packForThread(message, shared, undefined, { tag: frameTag(message) }));
       if (corked === 0) flush();
     },
     cork: () => {
@@ -165,9 +188,14 @@ async function drain(): Promise<void> {
   running = true;
   let corkedAt = -1;
   while (queue.length > 0) {
-    const batch = queue.shift()!;
-    if (batch.t === 'init') {
-      await runInitializer(batch);
+    const item = queue.shift()!;
+    if ('t' in item) {
+      await (item.t === 'init' ? runInitializer(item) : loadTypeDefs(item.defs));
+      continue;
+    }
+    const batch = readBatch(item);
+    if (!('t' in batch)) {
+      sendFailure(item.tag, batch.index, batch.error);
       continue;
     }
     // Streamed batches (under a timeout) report each start at once: the parent's clock needs it.

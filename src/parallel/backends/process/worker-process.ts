@@ -3,9 +3,9 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { FrameReader, writeFrame } from '../pool/channel.js';
+import { encodePipeFrame, FrameReader, type PipeFrame, writePipeFrame } from '../pool/channel.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
-import type { BatchMessage, ParentMessage, WorkerMessage } from '../pool/messages.js';
+import { type BatchMessage, frameTag, type ParentMessage } from '../pool/messages.js';
 import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
 
 export interface SpawnOptions {
@@ -15,7 +15,7 @@ export interface SpawnOptions {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export class WorkerProcess extends PoolWorker {
+export class WorkerProcess extends PoolWorker<PipeFrame> {
   readonly child: ChildProcess;
   readonly pid: number | undefined;
   readonly threadId = undefined;
@@ -38,9 +38,7 @@ export class WorkerProcess extends PoolWorker {
     // A dead worker's pipe errors (EPIPE); its exit event reports the death.
     this.taskPipe.on('error', () => undefined);
     this.resultPipe.on('error', () => undefined);
-    new FrameReader(this.resultPipe, (message) => {
-      events.message(this, message as WorkerMessage);
-    }, (error) => events.protocolError(this, error));
+    new FrameReader(this.resultPipe, (frame) => this.receive(events, frame));
     this.child.on('error', () => undefined);
     // 'close', not 'exit': the last results may still be in the pipe when the process ends.
     this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
@@ -59,17 +57,20 @@ export class WorkerProcess extends PoolWorker {
     this.taskPipe.uncork();
   }
 
-  protected write(message: BatchMessage | ParentMessage, large: LargeArguments | undefined): void {
-    if (!large) {
-      writeFrame(this.taskPipe, message);
-      return;
-    }
-    writeFrame(this.taskPipe, message, (bytes) => {
+  protected encode(message: BatchMessage | ParentMessage, large: LargeArguments | undefined,
+    onRegisteredType: ((name: string) => void) | undefined): PipeFrame {
+    const tag = frameTag(message);
+    if (!large) return encodePipeFrame(message, { tag, onRegisteredType });
+    return encodePipeFrame(message, { tag, onRegisteredType, external: (bytes) => {
       if (bytes.byteLength <= large.maxNbytes) return undefined;
       const place = large.file(bytes);
       this.knownFiles.add(place.key);
       return place;
-    });
+    } });
+  }
+
+  protected post(frame: PipeFrame): void {
+    writePipeFrame(this.taskPipe, frame);
   }
 
   /** Closing the pipe asks the worker to exit once it drains. */

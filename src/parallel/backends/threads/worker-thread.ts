@@ -5,9 +5,9 @@
 // busy loop.
 
 import { type ResourceLimits, Worker } from 'node:worker_threads';
-import { type PackedFrame, packForThread, type ThreadPost, transferList, unpackPost } from '../pool/channel.js';
+import { type PackedFrame, packForThread, receivedFrames, type ThreadPost, transferList } from '../pool/channel.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
-import type { BatchMessage, ParentMessage, WorkerMessage } from '../pool/messages.js';
+import { type BatchMessage, frameTag, type ParentMessage } from '../pool/messages.js';
 import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
 
 export interface ThreadOptions {
@@ -20,7 +20,7 @@ export interface ThreadOptions {
   readonly resourceLimits: ResourceLimits;
 }
 
-export class WorkerThread extends PoolWorker {
+export class WorkerThread extends PoolWorker<PackedFrame> {
   readonly pid = process.pid;
   readonly threadId: number;
   readonly label: string;
@@ -43,14 +43,7 @@ export class WorkerThread extends PoolWorker {
     this.threadId = this.worker.threadId;
     this.label = `worker thread ${this.threadId} (in process ${process.pid})`;
     this.worker.on('message', (post: ThreadPost) => {
-      let messages: unknown[];
-      try {
-        messages = unpackPost(post);
-      } catch (error) {
-        events.protocolError(this, error);
-        return;
-      }
-      for (const message of messages) events.message(this, message as WorkerMessage);
+      for (const frame of receivedFrames(post)) this.receive(events, frame);
     });
     this.worker.on('error', (error) => {
       this.crash = `${error.name}: ${error.message}`;
@@ -71,9 +64,15 @@ export class WorkerThread extends PoolWorker {
     if (this.corked > 0 && --this.corked === 0) this.flush();
   }
 
-  protected write(message: BatchMessage | ParentMessage, large: LargeArguments | undefined): void {
-    this.frames.push(packForThread(message, this.shared,
-      large && ((bytes) => (bytes.byteLength > large.maxNbytes ? large.shared(bytes) : undefined))));
+  protected encode(message: BatchMessage | ParentMessage, large: LargeArguments | undefined,
+    onRegisteredType: ((name: string) => void) | undefined): PackedFrame {
+    const toShared = large
+      && ((bytes: Uint8Array) => (bytes.byteLength > large.maxNbytes ? large.shared(bytes) : undefined));
+    return packForThread(message, this.shared, toShared, { tag: frameTag(message), onRegisteredType });
+  }
+
+  protected post(frame: PackedFrame): void {
+    this.frames.push(frame);
     if (this.corked === 0) this.flush();
   }
 
@@ -86,7 +85,7 @@ export class WorkerThread extends PoolWorker {
   }
 
   protected end(): void {
-    this.write({ t: 'close' }, undefined);
+    this.notify({ t: 'close' });
   }
 
   protected terminate(): void {
