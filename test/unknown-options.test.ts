@@ -12,14 +12,14 @@ describe('refuseUnknownOptions', () => {
 
   it('names the nearest valid option for a typo', () => {
     expect(() => refuseUnknownOptions({ nJob: 2 }, KNOWN, 'Parallel'))
-      .toThrow(new InvalidOptionError("'nJob' is not an option of Parallel; did you mean 'nJobs'?"));
+      .toThrow(new InvalidOptionError('\'nJob\' is not an option of Parallel; did you mean \'nJobs\'?'));
     expect(() => refuseUnknownOptions({ n_jobs: 2 }, KNOWN, 'Parallel')).toThrow(/did you mean 'nJobs'/);
     expect(() => refuseUnknownOptions({ Timeout: 5 }, KNOWN, 'Parallel')).toThrow(/did you mean 'timeout'/);
   });
 
   it('lists the options when nothing is close', () => {
     expect(() => refuseUnknownOptions({ mmapMode: 'r' }, KNOWN, 'Memory'))
-      .toThrow("'mmapMode' is not an option of Memory; its options are 'nJobs', 'backend', 'timeout', 'verbose'.");
+      .toThrow('\'mmapMode\' is not an option of Memory; its options are \'nJobs\', \'backend\', \'timeout\', \'verbose\'.');
   });
 
   it('refuses options that are not an object', () => {
