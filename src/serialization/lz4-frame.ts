@@ -214,8 +214,25 @@ export function lz4DecompressSync(data: Uint8Array, sizeHint?: SizeHint): Decomp
   }
 }
 
-/** Decodes blocks on libuv's thread pool, several at once, placing them in order as they finish. */
+/** A block decode that has finished either way: awaiting it never throws. */
+type SettledBlock = { readonly bytes: Buffer } | { readonly error: unknown };
+
+const settle = (decoding: Promise<Buffer>): Promise<SettledBlock> =>
+  decoding.then((bytes) => ({ bytes }), (error: unknown) => ({ error }));
+
+function bytesOf(block: SettledBlock): Buffer {
+  if ('error' in block) throw block.error;
+  return block.bytes;
+}
+
+/**
+ * Decodes blocks on libuv's thread pool, several at once, placing them in order as they finish.
+ * Each decode is settled as it is started, and a failure waits for the others before it is
+ * thrown: a corrupt file then rejects once, and no decode rejects later with nobody listening
+ * (Node exits on an unhandled rejection, even when the caller wrapped `load` in try/catch).
+ */
 export async function lz4Decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Decompressed> {
+  const inFlight: Promise<SettledBlock>[] = [];
   try {
     const layout = layoutOf(data);
     const verified = checksummed(data);
@@ -224,18 +241,18 @@ export async function lz4Decompress(data: Uint8Array, sizeHint?: SizeHint): Prom
     }
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const assembly = new CheckedAssembly(data, layout, sizeHint);
-    const decode = (block: FrameLayout['blocks'][number]): Promise<Buffer> =>
+    const decode = (block: FrameLayout['blocks'][number]): Promise<SettledBlock> =>
       block.raw
-        ? Promise.resolve(buf.subarray(block.start, block.end))
-        : uncompress(prefixed(buf, block, layout.blockMax));
-    const inFlight: Promise<Buffer>[] = [];
+        ? Promise.resolve({ bytes: buf.subarray(block.start, block.end) })
+        : settle(uncompress(prefixed(buf, block, layout.blockMax)));
     for (const block of layout.blocks) {
       inFlight.push(decode(block));
-      if (inFlight.length >= IN_FLIGHT) assembly.add(await inFlight.shift()!);
+      if (inFlight.length >= IN_FLIGHT) assembly.add(bytesOf(await inFlight.shift()!));
     }
-    for (const decoded of inFlight) assembly.add(await decoded);
+    while (inFlight.length > 0) assembly.add(bytesOf(await inFlight.shift()!));
     return { bytes: assembly.finish(layout.contentChecksum), verified };
   } catch (error) {
+    await Promise.all(inFlight);
     throw lz4Failure(error);
   }
 }
