@@ -3,7 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { xxh32 } from '@node-rs/xxhash';
+import { compressSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
+import { declaredSize, encodeFile } from '../../src/persistence/format.js';
+import { LZ4_MAGIC, lz4Decompress, lz4DecompressSync } from '../../src/serialization/lz4-frame.js';
 
 /** The built library (tests that spawn node run it from dist, as users do). */
 const DIST = pathToFileURL(path.join(import.meta.dirname, '..', '..', 'dist', 'index.js')).href;
@@ -46,5 +50,75 @@ describe('async LZ4 load of a corrupt file', () => {
     expect(stderr).toBe('');
     expect(stdout.trim().split('\n')).toEqual(['blocks 2', ...Array(5).fill('caught FormatError'), 'alive']);
     expect(status).toBe(0);
+  });
+});
+
+/** An LZ4 frame (independent 4 MiB blocks) around `blocks`, each a raw LZ4 block. */
+function frame(blocks: readonly Uint8Array[], contentSize?: number): Buffer {
+  const descriptor = Buffer.from([contentSize === undefined ? 0x60 : 0x68, 0x70, ...Buffer.alloc(contentSize === undefined ? 0 : 8)]);
+  if (contentSize !== undefined) descriptor.writeBigUInt64LE(BigInt(contentSize), 2);
+  const headerChecksum = (xxh32(descriptor, 0) >>> 8) & 0xff;
+  const framed = blocks.map((block) => {
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE(block.byteLength);
+    return Buffer.concat([size, block]);
+  });
+  return Buffer.concat([LZ4_MAGIC, descriptor, Buffer.from([headerChecksum]), ...framed, Buffer.alloc(4)]);
+}
+
+/** One LZ4 block holding `content` (lz4-napi's output without its 4-byte size prefix). */
+const block = (content: Uint8Array): Buffer => compressSync(Buffer.from(content)).subarray(4);
+
+describe('LZ4 output is bounded by what the frame and the file inside declare', () => {
+  it('decodes a 3 KB frame of 500 one-byte blocks without allocating 4 MiB for each block', () => {
+    // The audit's bomb, with a valid header checksum: 500 blocks of one literal byte each.
+    const { status, stdout, stderr } = runScript(`
+      import { xxh32 } from '@node-rs/xxhash';
+      import { load, loadSync } from '${DIST}';
+      const descriptor = Buffer.from([0x60, 0x70]);
+      const bomb = Buffer.concat([Buffer.from([4, 0x22, 0x4d, 0x18]), descriptor, Buffer.from([(xxh32(descriptor, 0) >>> 8) & 0xff]),
+        ...Array(500).fill(Buffer.from([2, 0, 0, 0, 0x10, 0])), Buffer.alloc(4)]);
+      const before = process.resourceUsage().maxRSS;
+      const outcome = (error) => error.name + ': ' + error.message;
+      try { loadSync(bomb); } catch (error) { console.log(outcome(error)); }
+      try { await load(bomb); } catch (error) { console.log(outcome(error)); }
+      console.log('growth MB', (process.resourceUsage().maxRSS - before) >> 10);
+    `);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const [sync, async, growth] = stdout.trim().split('\n');
+    expect(sync).toMatch(/^FormatError: .*does not hold a joblib-ts file/);
+    expect(async).toBe(sync);
+    // Before: 500 × 4 MiB, 2.1 GB. Now each block may decode to at most 256× its 2 bytes.
+    expect(Number(growth!.split(' ').pop())).toBeLessThan(200);
+  });
+
+  const dumped = Buffer.concat(encodeFile({ rows: Array.from({ length: 200 }, (_, i) => ({ i, name: `row ${i}` })) }));
+
+  it.each([
+    ['sync', (bytes: Buffer) => lz4DecompressSync(bytes, declaredSize)],
+    ['async', (bytes: Buffer) => lz4Decompress(bytes, declaredSize)],
+  ] as const)('refuses a frame whose content size disagrees with the file inside, at its first block (%s)', async (_, decompress) => {
+    const bytes = frame([block(dumped), block(Buffer.alloc(1000))], dumped.byteLength + 1000);
+    await expect(async () => decompress(bytes)).rejects.toThrow(
+      new RegExp(`declares ${dumped.byteLength + 1000} bytes of content, but the file inside declares ${dumped.byteLength}`),
+    );
+  });
+
+  it.each([
+    ['sync', (bytes: Buffer) => lz4DecompressSync(bytes, declaredSize)],
+    ['async', (bytes: Buffer) => lz4Decompress(bytes, declaredSize)],
+  ] as const)('refuses the first block that decodes past the declared content (%s)', async (_, decompress) => {
+    // No content size in the frame: the file's own header bounds the output.
+    const bytes = frame([block(dumped), block(Buffer.alloc(100_000)), block(Buffer.alloc(10))]);
+    await expect(async () => decompress(bytes)).rejects.toThrow(/LZ4 block 2 of 3 is corrupt, or decodes to more than the 0 bytes/);
+  });
+
+  it('still loads a real file split into many tiny blocks, with or without a content size', async () => {
+    const tiny = Array.from({ length: Math.ceil(dumped.byteLength / 7) }, (_, i) => block(dumped.subarray(i * 7, i * 7 + 7)));
+    for (const bytes of [frame(tiny), frame(tiny, dumped.byteLength)]) {
+      expect(Buffer.compare(Buffer.from(lz4DecompressSync(bytes, declaredSize).bytes), dumped)).toBe(0);
+      expect(Buffer.compare(Buffer.from((await lz4Decompress(bytes, declaredSize)).bytes), dumped)).toBe(0);
+    }
   });
 });
