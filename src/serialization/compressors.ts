@@ -2,12 +2,10 @@
 // range. `load` finds the method from the magic number alone, never from the file name.
 // Built in: zlib (.z) and gzip (.gz) through node:zlib, lz4 (.lz4) as checksummed LZ4 frames.
 
-import { constants as bufferConstants } from 'node:buffer';
-import zlib from 'node:zlib';
-import { FormatError, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
+import { deflateMethod } from './deflate-method.js';
 import { LZ4_MAGIC, lz4Compress, lz4CompressSync, lz4Decompress, lz4DecompressSync } from './lz4-frame.js';
-import { OutputAssembly, type SizeHint } from './output-assembly.js';
-import { deflateChunkedSync, deflateParallel } from './parallel-deflate.js';
+import type { SizeHint } from './output-assembly.js';
 
 /** A compression method as `registerCompressor` accepts it. */
 export interface CompressorSpec {
@@ -52,69 +50,8 @@ export interface Compressor {
   decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Decompressed>;
 }
 
-/** Output chunk size for inflating: Node's 16 KiB default took 1.9x as long on 200 MB here. */
-const INFLATE_CHUNK = 1024 * 1024;
-
-/** Deflate cannot expand more than ~1032x; more output than that is a zip bomb or a lie. */
-const maxInflated = (compressedBytes: number): number =>
-  Math.min(bufferConstants.MAX_LENGTH, compressedBytes * 1032 + (1 << 20));
-
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-}
-
-const inflateFailure = (name: string, error: unknown): FormatError =>
-  new FormatError(`The ${name} data is corrupt or truncated (${(error as Error).message}).`, {
-    cause: error,
-  });
-
-function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension: string): Compressor {
-  const decompressSync = name === 'zlib' ? zlib.inflateSync : zlib.gunzipSync;
-  const createDecompressor = name === 'zlib' ? zlib.createInflate : zlib.createGunzip;
-  return {
-    name,
-    magic: Uint8Array.from(magic),
-    extensions: [extension],
-    defaultLevel: 3,
-    levels: [0, 9],
-    compressSync: (parts, level) => deflateChunkedSync(parts, level, name),
-    compress: (parts, level) => deflateParallel(parts, level, name),
-    // Node's inflate checks the adler32 (zlib) or CRC-32 and length (gzip) trailer.
-    decompressSync(data) {
-      try {
-        const bytes = decompressSync(data, {
-          maxOutputLength: maxInflated(data.byteLength),
-          chunkSize: INFLATE_CHUNK,
-        });
-        return { bytes, verified: true };
-      } catch (error) {
-        throw inflateFailure(name, error);
-      }
-    },
-    // Streams into one buffer sized from the file header: no collect-then-concat double copy.
-    decompress: (data, sizeHint) =>
-      new Promise((resolve, reject) => {
-        const assembly = new OutputAssembly(name, maxInflated(data.byteLength), sizeHint);
-        const stream = createDecompressor({ chunkSize: INFLATE_CHUNK });
-        stream.on('data', (chunk: Buffer) => {
-          try {
-            assembly.add(chunk);
-          } catch (error) {
-            stream.destroy();
-            reject(error);
-          }
-        });
-        stream.on('error', (error) => reject(inflateFailure(name, error)));
-        stream.on('end', () => {
-          try {
-            resolve({ bytes: assembly.finish(), verified: true });
-          } catch (error) {
-            reject(error);
-          }
-        });
-        stream.end(data);
-      }),
-  };
 }
 
 const lz4: Compressor = {
