@@ -1,6 +1,7 @@
 // The zlib and gzip methods. Writing deflates 4 MiB chunks in parallel (parallel-deflate.ts).
 // Reading trusts nothing: the first bytes are inflated alone to read the joblib-ts header, the
-// size it declares then caps the output (so a bomb stops there, not at 1032x its input).
+// size it declares then caps the output (so a bomb stops there, not at 1032x its input), and
+// the stream must end exactly where the file does.
 
 import { constants as bufferConstants } from 'node:buffer';
 import { promisify } from 'node:util';
@@ -21,7 +22,7 @@ const HEAD_BYTES = 64;
 const maxInflated = (compressedBytes: number): number =>
   Math.min(bufferConstants.MAX_LENGTH, compressedBytes * 1032 + (1 << 20));
 
-/** What node:zlib returns with `info: true`: the output and the engine. */
+/** What node:zlib returns with `info: true`: the output and the engine, which counts input used. */
 interface Inflated {
   readonly buffer: Buffer;
   readonly engine: { readonly bytesWritten: number };
@@ -66,8 +67,21 @@ function plan(name: string, data: Uint8Array, inflateSync: InflateSync, sizeHint
   return { size, options: { maxOutputLength: size, chunkSize, info: true } };
 }
 
-/** Checks the stream produced what the header declares. */
-function checkedEnd(name: string, { buffer }: Inflated, size: number | null): Decompressed {
+/** Checks the stream ended where the file does and produced what the header declares. */
+function checkedEnd(name: string, data: Uint8Array, { buffer, engine }: Inflated, size: number | null): Decompressed {
+  const after = data.byteLength - engine.bytesWritten;
+  if (after > 0) {
+    throw new FormatError(
+      `The ${name} stream ends ${after} bytes before the file does; a joblib-ts file is one stream with nothing ` +
+        'after it, so the file is damaged or something was appended to it.',
+    );
+  }
+  // node:zlib reads concatenated gzip members as one; the last member's length field (ISIZE,
+  // checked by zlib against that member) then differs from the whole output's length.
+  const lastLength = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(data.byteLength - 4, true);
+  if (name === 'gzip' && lastLength !== buffer.byteLength % 2 ** 32) {
+    throw new FormatError('The file holds more than one gzip member; a joblib-ts gzip file is exactly one.');
+  }
   if (size !== null && buffer.byteLength !== size) {
     throw new FormatError(`The ${name} stream is truncated: ${buffer.byteLength} of the ${size} bytes its header declares.`);
   }
@@ -105,7 +119,7 @@ export function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension:
       try {
         const { options, size: declared } = plan(name, data, inflateSync, sizeHint);
         size = declared;
-        return checkedEnd(name, inflateSync(data, options) as unknown as Inflated, size);
+        return checkedEnd(name, data, inflateSync(data, options) as unknown as Inflated, size);
       } catch (error) {
         throw inflateFailure(name, error, size);
       }
@@ -116,7 +130,7 @@ export function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension:
       try {
         const { options, size: declared } = plan(name, data, inflateSync, sizeHint);
         size = declared;
-        return checkedEnd(name, (await inflate(data, options)) as Inflated, size);
+        return checkedEnd(name, data, (await inflate(data, options)) as Inflated, size);
       } catch (error) {
         throw inflateFailure(name, error, size);
       }

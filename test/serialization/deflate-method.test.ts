@@ -1,11 +1,11 @@
 // Reading zlib and gzip files: the joblib-ts header inside is read before the rest is
-// inflated and caps the output.
+// inflated and caps the output, and a stream must end exactly where the file does.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { load, loadSync } from '../../src/index.js';
+import { FormatError, load, loadSync } from '../../src/index.js';
 import { encodeFile } from '../../src/persistence/format.js';
 
 const DIST = pathToFileURL(path.join(import.meta.dirname, '..', '..', 'dist', 'index.js')).href;
@@ -45,8 +45,34 @@ describe.each(['zlib', 'gzip'] as const)('loading a %s file', (method) => {
     expect(Number(growth!.split(' ').pop())).toBeLessThan(64);
   });
 
+  it.each([
+    ['a zero byte', Buffer.from([0])],
+    ['some garbage', Buffer.from('garbage')],
+    ['a whole second copy of the stream', null],
+  ])('refuses the stream followed by %s, sync and async', async (_, extra) => {
+    const stream = compress(dumped);
+    const bytes = Buffer.concat([stream, extra ?? stream]);
+    expect(() => loadSync(bytes)).toThrow(FormatError);
+    await expect(load(bytes)).rejects.toThrow(FormatError);
+  });
+
+  it('names trailing bytes after the end of the stream as such', async () => {
+    const bytes = Buffer.concat([compress(dumped), Buffer.alloc(5)]);
+    const message = new RegExp(`The ${method} stream ends 5 bytes before the file does`);
+    expect(() => loadSync(bytes)).toThrow(message);
+    await expect(load(bytes)).rejects.toThrow(message);
+  });
+
   it('still loads the stream alone, sync and async', async () => {
     expect(loadSync(compress(dumped))).toEqual(value);
     expect(await load(compress(dumped))).toEqual(value);
+  });
+});
+
+describe('a gzip file', () => {
+  it('is one member: an empty second member is refused too, sync and async', async () => {
+    const bytes = Buffer.concat([zlib.gzipSync(dumped), zlib.gzipSync(Buffer.alloc(0))]);
+    expect(() => loadSync(bytes)).toThrow(/more than one gzip member/);
+    await expect(load(bytes)).rejects.toThrow(/more than one gzip member/);
   });
 });
