@@ -3,7 +3,7 @@
 // data, and no code from the input ever runs (only decoders the process itself registered).
 // Blocks of the data section become typed-array views into the caller's buffer (no copy).
 
-import { FormatError, UnregisteredTypeError } from '../errors.js';
+import { describeThrown, FormatError, UnregisteredTypeError } from '../errors.js';
 import { binaryKindByCode } from './binary-types.js';
 import {
   BINARY_BLOCK,
@@ -25,7 +25,7 @@ import {
 import { defineData, newError, setErrorField } from './error-values.js';
 import { MessagePackReader } from './msgpack-reader.js';
 import { KeyCache, MAX_CACHED_KEY } from './short-strings.js';
-import { registeredTypeByName } from './type-registry.js';
+import { type RegisteredType, registeredTypeByName } from './type-registry.js';
 
 const PENDING = Symbol('pending');
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -273,12 +273,30 @@ class Decoder extends MessagePackReader {
         if (typeof name !== 'string') this.fail('a registered-type name is not a string');
         const entry = registeredTypeByName(name);
         if (!entry) throw new UnregisteredTypeError(name);
-        const instance = entry.decode(this.readValue());
+        const instance = this.rebuild(entry, this.readValue());
         this.fill(slot, instance);
         return instance;
       }
       default:
         return this.fail(`unknown extension type ${type}`);
+    }
+  }
+
+  /**
+   * Runs a registered type's decode on the state read. A file can put any state under a
+   * registered name, and a decode that trusts its shape throws (`[a, b] = 5`): that is a
+   * corrupt file, so a FormatError naming the type, never the decode's own TypeError.
+   */
+  private rebuild(entry: RegisteredType, state: unknown): unknown {
+    try {
+      return entry.decode(state);
+    } catch (error) {
+      throw new FormatError(
+        `Corrupt structure before byte ${this.pos}: a value of registered type "${entry.name}" could not be rebuilt: ` +
+          `its decode threw ${describeThrown(error)}. The file is damaged, or was written by a version of that type ` +
+          'whose state this decode does not accept.',
+        { cause: error },
+      );
     }
   }
 

@@ -334,6 +334,29 @@ describe('registerType', () => {
     expect(() => decodeValue(renamed, null)).toThrow(UnregisteredTypeError);
     expect(() => decodeValue(renamed, null)).toThrow(/"test\/Gone".*registerType/);
   });
+
+  it('turns an error thrown by a registered decode into a FormatError naming the type, the original as cause', () => {
+    // A file can hold any state under a registered name; a decode that trusts its shape throws.
+    class Pair {
+      constructor(readonly state: unknown) {}
+    }
+    registerType(Pair, {
+      name: 'test/Pair',
+      encode: (p) => p.state,
+      decode: ([a, b]: [unknown, unknown]) => new Pair([a, b]),
+    });
+    const { structure } = encodeValue({ nested: [new Pair(5)] });
+    let thrown: unknown;
+    try {
+      decodeValue(structure, null);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(FormatError);
+    expect((thrown as Error).message).toMatch(/registered type "test\/Pair" could not be rebuilt: its decode threw TypeError: .*not iterable/);
+    expect((thrown as Error).cause).toBeInstanceOf(TypeError);
+    expect(roundTrip(new Pair([1, 2]))).toEqual(new Pair([1, 2]));
+  });
 });
 
 describe('hostile structures', () => {
