@@ -28,6 +28,10 @@ import { KeyCache, MAX_CACHED_KEY } from './short-strings.js';
 import { type RegisteredType, registeredTypeByName } from './type-registry.js';
 
 const PENDING = Symbol('pending');
+
+/** A whole number in [0, end): a sparse array's length or index (a fraction would be a property). */
+const isArrayIndex = (n: unknown, end: number): n is number =>
+  Number.isInteger(n) && (n as number) >= 0 && (n as number) < end;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 class Decoder extends MessagePackReader {
@@ -250,15 +254,12 @@ class Decoder extends MessagePackReader {
         const slot = this.reserve();
         const count = this.readArrayHeader();
         const length = this.readValue();
-        if (typeof length !== 'number' || !(length >= 0 && length < 2 ** 32) || count % 2 !== 1) {
-          this.fail('a sparse array payload is malformed');
-        }
+        if (!isArrayIndex(length, 2 ** 32) || count % 2 !== 1) this.fail('a sparse array payload is malformed');
         const array = new Array<unknown>(length);
         this.fill(slot, array);
         for (let i = 1; i < count; i += 2) {
           const index = this.readValue();
-          if (typeof index !== 'number' || !(index >= 0 && index < length))
-            this.fail('a sparse index is out of range');
+          if (!isArrayIndex(index, length)) this.fail('a sparse index is not an index below the array length');
           array[index] = this.readValue();
         }
         return array;

@@ -375,6 +375,8 @@ describe('hostile structures', () => {
     ['a reserved type byte', [0xc1]],
     ['trailing bytes', [0x01, 0x02]],
     ['nothing at all', []],
+    ['a sparse array of fractional length', [0xc7, 10, 11, 0x91, 0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0]],
+    ['a sparse array with a fractional index', [0xc7, 12, 11, 0x93, 0x03, 0xcb, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0, 0xc0]],
   ])('rejects %s with FormatError', (_name, bytes) => {
     expect(decode(bytes)).toThrow(FormatError);
   });
