@@ -3,7 +3,7 @@
 // cyclic references become EXT_REF, and sets large binary blocks aside (not copied) for the
 // file's aligned data section.
 
-import { SerializationError } from '../errors.js';
+import { JoblibError, SerializationError } from '../errors.js';
 import { type BinaryKind, type BinaryValue, binaryKindOf, bytesOf } from './binary-types.js';
 import {
   alignUp,
@@ -27,7 +27,7 @@ import {
 } from './ext-codes.js';
 import { MessagePackWriter } from './msgpack-writer.js';
 import { registeredTypeOf } from './type-registry.js';
-import { describeClass, keySegment, PathedError, withSegment } from './value-path.js';
+import { asPathed, describeClass, isStackOverflow, keySegment, PathedError, withSegment } from './value-path.js';
 
 /** A binary block of the data section: the caller's bytes (not copied) and where they go. */
 export interface Block {
@@ -324,7 +324,12 @@ class Encoder extends MessagePackWriter {
   }
 
   private writeBinary(value: BinaryValue, kind: BinaryKind): void {
-    const bytes = bytesOf(value);
+    let bytes: Uint8Array;
+    try {
+      bytes = bytesOf(value);
+    } catch (error) {
+      throw unreadableBinary(value, error);
+    }
     const length = bytes.byteLength;
     const place = this.external?.(bytes);
     if (place) {
@@ -359,6 +364,20 @@ class Encoder extends MessagePackWriter {
   }
 }
 
+/** Why a binary value has no bytes to read: its memory was transferred away (detached). */
+function unreadableBinary(value: BinaryValue, error: unknown): PathedError {
+  const name = (Object.getPrototypeOf(value) as { constructor: { name: string } }).constructor.name;
+  const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
+  if (buffer instanceof ArrayBuffer && buffer.byteLength === 0) {
+    return new PathedError(
+      `is a detached ${name}: its memory was transferred (by postMessage, or structuredClone with transfer), so it ` +
+        'has no bytes left to store. Serialize it before transferring it, or serialize a copy.',
+      error,
+    );
+  }
+  return asPathed(error);
+}
+
 /**
  * Encodes `value` into a MessagePack structure plus a list of binary blocks (the caller's
  * memory, not copied). Throws `SerializationError` naming where in the value the problem is.
@@ -371,13 +390,8 @@ export function encodeValue(value: unknown, options: EncodeOptions = {}): Encode
   try {
     encoder.writeValue(value);
   } catch (error) {
-    if (error instanceof PathedError) {
-      const path = `value${error.segments.reverse().join('')}`;
-      throw new SerializationError(`Cannot serialize ${path}: it ${error.message}`, path, {
-        cause: error.original,
-      });
-    }
-    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    if (error instanceof JoblibError) throw error;
+    if (isStackOverflow(error)) {
       throw new SerializationError(
         'Cannot serialize value: it is nested too deeply (the walk exceeded the call stack). ' +
           'Flatten long linked structures into arrays.',
@@ -385,7 +399,9 @@ export function encodeValue(value: unknown, options: EncodeOptions = {}): Encode
         { cause: error },
       );
     }
-    throw error;
+    const pathed = asPathed(error);
+    const path = `value${pathed.segments.reverse().join('')}`;
+    throw new SerializationError(`Cannot serialize ${path}: it ${pathed.message}`, path, { cause: pathed.original });
   } finally {
     if (scratch) {
       scratchInUse = false;
