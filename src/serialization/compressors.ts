@@ -192,6 +192,15 @@ function show(value: unknown): string {
   }
 }
 
+/**
+ * The extensions joblib compresses by, and its method for each. A file named for one of them is
+ * expected to be compressed that way, so without a compressor for it `dump` refuses the name
+ * rather than write an uncompressed file called `.xz`.
+ */
+const JOBLIB_EXTENSIONS: readonly (readonly [extension: string, method: string])[] = [
+  ['.z', 'zlib'], ['.gz', 'gzip'], ['.bz2', 'bz2'], ['.lzma', 'lzma'], ['.xz', 'xz'], ['.lz4', 'lz4'],
+];
+
 /** The method a file name's extension selects, if any. */
 function byExtension(path: string | undefined): Compressor | undefined {
   if (!path) return undefined;
@@ -199,23 +208,37 @@ function byExtension(path: string | undefined): Compressor | undefined {
   for (const compressor of registry.values()) {
     if (compressor.extensions.some((ext) => lower.endsWith(ext.toLowerCase()))) return compressor;
   }
+  const unsupported = JOBLIB_EXTENSIONS.find(([extension]) => lower.endsWith(extension));
+  if (unsupported) {
+    const [extension, method] = unsupported;
+    const available = [...registry.values()]
+      .map((c) => `"${c.name}"${c.extensions.length > 0 ? ` (${c.extensions.join(', ')})` : ''}`)
+      .join(', ');
+    throw new InvalidOptionError(
+      `Cannot dump to ${JSON.stringify(path)}: joblib compresses ${extension} files with ${method}, which joblib-ts ` +
+        `does not provide. Methods available: ${available}. Register one for ${extension} with ` +
+        `registerCompressor('${method}', { magic, extensions: ['${extension}'], compress, decompress }), name a ` +
+        'method explicitly (compress: \'lz4\'), or choose another file name.',
+    );
+  }
   return undefined;
 }
 
 /**
  * Resolves `dump`'s `compress` option with joblib's rules: an explicit method wins; otherwise
  * the target's extension picks the method; a bare level (or `true`) without a matching
- * extension means zlib.
+ * extension means zlib. An extension joblib compresses by (.xz, .bz2, .lzma) with no method
+ * registered for it is an InvalidOptionError.
  */
 export function resolveCompression(option: CompressOption | undefined | null, path?: string): Compression {
-  const fromExtension = byExtension(path);
   if (option === undefined || option === null || option === false || option === 0) {
+    const fromExtension = byExtension(path);
     return fromExtension
       ? { compressor: fromExtension, level: fromExtension.defaultLevel }
       : { compressor: null, level: 0 };
   }
   if (option === true) {
-    const compressor = fromExtension ?? registry.get('zlib')!;
+    const compressor = byExtension(path) ?? registry.get('zlib')!;
     return { compressor, level: compressor.defaultLevel };
   }
   if (typeof option === 'number') {
@@ -224,7 +247,7 @@ export function resolveCompression(option: CompressOption | undefined | null, pa
         `Invalid compress level ${show(option)}: a level is an integer 0–9. ${validForms()}`,
       );
     }
-    const compressor = fromExtension ?? registry.get('zlib')!;
+    const compressor = byExtension(path) ?? registry.get('zlib')!;
     return { compressor, level: checkLevel(compressor, option, option) };
   }
   if (typeof option === 'string') {

@@ -62,6 +62,40 @@ describe('resolveCompression (joblib rules)', () => {
   });
 });
 
+describe('extensions joblib compresses by that have no method here (.xz, .bz2, .lzma)', () => {
+  it.each([
+    ['model.xz', undefined],
+    ['model.bz2', false],
+    ['model.lzma', true],
+    ['backup.tar.XZ', 6],
+  ] as const)('refuses dump to %s with compress=%j instead of writing it uncompressed', (name, compress) => {
+    const target = path.join(dir, name);
+    const attempt = () => dumpSync({ a: 1 }, target, compress === undefined ? {} : { compress });
+    expect(attempt).toThrow(InvalidOptionError);
+    expect(attempt).toThrow(/joblib compresses \.(xz|bz2|lzma) files.*"zlib" \(\.z\), "gzip" \(\.gz\), "lz4" \(\.lz4\).*registerCompressor/);
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
+  it('writes such a file when a method is named explicitly', () => {
+    const target = path.join(dir, 'explicit.xz');
+    dumpSync({ a: 1 }, target, { compress: 'lz4' });
+    expect(loadSync(target)).toEqual({ a: 1 });
+  });
+
+  it('uses a compressor registered for the extension', () => {
+    registerCompressor('fake-lzma', {
+      magic: [0x5d, 0x00, 0x00, 0x7a],
+      extensions: ['.lzma'],
+      compress: (data) => Buffer.concat([Buffer.from([0x5d, 0x00, 0x00, 0x7a]), zlib.deflateRawSync(data)]),
+      decompress: (data) => zlib.inflateRawSync(data.subarray(4)),
+    });
+    const target = path.join(dir, 'registered.lzma');
+    dumpSync({ a: 1 }, target);
+    expect([...fs.readFileSync(target).subarray(0, 4)]).toEqual([0x5d, 0x00, 0x00, 0x7a]);
+    expect(loadSync(target)).toEqual({ a: 1 });
+  });
+});
+
 describe('detection by magic number', () => {
   it('finds each built-in method from its first bytes', () => {
     expect(detectCompressor(zlib.deflateSync(Buffer.from('x')))?.name).toBe('zlib');
