@@ -131,6 +131,10 @@ export function decodeFile(bytes: Uint8Array, { checksums = true }: { checksums?
   ) {
     throw new FormatError('The file header is corrupt: its section offsets are inconsistent.');
   }
+  // The reserved field and the padding are covered by no checksum: zeros, as the writer writes.
+  if (header.readBigUInt64LE(56) !== 0n) {
+    throw new FormatError('The file header is corrupt: its reserved header bytes 56-63 are not zero.');
+  }
   const expected = dataOffset + dataLength;
   if (expected !== BigInt(size)) {
     throw new FormatError(
@@ -140,6 +144,9 @@ export function decodeFile(bytes: Uint8Array, { checksums = true }: { checksums?
     );
   }
   const structure = bytes.subarray(headerBytes, Number(structureEnd));
+  if (bytes.subarray(Number(structureEnd), Number(dataOffset)).some((b) => b !== 0)) {
+    throw new FormatError('The file is corrupt: the padding after its structure is not zero.');
+  }
   if (checksums && checksumOf(structure) !== header.readBigUInt64LE(40)) {
     throw new FormatError('The file is corrupt: the checksum of its structure section does not match.');
   }

@@ -109,6 +109,23 @@ describe('load rejects bad input with FormatError', () => {
     expect(() => loadSync(dataFlip)).toThrow(/checksum of its data section/);
   });
 
+  it('refuses non-zero reserved header bytes (56-63), which no checksum covers', () => {
+    for (const at of [56, 63]) {
+      const reserved = Buffer.from(raw);
+      reserved[at] = 1;
+      expect(() => loadSync(reserved)).toThrow(/reserved header bytes 56-63 are not zero/);
+    }
+  });
+
+  it('refuses non-zero padding between the structure and the data section, which no checksum covers', () => {
+    const structureEnd = 64 + Number(raw.readBigUInt64LE(16));
+    const dataOffset = Number(raw.readBigUInt64LE(24));
+    expect(dataOffset).toBeGreaterThan(structureEnd); // the rich value's structure leaves some padding
+    const padded = Buffer.from(raw);
+    padded[dataOffset - 1] = 0x20;
+    expect(() => loadSync(padded)).toThrow(/padding after its structure is not zero/);
+  });
+
   it('refuses a newer format version and says to upgrade', () => {
     const newer = Buffer.from(raw);
     newer.writeUInt16LE(2, 8);
