@@ -116,11 +116,19 @@ function layoutOf(data: Uint8Array): FrameLayout | null {
   const hasSize = (flg & 0x08) !== 0;
   const hasChecksum = (flg & 0x04) !== 0;
   const hasDictionary = (flg & 0x01) !== 0;
-  const blockMax = BLOCK_MAX_BYTES[(buf[5]! >> 4) & 0x07]!;
-  let pos = 6;
+  // The descriptor (FLG, BD, the optional content size and dictionary id) ends with a checksum.
+  const descriptorEnd = 6 + (hasSize ? 8 : 0) + (hasDictionary ? 4 : 0);
+  if (buf.byteLength < descriptorEnd + 1) throw new FormatError('The LZ4 frame is truncated: its header is incomplete.');
+  if (buf[descriptorEnd] !== ((xxh32(buf.subarray(4, descriptorEnd), 0) >>> 8) & 0xff)) {
+    throw new FormatError('The LZ4 frame descriptor is corrupt: its header checksum does not match.');
+  }
+  const sizeCode = (buf[5]! >> 4) & 0x07;
+  const blockMax = BLOCK_MAX_BYTES[sizeCode]!;
+  if (blockMax === 0) {
+    throw new FormatError(`The LZ4 frame declares block maximum size code ${sizeCode}, which LZ4 does not define (4-7).`);
+  }
   let contentSize: number | null = null;
   if (hasSize) {
-    if (buf.byteLength < 15) throw new FormatError('The LZ4 frame is truncated: its header is incomplete.');
     const claimed = buf.readBigUInt64LE(6);
     if (claimed > BigInt(buf.byteLength) * BigInt(MAX_RATIO) + 65536n) {
       throw new FormatError(
@@ -128,11 +136,9 @@ function layoutOf(data: Uint8Array): FrameLayout | null {
       );
     }
     contentSize = Number(claimed);
-    pos += 8;
   }
-  if (hasDictionary) pos += 4;
-  pos += 1; // header checksum
-  if (!independent || blockChecksums || hasDictionary || blockMax === 0) return null;
+  if (!independent || blockChecksums || hasDictionary) return null;
+  let pos = descriptorEnd + 1;
   const blocks: Block[] = [];
   for (;;) {
     if (pos + 4 > buf.byteLength)

@@ -7,7 +7,7 @@ import { xxh32 } from '@node-rs/xxhash';
 import { compressSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
 import { declaredSize, encodeFile } from '../../src/persistence/format.js';
-import { LZ4_MAGIC, lz4Decompress, lz4DecompressSync } from '../../src/serialization/lz4-frame.js';
+import { LZ4_MAGIC, lz4CompressSync, lz4Decompress, lz4DecompressSync } from '../../src/serialization/lz4-frame.js';
 
 /** The built library (tests that spawn node run it from dist, as users do). */
 const DIST = pathToFileURL(path.join(import.meta.dirname, '..', '..', 'dist', 'index.js')).href;
@@ -120,5 +120,25 @@ describe('LZ4 output is bounded by what the frame and the file inside declare', 
       expect(Buffer.compare(Buffer.from(lz4DecompressSync(bytes, declaredSize).bytes), dumped)).toBe(0);
       expect(Buffer.compare(Buffer.from((await lz4Decompress(bytes, declaredSize)).bytes), dumped)).toBe(0);
     }
+  });
+});
+
+describe('the LZ4 frame descriptor', () => {
+  const framed = Buffer.concat(lz4CompressSync(encodeFile({ a: [1, 2, 3] })));
+
+  it('is checked against its header checksum', () => {
+    const damaged = Buffer.from(framed);
+    damaged[14]! ^= 0x01; // the header checksum byte after FLG, BD and the content size
+    expect(() => lz4DecompressSync(damaged)).toThrow(/LZ4 frame descriptor is corrupt: its header checksum/);
+    const sizeFlipped = Buffer.from(framed);
+    sizeFlipped[6]! ^= 0x01; // the content size
+    expect(() => lz4DecompressSync(sizeFlipped)).toThrow(/header checksum/);
+  });
+
+  it('refuses a block size code LZ4 does not define, naming it', () => {
+    const bytes = frame([block(Buffer.from('x'))]);
+    bytes[5] = 0x10;
+    bytes[6] = (xxh32(bytes.subarray(4, 6), 0) >>> 8) & 0xff;
+    expect(() => lz4DecompressSync(bytes)).toThrow(/block maximum size code 1, which LZ4 does not define/);
   });
 });
