@@ -2,7 +2,7 @@
 // range. `load` finds the method from the magic number alone, never from the file name.
 // Built in: zlib (.z) and gzip (.gz) through node:zlib, lz4 (.lz4) as checksummed LZ4 frames.
 
-import { InvalidOptionError } from '../errors.js';
+import { describeThrown, FormatError, InvalidOptionError } from '../errors.js';
 import { deflateMethod } from './deflate-method.js';
 import { LZ4_MAGIC, lz4Compress, lz4CompressSync, lz4Decompress, lz4DecompressSync } from './lz4-frame.js';
 import type { SizeHint } from './output-assembly.js';
@@ -122,13 +122,27 @@ export function registerCompressor(
         ? spec.compressAsync(concat(parts), level)
         : spec.compress(concat(parts), level)),
     ],
-    decompressSync: (data) => ({ bytes: spec.decompress(data), verified: false }),
-    decompress: async (data) => ({
-      bytes: await (spec.decompressAsync ? spec.decompressAsync(data) : spec.decompress(data)),
-      verified: false,
-    }),
+    decompressSync(data) {
+      try {
+        return { bytes: spec.decompress(data), verified: false };
+      } catch (error) {
+        throw undecompressable(name, error);
+      }
+    },
+    async decompress(data) {
+      try {
+        const bytes = await (spec.decompressAsync ? spec.decompressAsync(data) : spec.decompress(data));
+        return { bytes, verified: false };
+      } catch (error) {
+        throw undecompressable(name, error);
+      }
+    },
   });
 }
+
+/** A registered method failed on the file: to `load`, that is a corrupt file, whatever it threw. */
+const undecompressable = (name: string, error: unknown): FormatError =>
+  new FormatError(`The ${name} data could not be decompressed: ${describeThrown(error)}.`, { cause: error });
 
 /** The method whose magic number starts `head`, or undefined. */
 export function detectCompressor(head: Uint8Array): Compressor | undefined {

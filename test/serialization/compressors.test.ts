@@ -140,6 +140,13 @@ describe('registerCompressor', () => {
     expect(loadSync(byExtension)).toBe('text');
   });
 
+  it('turns a failure of its decompress on a corrupt file into a FormatError naming the method, sync and async', async () => {
+    const corrupt = Buffer.from([...MAGIC, 0xde, 0xad, 0xbe, 0xef]);
+    expect(() => loadSync(corrupt)).toThrow(FormatError);
+    expect(() => loadSync(corrupt)).toThrow(/The brotli-tagged data could not be decompressed/);
+    await expect(load(corrupt)).rejects.toThrow(/The brotli-tagged data could not be decompressed/);
+  });
+
   it('checks levels against the declared range', () => {
     expect(() => dumpSync(1, path.join(dir, 'x.br'), { compress: ['brotli-tagged', 12] })).toThrow(/0–11/);
   });
