@@ -32,7 +32,6 @@ const PENDING = Symbol('pending');
 /** A whole number in [0, end): a sparse array's length or index (a fraction would be a property). */
 const isArrayIndex = (n: unknown, end: number): n is number =>
   Number.isInteger(n) && (n as number) >= 0 && (n as number) < end;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 class Decoder extends MessagePackReader {
   private readonly refs: unknown[] = [];
@@ -47,86 +46,6 @@ class Decoder extends MessagePackReader {
   ) {
     super(buf);
     this.keyCache = new KeyCache(buf.byteLength);
-  }
-
-  readValue(): unknown {
-    const b = this.buf[this.take(1)]!;
-    if (b < 0x80) return b;
-    if (b < 0x90) return this.readObjectBody(b & 0x0f, {});
-    if (b < 0xa0) return this.readArrayBody(b & 0x0f);
-    if (b < 0xc0) return this.readString(b & 0x1f);
-    if (b >= 0xe0) return b - 0x100;
-    const view = this.view;
-    switch (b) {
-      case 0xc0:
-        return null;
-      case 0xc2:
-        return false;
-      case 0xc3:
-        return true;
-      case 0xc4:
-        return this.readBin(this.buf[this.take(1)]!);
-      case 0xc5:
-        return this.readBin(view.getUint16(this.take(2)));
-      case 0xc6:
-        return this.readBin(view.getUint32(this.take(4)));
-      case 0xc7:
-        return this.readExt(this.buf[this.take(1)]!);
-      case 0xc8:
-        return this.readExt(view.getUint16(this.take(2)));
-      case 0xc9:
-        return this.readExt(view.getUint32(this.take(4)));
-      case 0xca:
-        return view.getFloat32(this.take(4));
-      case 0xcb:
-        return view.getFloat64(this.take(8));
-      case 0xcc:
-        return this.buf[this.take(1)];
-      case 0xcd:
-        return view.getUint16(this.take(2));
-      case 0xce:
-        return view.getUint32(this.take(4));
-      case 0xcf: {
-        const n = view.getBigUint64(this.take(8));
-        return n <= MAX_SAFE ? Number(n) : n;
-      }
-      case 0xd0:
-        return view.getInt8(this.take(1));
-      case 0xd1:
-        return view.getInt16(this.take(2));
-      case 0xd2:
-        return view.getInt32(this.take(4));
-      case 0xd3: {
-        const n = view.getBigInt64(this.take(8));
-        return n <= MAX_SAFE && n >= -MAX_SAFE ? Number(n) : n;
-      }
-      case 0xd4:
-        return this.readExt(1);
-      case 0xd5:
-        return this.readExt(2);
-      case 0xd6:
-        return this.readExt(4);
-      case 0xd7:
-        return this.readExt(8);
-      case 0xd8:
-        return this.readExt(16);
-      case 0xd9:
-        return this.readString(this.buf[this.take(1)]!);
-      case 0xda:
-        return this.readString(view.getUint16(this.take(2)));
-      case 0xdb:
-        return this.readString(view.getUint32(this.take(4)));
-      case 0xdc:
-        return this.readArrayBody(view.getUint16(this.take(2)));
-      case 0xdd:
-        return this.readArrayBody(view.getUint32(this.take(4)));
-      case 0xde:
-        return this.readObjectBody(view.getUint16(this.take(2)), {});
-      case 0xdf:
-        return this.readObjectBody(view.getUint32(this.take(4)), {});
-      default:
-        return this.fail(`unknown MessagePack type byte 0x${b.toString(16)}`);
-    }
   }
 
   private readKey(): string {
@@ -151,6 +70,10 @@ class Decoder extends MessagePackReader {
     if (this.track) this.refs.push(value);
   }
 
+  protected readMap(size: number): Record<string, unknown> {
+    return this.readObjectBody(size, {});
+  }
+
   private readObjectBody(size: number, target: Record<string, unknown>): Record<string, unknown> {
     this.checkCount(size);
     this.register(target);
@@ -163,21 +86,21 @@ class Decoder extends MessagePackReader {
     return target;
   }
 
-  private readArrayBody(length: number): unknown[] {
+  protected readArray(length: number): unknown[] {
     const array = new Array<unknown>(this.checkCount(length));
     this.register(array);
     for (let i = 0; i < length; i++) array[i] = this.readValue();
     return array;
   }
 
-  private readBin(length: number): Uint8Array {
+  protected readBin(length: number): Uint8Array {
     const start = this.take(length);
     const copy = new Uint8Array(this.buf.subarray(start, start + length));
     this.register(copy);
     return copy;
   }
 
-  private readExt(length: number): unknown {
+  protected readExt(length: number): unknown {
     const type = this.buf[this.take(1)]!;
     const start = this.pos;
     const end = start + length;
