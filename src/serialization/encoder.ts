@@ -27,7 +27,9 @@ import {
 } from './ext-codes.js';
 import { MessagePackWriter } from './msgpack-writer.js';
 import { registeredTypeOf } from './type-registry.js';
-import { asPathed, describeClass, isStackOverflow, keySegment, PathedError, withSegment } from './value-path.js';
+import {
+  asPathed, describeClass, isStackOverflow, keySegment, PathedError, unreadableBinary, withSegment,
+} from './value-path.js';
 
 /** A binary block of the data section: the caller's bytes (not copied) and where they go. */
 export interface Block {
@@ -362,20 +364,6 @@ class Encoder extends MessagePackWriter {
     this.view.setBigUint64(this.pos + 8, BigInt(length), true);
     this.pos += 16;
   }
-}
-
-/** Why a binary value has no bytes to read: its memory was transferred away (detached). */
-function unreadableBinary(value: BinaryValue, error: unknown): PathedError {
-  const name = (Object.getPrototypeOf(value) as { constructor: { name: string } }).constructor.name;
-  const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
-  if (buffer instanceof ArrayBuffer && buffer.byteLength === 0) {
-    return new PathedError(
-      `is a detached ${name}: its memory was transferred (by postMessage, or structuredClone with transfer), so it ` +
-        'has no bytes left to store. Serialize it before transferring it, or serialize a copy.',
-      error,
-    );
-  }
-  return asPathed(error);
 }
 
 /**

@@ -3,6 +3,7 @@
 // up adds its own key, so the hot path keeps no path state at all.
 
 import { describeThrown, JoblibError } from '../errors.js';
+import type { BinaryValue } from './binary-types.js';
 
 /** Thrown inside the walk; the containers on the way up prepend their key to `segments`. */
 export class PathedError extends Error {
@@ -52,4 +53,18 @@ export function withSegment(error: unknown, segment: string): unknown {
   const pathed = asPathed(error);
   pathed.segments.push(segment);
   return pathed;
+}
+
+/** Why a binary value has no bytes to read: its memory was transferred away (detached). */
+export function unreadableBinary(value: BinaryValue, error: unknown): PathedError {
+  const name = (Object.getPrototypeOf(value) as { constructor: { name: string } }).constructor.name;
+  const buffer = ArrayBuffer.isView(value) ? value.buffer : value;
+  if (buffer instanceof ArrayBuffer && buffer.byteLength === 0) {
+    return new PathedError(
+      `is a detached ${name}: its memory was transferred (by postMessage, or structuredClone with transfer), so it ` +
+        'has no bytes left to store. Serialize it before transferring it, or serialize a copy.',
+      error,
+    );
+  }
+  return asPathed(error);
 }
