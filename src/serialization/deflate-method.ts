@@ -15,6 +15,8 @@ import { deflateChunkedSync, deflateParallel } from './parallel-deflate.js';
 const INFLATE_CHUNK = 1024 * 1024;
 /** Compressed bytes inflated to find the header: a few hundred hold it; more are tried if not. */
 const PROBE_BYTES = 1024;
+/** The most inflated to find the header, as an async stream's first chunk would hold. */
+const PROBE_OUTPUT = 1024 * 1024;
 /** The joblib-ts container header, what the size hint reads. */
 const HEAD_BYTES = 64;
 
@@ -36,10 +38,46 @@ interface Plan {
   readonly options: zlib.ZlibOptions & { info: true };
 }
 
+/** The inflated output of a prefix of the stream, or null when it is more than PROBE_OUTPUT. */
+function inflatePrefix(prefix: Uint8Array, inflateSync: InflateSync): Buffer | null {
+  try {
+    // Z_SYNC_FLUSH: what a partial input gives, without an "unexpected end of file" error.
+    return inflateSync(prefix, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: PROBE_OUTPUT });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return null;
+    throw error;
+  }
+}
+
 /**
- * Inflates just enough of the stream to read the file header (Z_SYNC_FLUSH returns what a
- * partial input gives, without an error), then bounds the whole inflate by what it declares.
- * The hint throws for content that is not a joblib-ts file: refused before any more is inflated.
+ * The content's first HEAD_BYTES (or all of it, when shorter), inflating at most PROBE_OUTPUT.
+ * A prefix of the input is inflated; it grows while it gives too little and is cut in half back
+ * while it gives too much: a stream may start with any number of blocks that produce nothing,
+ * followed by one that produces gigabytes.
+ */
+function inflateHead(name: string, data: Uint8Array, inflateSync: InflateSync): Buffer {
+  let tooShort = 0;
+  let tooLong = Number.POSITIVE_INFINITY;
+  let probe = Math.min(PROBE_BYTES, data.byteLength);
+  for (;;) {
+    const head = inflatePrefix(data.subarray(0, probe), inflateSync);
+    if (head === null) tooLong = probe;
+    else if (head.byteLength >= HEAD_BYTES || probe === data.byteLength) return head;
+    else tooShort = probe;
+    probe = tooLong === Number.POSITIVE_INFINITY
+      ? Math.min(probe * 8, data.byteLength)
+      : tooShort + Math.floor((tooLong - tooShort) / 2);
+    // One input byte inflates to at most ~1 KB, so a prefix between the two always exists.
+    if (probe <= tooShort || probe >= tooLong) {
+      throw new FormatError(`The ${name} stream's first ${HEAD_BYTES} bytes cannot be read: it is corrupt.`);
+    }
+  }
+}
+
+/**
+ * Inflates just enough of the stream to read the file header, then bounds the whole inflate by
+ * what it declares. The hint throws for content that is not a joblib-ts file: refused before
+ * any more is inflated.
  */
 function plan(name: string, data: Uint8Array, inflateSync: InflateSync, sizeHint: SizeHint | undefined): Plan {
   const unsized: Plan = {
@@ -47,14 +85,7 @@ function plan(name: string, data: Uint8Array, inflateSync: InflateSync, sizeHint
     options: { maxOutputLength: maxInflated(data.byteLength), chunkSize: INFLATE_CHUNK, info: true },
   };
   if (!sizeHint) return unsized;
-  let head: Buffer;
-  for (let probe = PROBE_BYTES; ; probe *= 8) {
-    const input = data.subarray(0, probe);
-    const partial = { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: maxInflated(input.byteLength) };
-    head = inflateSync(input, partial);
-    if (head.byteLength >= HEAD_BYTES || input.byteLength === data.byteLength) break;
-  }
-  const size = sizeHint(head.subarray(0, HEAD_BYTES));
+  const size = sizeHint(inflateHead(name, data, inflateSync).subarray(0, HEAD_BYTES));
   if (size === null) return unsized;
   if (size < HEAD_BYTES) {
     throw new FormatError(`The ${name} content's header declares ${size} bytes, less than the header itself.`);
