@@ -98,6 +98,10 @@ function plan(name: string, data: Uint8Array, inflateSync: InflateSync, sizeHint
   return { size, options: { maxOutputLength: size, chunkSize, info: true } };
 }
 
+/** The ISIZE field ending a gzip file: its last member's content length, modulo 2^32. */
+const lastMemberLength = (data: Uint8Array): number =>
+  new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(data.byteLength - 4, true);
+
 /** Checks the stream ended where the file does and produced what the header declares. */
 function checkedEnd(name: string, data: Uint8Array, { buffer, engine }: Inflated, size: number | null): Decompressed {
   const after = data.byteLength - engine.bytesWritten;
@@ -109,8 +113,7 @@ function checkedEnd(name: string, data: Uint8Array, { buffer, engine }: Inflated
   }
   // node:zlib reads concatenated gzip members as one; the last member's length field (ISIZE,
   // checked by zlib against that member) then differs from the whole output's length.
-  const lastLength = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(data.byteLength - 4, true);
-  if (name === 'gzip' && lastLength !== buffer.byteLength % 2 ** 32) {
+  if (name === 'gzip' && lastMemberLength(data) !== buffer.byteLength % 2 ** 32) {
     throw new FormatError('The file holds more than one gzip member; a joblib-ts gzip file is exactly one.');
   }
   if (size !== null && buffer.byteLength !== size) {
@@ -155,7 +158,8 @@ export function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension:
         throw inflateFailure(name, error, size);
       }
     },
-    // The same, with the whole inflate on libuv's thread pool (the probe is a few KB).
+    // The same, with the whole inflate on libuv's thread pool (the header probe stays here: it
+    // inflates a few KB, 1 MiB at most).
     async decompress(data, sizeHint) {
       let size: number | null = null;
       try {

@@ -101,9 +101,10 @@ interface FrameLayout {
 const BLOCK_MAX_BYTES = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024];
 
 /**
- * Walks an LZ4 frame's block headers (no decoding) and checks every length against the input.
- * Returns null for frames the block-wise decoder does not handle (linked blocks, dictionaries,
- * block checksums), which lz4-napi's frame decoder then takes.
+ * Walks an LZ4 frame's block headers (no decoding) and checks every length against the input,
+ * and that the frame ends where the input does. Returns null for frames the block-wise decoder
+ * does not handle (linked blocks, dictionaries, block checksums), which lz4-napi's frame decoder
+ * then takes (it would ignore what follows the frame).
  */
 function layoutOf(data: Uint8Array): FrameLayout | null {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -137,7 +138,6 @@ function layoutOf(data: Uint8Array): FrameLayout | null {
     }
     contentSize = Number(claimed);
   }
-  if (!independent || blockChecksums || hasDictionary) return null;
   let pos = descriptorEnd + 1;
   const blocks: Block[] = [];
   for (;;) {
@@ -151,7 +151,7 @@ function layoutOf(data: Uint8Array): FrameLayout | null {
       throw new FormatError('The LZ4 frame is corrupt or truncated: a block runs past the end.');
     }
     blocks.push({ start: pos, end: pos + length, raw: (word & UNCOMPRESSED_BIT) !== 0 });
-    pos += length;
+    pos += length + (blockChecksums ? 4 : 0);
   }
   let contentChecksum: number | null = null;
   if (hasChecksum) {
@@ -161,6 +161,7 @@ function layoutOf(data: Uint8Array): FrameLayout | null {
     pos += 4;
   }
   if (pos !== buf.byteLength) throw new FormatError('The LZ4 frame has unexpected trailing bytes.');
+  if (!independent || blockChecksums || hasDictionary) return null;
   return { blocks, contentSize, blockMax, contentChecksum };
 }
 

@@ -53,15 +53,21 @@ describe('async LZ4 load of a corrupt file', () => {
   });
 });
 
-/** An LZ4 frame (independent 4 MiB blocks) around `blocks`, each a raw LZ4 block. */
-function frame(blocks: readonly Uint8Array[], contentSize?: number): Buffer {
-  const descriptor = Buffer.from([contentSize === undefined ? 0x60 : 0x68, 0x70, ...Buffer.alloc(contentSize === undefined ? 0 : 8)]);
+/**
+ * An LZ4 frame (independent 4 MiB blocks) around `blocks`, each a raw LZ4 block; with
+ * `blockChecksums`, each block is followed by its xxh32 (then lz4-napi's frame decoder reads it).
+ */
+function frame(blocks: readonly Uint8Array[], contentSize?: number, { blockChecksums = false } = {}): Buffer {
+  const flg = 0x60 | (contentSize === undefined ? 0 : 0x08) | (blockChecksums ? 0x10 : 0);
+  const descriptor = Buffer.from([flg, 0x70, ...Buffer.alloc(contentSize === undefined ? 0 : 8)]);
   if (contentSize !== undefined) descriptor.writeBigUInt64LE(BigInt(contentSize), 2);
   const headerChecksum = (xxh32(descriptor, 0) >>> 8) & 0xff;
   const framed = blocks.map((block) => {
     const size = Buffer.alloc(4);
     size.writeUInt32LE(block.byteLength);
-    return Buffer.concat([size, block]);
+    const checksum = Buffer.alloc(blockChecksums ? 4 : 0);
+    if (blockChecksums) checksum.writeUInt32LE(xxh32(block, 0));
+    return Buffer.concat([size, block, checksum]);
   });
   return Buffer.concat([LZ4_MAGIC, descriptor, Buffer.from([headerChecksum]), ...framed, Buffer.alloc(4)]);
 }
@@ -140,5 +146,19 @@ describe('the LZ4 frame descriptor', () => {
     bytes[5] = 0x10;
     bytes[6] = (xxh32(bytes.subarray(4, 6), 0) >>> 8) & 0xff;
     expect(() => lz4DecompressSync(bytes)).toThrow(/block maximum size code 1, which LZ4 does not define/);
+  });
+});
+
+describe('the end of an LZ4 frame', () => {
+  const dumped = Buffer.concat(encodeFile({ a: [1, 2, 3] }));
+
+  it.each([false, true])('is the end of the file, whichever decoder reads it (block checksums: %s)', async (blockChecksums) => {
+    const framed = frame([block(dumped)], dumped.byteLength, { blockChecksums });
+    expect(Buffer.compare(Buffer.from(lz4DecompressSync(framed).bytes), dumped)).toBe(0);
+    for (const extra of [Buffer.from('garbage'), Buffer.alloc(8), framed]) {
+      const bytes = Buffer.concat([framed, extra]);
+      expect(() => lz4DecompressSync(bytes)).toThrow(/The LZ4 frame has unexpected trailing bytes/);
+      await expect(lz4Decompress(bytes)).rejects.toThrow(/The LZ4 frame has unexpected trailing bytes/);
+    }
   });
 });
