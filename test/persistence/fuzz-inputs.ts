@@ -247,7 +247,10 @@ export const MUTATIONS: readonly Mutation[] = [
       }
       const b = compress(out, method);
       if (method === 'gzip') b.writeUInt32LE(0xffff_ffff, b.byteLength - 4);
-      if (method === 'lz4' && rng.next() < 0.5) b.writeBigUInt64LE(huge, 6);
+      if (method === 'lz4' && rng.next() < 0.5) {
+        b.writeBigUInt64LE(huge, 6); // the content size, re-signed so the lie reaches the size checks
+        b[14] = (xxh32(b.subarray(4, 14), 0) >>> 8) & 0xff;
+      }
       if (method === 'lz4' && rng.next() < 0.5) b.writeUInt32LE(0x7fff_ffff, 15);
       return b;
     },
