@@ -291,3 +291,15 @@ const ERROR_CLASSES: Readonly<Record<string, { readonly prototype: JoblibError }
 export function joblibErrorPrototype(name: string): JoblibError | undefined {
   return Object.hasOwn(ERROR_CLASSES, name) ? ERROR_CLASSES[name]!.prototype : undefined;
 }
+
+/**
+ * "TypeError: message" for any thrown value, for messages that wrap a user's error. Never
+ * throws itself: what a getter or a decode throws may be anything, even a hostile Proxy.
+ */
+export function describeThrown(thrown: unknown): string {
+  try {
+    return thrown instanceof Error ? `${String(thrown.name)}: ${String(thrown.message)}` : String(thrown);
+  } catch {
+    return 'a value that cannot be shown';
+  }
+}

@@ -98,7 +98,8 @@ async function writeToStream(stream: NodeJS.WritableStream, parts: readonly Uint
  *
  * @returns the paths written: `[path]` for a path target, `[]` for streams and handles.
  * @throws SerializationError for a value that cannot be stored (naming where it is),
- *   InvalidOptionError for a bad `compress`, DumpError when writing fails.
+ *   InvalidOptionError for a bad `compress` or a file named `.xz`, `.bz2` or `.lzma` (joblib
+ *   compresses those) with no compressor registered for it, DumpError when writing fails.
  * @example
  * await dump({ weights: new Float64Array(25_000_000), meta: { epoch: 3 } }, 'model.lz4');
  */

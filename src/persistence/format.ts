@@ -155,6 +155,11 @@ export function decodeFile(bytes: Uint8Array, { checksums = true }: { checksums?
     );
   }
   const structure = bytes.subarray(headerBytes, Number(structureEnd));
+  // The padding is covered by no checksum: zeros, as the writer writes. (The tag is the writer's
+  // own business: load ignores it, and Memory checks it against the entry's key.)
+  if (bytes.subarray(Number(structureEnd), Number(dataOffset)).some((b) => b !== 0)) {
+    throw new FormatError('The file is corrupt: the padding after its structure is not zero.');
+  }
   if (checksums && checksumOf(structure) !== header.readBigUInt64LE(40)) {
     throw new FormatError('The file is corrupt: the checksum of its structure section does not match.');
   }

@@ -21,9 +21,13 @@ function describeSource(source: LoadSource): string {
   return 'the stream';
 }
 
+/** The first bytes in hex, as `od` shows them: what a reader needs to tell what the file is. */
+const firstBytes = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.subarray(0, 8)).toString('hex').replace(/(..)/g, '$1 ').trim();
+
 function unknownFormat(bytes: Uint8Array): FormatError {
   if (bytes.byteLength === 0) return new FormatError('It is empty (0 bytes).');
-  const head = Buffer.from(bytes.subarray(0, 8)).toString('hex').replace(/(..)/g, '$1 ').trim();
+  const head = firstBytes(bytes);
   const pickle =
     bytes[0] === 0x80
       ? ' It looks like a Python pickle (joblib.dump); joblib-ts reads only its own format.'
@@ -66,12 +70,14 @@ function explain(source: LoadSource, error: unknown): unknown {
 }
 
 /**
- * Sizes a decompressor's output from our header, and stops it at the first chunk when the
+ * Sizes a decompressor's output from our header, and stops it at the first bytes when the
  * content is not ours, instead of inflating a possibly huge foreign stream only to refuse it.
  */
 function sizeHint(head: Uint8Array): number | null {
   if (head.byteLength >= FILE_MAGIC.byteLength && !startsWithFileMagic(head)) {
-    throw new FormatError('It decompressed fine but does not hold a joblib-ts file.');
+    throw new FormatError(
+      `It is compressed, but does not hold a joblib-ts file: its content starts with ${firstBytes(head)}.`,
+    );
   }
   return declaredSize(head);
 }

@@ -2,12 +2,10 @@
 // range. `load` finds the method from the magic number alone, never from the file name.
 // Built in: zlib (.z) and gzip (.gz) through node:zlib, lz4 (.lz4) as checksummed LZ4 frames.
 
-import { constants as bufferConstants } from 'node:buffer';
-import zlib from 'node:zlib';
-import { FormatError, InvalidOptionError } from '../errors.js';
+import { describeThrown, FormatError, InvalidOptionError } from '../errors.js';
+import { deflateMethod } from './deflate-method.js';
 import { LZ4_MAGIC, lz4Compress, lz4CompressSync, lz4Decompress, lz4DecompressSync } from './lz4-frame.js';
-import { OutputAssembly, type SizeHint } from './output-assembly.js';
-import { deflateChunkedSync, deflateParallel } from './parallel-deflate.js';
+import type { SizeHint } from './output-assembly.js';
 
 /** A compression method as `registerCompressor` accepts it. */
 export interface CompressorSpec {
@@ -52,69 +50,8 @@ export interface Compressor {
   decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Decompressed>;
 }
 
-/** Output chunk size for inflating: Node's 16 KiB default took 1.9x as long on 200 MB here. */
-const INFLATE_CHUNK = 1024 * 1024;
-
-/** Deflate cannot expand more than ~1032x; more output than that is a zip bomb or a lie. */
-const maxInflated = (compressedBytes: number): number =>
-  Math.min(bufferConstants.MAX_LENGTH, compressedBytes * 1032 + (1 << 20));
-
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-}
-
-const inflateFailure = (name: string, error: unknown): FormatError =>
-  new FormatError(`The ${name} data is corrupt or truncated (${(error as Error).message}).`, {
-    cause: error,
-  });
-
-function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension: string): Compressor {
-  const decompressSync = name === 'zlib' ? zlib.inflateSync : zlib.gunzipSync;
-  const createDecompressor = name === 'zlib' ? zlib.createInflate : zlib.createGunzip;
-  return {
-    name,
-    magic: Uint8Array.from(magic),
-    extensions: [extension],
-    defaultLevel: 3,
-    levels: [0, 9],
-    compressSync: (parts, level) => deflateChunkedSync(parts, level, name),
-    compress: (parts, level) => deflateParallel(parts, level, name),
-    // Node's inflate checks the adler32 (zlib) or CRC-32 and length (gzip) trailer.
-    decompressSync(data) {
-      try {
-        const bytes = decompressSync(data, {
-          maxOutputLength: maxInflated(data.byteLength),
-          chunkSize: INFLATE_CHUNK,
-        });
-        return { bytes, verified: true };
-      } catch (error) {
-        throw inflateFailure(name, error);
-      }
-    },
-    // Streams into one buffer sized from the file header: no collect-then-concat double copy.
-    decompress: (data, sizeHint) =>
-      new Promise((resolve, reject) => {
-        const assembly = new OutputAssembly(name, maxInflated(data.byteLength), sizeHint);
-        const stream = createDecompressor({ chunkSize: INFLATE_CHUNK });
-        stream.on('data', (chunk: Buffer) => {
-          try {
-            assembly.add(chunk);
-          } catch (error) {
-            stream.destroy();
-            reject(error);
-          }
-        });
-        stream.on('error', (error) => reject(inflateFailure(name, error)));
-        stream.on('end', () => {
-          try {
-            resolve({ bytes: assembly.finish(), verified: true });
-          } catch (error) {
-            reject(error);
-          }
-        });
-        stream.end(data);
-      }),
-  };
 }
 
 const lz4: Compressor = {
@@ -185,13 +122,27 @@ export function registerCompressor(
         ? spec.compressAsync(concat(parts), level)
         : spec.compress(concat(parts), level)),
     ],
-    decompressSync: (data) => ({ bytes: spec.decompress(data), verified: false }),
-    decompress: async (data) => ({
-      bytes: await (spec.decompressAsync ? spec.decompressAsync(data) : spec.decompress(data)),
-      verified: false,
-    }),
+    decompressSync(data) {
+      try {
+        return { bytes: spec.decompress(data), verified: false };
+      } catch (error) {
+        throw undecompressable(name, error);
+      }
+    },
+    async decompress(data) {
+      try {
+        const bytes = await (spec.decompressAsync ? spec.decompressAsync(data) : spec.decompress(data));
+        return { bytes, verified: false };
+      } catch (error) {
+        throw undecompressable(name, error);
+      }
+    },
   });
 }
+
+/** A registered method failed on the file: to `load`, that is a corrupt file, whatever it threw. */
+const undecompressable = (name: string, error: unknown): FormatError =>
+  new FormatError(`The ${name} data could not be decompressed: ${describeThrown(error)}.`, { cause: error });
 
 /** The method whose magic number starts `head`, or undefined. */
 export function detectCompressor(head: Uint8Array): Compressor | undefined {
@@ -255,6 +206,15 @@ function show(value: unknown): string {
   }
 }
 
+/**
+ * The extensions joblib compresses by, and its method for each. A file named for one of them is
+ * expected to be compressed that way, so without a compressor for it `dump` refuses the name
+ * rather than write an uncompressed file called `.xz`.
+ */
+const JOBLIB_EXTENSIONS: readonly (readonly [extension: string, method: string])[] = [
+  ['.z', 'zlib'], ['.gz', 'gzip'], ['.bz2', 'bz2'], ['.lzma', 'lzma'], ['.xz', 'xz'], ['.lz4', 'lz4'],
+];
+
 /** The method a file name's extension selects, if any. */
 function byExtension(path: string | undefined): Compressor | undefined {
   if (!path) return undefined;
@@ -262,23 +222,37 @@ function byExtension(path: string | undefined): Compressor | undefined {
   for (const compressor of registry.values()) {
     if (compressor.extensions.some((ext) => lower.endsWith(ext.toLowerCase()))) return compressor;
   }
+  const unsupported = JOBLIB_EXTENSIONS.find(([extension]) => lower.endsWith(extension));
+  if (unsupported) {
+    const [extension, method] = unsupported;
+    const available = [...registry.values()]
+      .map((c) => `"${c.name}"${c.extensions.length > 0 ? ` (${c.extensions.join(', ')})` : ''}`)
+      .join(', ');
+    throw new InvalidOptionError(
+      `Cannot dump to ${JSON.stringify(path)}: joblib compresses ${extension} files with ${method}, which joblib-ts ` +
+        `does not provide. Methods available: ${available}. Register one for ${extension} with ` +
+        `registerCompressor('${method}', { magic, extensions: ['${extension}'], compress, decompress }), name a ` +
+        'method explicitly (compress: \'lz4\'), or choose another file name.',
+    );
+  }
   return undefined;
 }
 
 /**
  * Resolves `dump`'s `compress` option with joblib's rules: an explicit method wins; otherwise
  * the target's extension picks the method; a bare level (or `true`) without a matching
- * extension means zlib.
+ * extension means zlib. An extension joblib compresses by (.xz, .bz2, .lzma) with no method
+ * registered for it is an InvalidOptionError.
  */
 export function resolveCompression(option: CompressOption | undefined | null, path?: string): Compression {
-  const fromExtension = byExtension(path);
   if (option === undefined || option === null || option === false || option === 0) {
+    const fromExtension = byExtension(path);
     return fromExtension
       ? { compressor: fromExtension, level: fromExtension.defaultLevel }
       : { compressor: null, level: 0 };
   }
   if (option === true) {
-    const compressor = fromExtension ?? registry.get('zlib')!;
+    const compressor = byExtension(path) ?? registry.get('zlib')!;
     return { compressor, level: compressor.defaultLevel };
   }
   if (typeof option === 'number') {
@@ -287,7 +261,7 @@ export function resolveCompression(option: CompressOption | undefined | null, pa
         `Invalid compress level ${show(option)}: a level is an integer 0–9. ${validForms()}`,
       );
     }
-    const compressor = fromExtension ?? registry.get('zlib')!;
+    const compressor = byExtension(path) ?? registry.get('zlib')!;
     return { compressor, level: checkLevel(compressor, option, option) };
   }
   if (typeof option === 'string') {

@@ -3,7 +3,7 @@
 // data, and no code from the input ever runs (only decoders the process itself registered).
 // Blocks of the data section become typed-array views into the caller's buffer (no copy).
 
-import { FormatError, UnregisteredTypeError } from '../errors.js';
+import { describeThrown, FormatError, UnregisteredTypeError } from '../errors.js';
 import { binaryKindByCode } from './binary-types.js';
 import {
   BINARY_BLOCK,
@@ -25,10 +25,13 @@ import {
 import { defineData, newError, setErrorField } from './error-values.js';
 import { MessagePackReader } from './msgpack-reader.js';
 import { KeyCache, MAX_CACHED_KEY } from './short-strings.js';
-import { registeredTypeByName } from './type-registry.js';
+import { type RegisteredType, registeredTypeByName } from './type-registry.js';
 
 const PENDING = Symbol('pending');
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A whole number in [0, end): a sparse array's length or index (a fraction would be a property). */
+const isArrayIndex = (n: unknown, end: number): n is number =>
+  Number.isInteger(n) && (n as number) >= 0 && (n as number) < end;
 
 class Decoder extends MessagePackReader {
   private readonly refs: unknown[] = [];
@@ -44,86 +47,6 @@ class Decoder extends MessagePackReader {
   ) {
     super(buf);
     this.keyCache = new KeyCache(buf.byteLength);
-  }
-
-  readValue(): unknown {
-    const b = this.buf[this.take(1)]!;
-    if (b < 0x80) return b;
-    if (b < 0x90) return this.readObjectBody(b & 0x0f, {});
-    if (b < 0xa0) return this.readArrayBody(b & 0x0f);
-    if (b < 0xc0) return this.readString(b & 0x1f);
-    if (b >= 0xe0) return b - 0x100;
-    const view = this.view;
-    switch (b) {
-      case 0xc0:
-        return null;
-      case 0xc2:
-        return false;
-      case 0xc3:
-        return true;
-      case 0xc4:
-        return this.readBin(this.buf[this.take(1)]!);
-      case 0xc5:
-        return this.readBin(view.getUint16(this.take(2)));
-      case 0xc6:
-        return this.readBin(view.getUint32(this.take(4)));
-      case 0xc7:
-        return this.readExt(this.buf[this.take(1)]!);
-      case 0xc8:
-        return this.readExt(view.getUint16(this.take(2)));
-      case 0xc9:
-        return this.readExt(view.getUint32(this.take(4)));
-      case 0xca:
-        return view.getFloat32(this.take(4));
-      case 0xcb:
-        return view.getFloat64(this.take(8));
-      case 0xcc:
-        return this.buf[this.take(1)];
-      case 0xcd:
-        return view.getUint16(this.take(2));
-      case 0xce:
-        return view.getUint32(this.take(4));
-      case 0xcf: {
-        const n = view.getBigUint64(this.take(8));
-        return n <= MAX_SAFE ? Number(n) : n;
-      }
-      case 0xd0:
-        return view.getInt8(this.take(1));
-      case 0xd1:
-        return view.getInt16(this.take(2));
-      case 0xd2:
-        return view.getInt32(this.take(4));
-      case 0xd3: {
-        const n = view.getBigInt64(this.take(8));
-        return n <= MAX_SAFE && n >= -MAX_SAFE ? Number(n) : n;
-      }
-      case 0xd4:
-        return this.readExt(1);
-      case 0xd5:
-        return this.readExt(2);
-      case 0xd6:
-        return this.readExt(4);
-      case 0xd7:
-        return this.readExt(8);
-      case 0xd8:
-        return this.readExt(16);
-      case 0xd9:
-        return this.readString(this.buf[this.take(1)]!);
-      case 0xda:
-        return this.readString(view.getUint16(this.take(2)));
-      case 0xdb:
-        return this.readString(view.getUint32(this.take(4)));
-      case 0xdc:
-        return this.readArrayBody(view.getUint16(this.take(2)));
-      case 0xdd:
-        return this.readArrayBody(view.getUint32(this.take(4)));
-      case 0xde:
-        return this.readObjectBody(view.getUint16(this.take(2)), {});
-      case 0xdf:
-        return this.readObjectBody(view.getUint32(this.take(4)), {});
-      default:
-        return this.fail(`unknown MessagePack type byte 0x${b.toString(16)}`);
-    }
   }
 
   private readKey(): string {
@@ -148,6 +71,10 @@ class Decoder extends MessagePackReader {
     if (this.track) this.refs.push(value);
   }
 
+  protected readMap(size: number): Record<string, unknown> {
+    return this.readObjectBody(size, {});
+  }
+
   private readObjectBody(size: number, target: Record<string, unknown>): Record<string, unknown> {
     this.checkCount(size);
     this.register(target);
@@ -160,21 +87,21 @@ class Decoder extends MessagePackReader {
     return target;
   }
 
-  private readArrayBody(length: number): unknown[] {
+  protected readArray(length: number): unknown[] {
     const array = new Array<unknown>(this.checkCount(length));
     this.register(array);
     for (let i = 0; i < length; i++) array[i] = this.readValue();
     return array;
   }
 
-  private readBin(length: number): Uint8Array {
+  protected readBin(length: number): Uint8Array {
     const start = this.take(length);
     const copy = new Uint8Array(this.buf.subarray(start, start + length));
     this.register(copy);
     return copy;
   }
 
-  private readExt(length: number): unknown {
+  protected readExt(length: number): unknown {
     const type = this.buf[this.take(1)]!;
     const start = this.pos;
     const end = start + length;
@@ -251,15 +178,12 @@ class Decoder extends MessagePackReader {
         const slot = this.reserve();
         const count = this.readArrayHeader();
         const length = this.readValue();
-        if (typeof length !== 'number' || !(length >= 0 && length < 2 ** 32) || count % 2 !== 1) {
-          this.fail('a sparse array payload is malformed');
-        }
+        if (!isArrayIndex(length, 2 ** 32) || count % 2 !== 1) this.fail('a sparse array payload is malformed');
         const array = new Array<unknown>(length);
         this.fill(slot, array);
         for (let i = 1; i < count; i += 2) {
           const index = this.readValue();
-          if (typeof index !== 'number' || !(index >= 0 && index < length))
-            this.fail('a sparse index is out of range');
+          if (!isArrayIndex(index, length)) this.fail('a sparse index is not an index below the array length');
           array[index] = this.readValue();
         }
         return array;
@@ -277,8 +201,9 @@ class Decoder extends MessagePackReader {
         const state = this.readValue();
         let instance: unknown;
         if (!entry) instance = this.undecodable!(name, state, undefined);
-        else if (!this.undecodable) instance = entry.decode(state);
+        else if (!this.undecodable) instance = this.rebuild(entry, state);
         else {
+          // Between workers: a value that cannot be rebuilt fails its task, not the whole frame.
           try {
             instance = entry.decode(state);
           } catch (error) {
@@ -290,6 +215,24 @@ class Decoder extends MessagePackReader {
       }
       default:
         return this.fail(`unknown extension type ${type}`);
+    }
+  }
+
+  /**
+   * Runs a registered type's decode on the state read. A file can put any state under a
+   * registered name, and a decode that trusts its shape throws (`[a, b] = 5`): that is a
+   * corrupt file, so a FormatError naming the type, never the decode's own TypeError.
+   */
+  private rebuild(entry: RegisteredType, state: unknown): unknown {
+    try {
+      return entry.decode(state);
+    } catch (error) {
+      throw new FormatError(
+        `Corrupt structure before byte ${this.pos}: a value of registered type "${entry.name}" could not be rebuilt: ` +
+          `its decode threw ${describeThrown(error)}. The file is damaged, or was written by a version of that type ` +
+          'whose state this decode does not accept.',
+        { cause: error },
+      );
     }
   }
 

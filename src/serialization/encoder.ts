@@ -3,7 +3,7 @@
 // cyclic references become EXT_REF, and sets large binary blocks aside (not copied) for the
 // file's aligned data section.
 
-import { SerializationError } from '../errors.js';
+import { JoblibError, SerializationError } from '../errors.js';
 import { type BinaryKind, type BinaryValue, binaryKindOf, bytesOf } from './binary-types.js';
 import {
   alignUp,
@@ -27,7 +27,9 @@ import {
 } from './ext-codes.js';
 import { MessagePackWriter } from './msgpack-writer.js';
 import { registeredTypeOf } from './type-registry.js';
-import { describeClass, keySegment, PathedError, withSegment } from './value-path.js';
+import {
+  asPathed, describeClass, isStackOverflow, keySegment, PathedError, unreadableBinary, withSegment,
+} from './value-path.js';
 
 /** A binary block of the data section: the caller's bytes (not copied) and where they go. */
 export interface Block {
@@ -330,7 +332,12 @@ class Encoder extends MessagePackWriter {
   }
 
   private writeBinary(value: BinaryValue, kind: BinaryKind): void {
-    const bytes = bytesOf(value);
+    let bytes: Uint8Array;
+    try {
+      bytes = bytesOf(value);
+    } catch (error) {
+      throw unreadableBinary(value, error);
+    }
     const length = bytes.byteLength;
     const place = this.external?.(bytes);
     if (place) {
@@ -377,13 +384,8 @@ export function encodeValue(value: unknown, options: EncodeOptions = {}): Encode
   try {
     encoder.writeValue(value);
   } catch (error) {
-    if (error instanceof PathedError) {
-      const path = `value${error.segments.reverse().join('')}`;
-      throw new SerializationError(`Cannot serialize ${path}: it ${error.message}`, path, {
-        cause: error.original,
-      });
-    }
-    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    if (error instanceof JoblibError) throw error;
+    if (isStackOverflow(error)) {
       throw new SerializationError(
         'Cannot serialize value: it is nested too deeply (the walk exceeded the call stack). ' +
           'Flatten long linked structures into arrays.',
@@ -391,7 +393,9 @@ export function encodeValue(value: unknown, options: EncodeOptions = {}): Encode
         { cause: error },
       );
     }
-    throw error;
+    const pathed = asPathed(error);
+    const path = `value${pathed.segments.reverse().join('')}`;
+    throw new SerializationError(`Cannot serialize ${path}: it ${pathed.message}`, path, { cause: pathed.original });
   } finally {
     if (scratch) {
       scratchInUse = false;

@@ -5,6 +5,7 @@
 // Large binary blocks are fed to the hash in place, never copied.
 
 import { xxh3 } from '@node-rs/xxhash';
+import { SerializationError } from '../errors.js';
 import { type BinaryValue, binaryKindOf, bytesOf } from './binary-types.js';
 import { registeredTypeOf } from './type-registry.js';
 
@@ -23,6 +24,7 @@ const T_NUMBER = 0x05;
 const T_STRING = 0x06;
 const T_BIGINT = 0x07;
 const T_ARRAY = 0x08;
+/** A run of holes in an array, followed by its length. */
 const T_HOLE = 0x09;
 const T_OBJECT = 0x0a;
 const T_MAP = 0x0b;
@@ -148,6 +150,10 @@ class HashSink {
 
 const IS_STRING = (x: unknown): x is string => typeof x === 'string';
 
+/** Whether an own key is an array index (a canonical integer below 2^32 - 1), not a property. */
+const isArrayIndexKey = (key: string, index: number): boolean =>
+  index >= 0 && index < 2 ** 32 - 1 && Number.isInteger(index) && String(index) === key;
+
 /** The walk; `ancestors` makes cycles hash as back-references by depth (identity-free). */
 class CanonicalWalk {
   private readonly ancestors: object[] = [];
@@ -260,8 +266,33 @@ class CanonicalWalk {
     sink.f64(length);
     for (let i = 0; i < length; i++) {
       const item = array[i];
-      if (item === undefined && !(i in array)) sink.tag(T_HOLE);
-      else this.write(sink, item);
+      if (item === undefined && !(i in array)) return this.writeSparseRest(sink, array, i);
+      this.write(sink, item);
+    }
+  }
+
+  /**
+   * The rest of an array from its first hole, by the entries present (as the codec stores
+   * sparse arrays): each run of holes is T_HOLE and its length, so an array of length 2^31
+   * costs its entries, not its length. Dense arrays never come here: their digests stay.
+   */
+  private writeSparseRest(sink: HashSink, array: unknown[], firstHole: number): void {
+    let next = firstHole;
+    // Own keys list array indices first, in ascending order, then any other property.
+    for (const key of Object.keys(array)) {
+      const index = Number(key);
+      if (!isArrayIndexKey(key, index)) break;
+      if (index < firstHole) continue;
+      if (index > next) {
+        sink.tag(T_HOLE);
+        sink.f64(index - next);
+      }
+      this.write(sink, array[index]);
+      next = index + 1;
+    }
+    if (next < array.length) {
+      sink.tag(T_HOLE);
+      sink.f64(array.length - next);
     }
   }
 
@@ -324,7 +355,9 @@ let idleSink: HashSink | null = null;
  * A 128-bit canonical hash of any value, as 32 hex digits. Equal values hash equal across
  * processes, runs and machines: object keys, Map entries and Set items in any order; typed
  * arrays by element type, length and bytes (hashed in place, so 100 MB take milliseconds);
- * cycles by their shape. Different values hash differently (two XXH3-64 streams, 128 bits).
+ * sparse arrays by the entries present, not every index up to their length; cycles by their
+ * shape. Different values hash differently (two XXH3-64 streams, 128 bits). A value nested
+ * too deeply to walk is a SerializationError, as in `dump`.
  *
  * @example
  * hash({ b: 2, a: [1, 2] }) === hash({ a: [1, 2], b: 2 }); // true
@@ -339,6 +372,14 @@ export function hash(value: unknown): string {
     return sink.digest();
   } catch (error) {
     sink.digest(); // reset the streams so the sink is clean for the next call
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      throw new SerializationError(
+        'Cannot hash value: it is nested too deeply (the walk exceeded the call stack). ' +
+          'Flatten long linked structures into arrays.',
+        'value',
+        { cause: error },
+      );
+    }
     throw error;
   } finally {
     idleSink = sink;

@@ -1,7 +1,8 @@
 // LZ4 frame format (the one the `lz4` CLI and Python's `lz4.frame` read), written block by
 // block from a list of parts so a 200 MB dump never needs a 200 MB staging copy: independent
 // 4 MiB blocks compressed by lz4-napi, and an xxh32 content checksum over the whole content
-// so that a flipped byte fails loudly instead of decoding to wrong data.
+// so that a flipped byte fails loudly instead of decoding to wrong data. Reading trusts no
+// length: each block's output is bounded by what the frame and the file inside it declare.
 
 import { Xxh32, xxh32 } from '@node-rs/xxhash';
 import {
@@ -23,7 +24,10 @@ const BLOCK_BYTES = 4 * 1024 * 1024;
 const FLG = 0x6c;
 const BD = 0x70;
 const UNCOMPRESSED_BIT = 0x8000_0000;
-/** LZ4 cannot expand data by more than this factor; a larger claimed size is a lie. */
+/**
+ * LZ4 cannot expand data by more than this factor (a 255 byte extends a match by 255 bytes); a
+ * larger claimed size is a lie.
+ */
 const MAX_RATIO = 256;
 /** How many blocks the async writer keeps on libuv's thread pool at once. */
 const IN_FLIGHT = 4;
@@ -80,8 +84,15 @@ export async function lz4Compress(parts: readonly Uint8Array[]): Promise<Uint8Ar
   return out;
 }
 
+/** Where one block's bytes lie in the frame, and whether they are stored uncompressed. */
+interface Block {
+  readonly start: number;
+  readonly end: number;
+  readonly raw: boolean;
+}
+
 interface FrameLayout {
-  readonly blocks: { readonly start: number; readonly end: number; readonly raw: boolean }[];
+  readonly blocks: Block[];
   readonly contentSize: number | null;
   readonly blockMax: number;
   readonly contentChecksum: number | null;
@@ -90,9 +101,10 @@ interface FrameLayout {
 const BLOCK_MAX_BYTES = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024];
 
 /**
- * Walks an LZ4 frame's block headers (no decoding) and checks every length against the input.
- * Returns null for frames the block-wise decoder does not handle (linked blocks, dictionaries,
- * block checksums), which lz4-napi's frame decoder then takes.
+ * Walks an LZ4 frame's block headers (no decoding) and checks every length against the input,
+ * and that the frame ends where the input does. Returns null for frames the block-wise decoder
+ * does not handle (linked blocks, dictionaries, block checksums), which lz4-napi's frame decoder
+ * then takes (it would ignore what follows the frame).
  */
 function layoutOf(data: Uint8Array): FrameLayout | null {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -105,11 +117,19 @@ function layoutOf(data: Uint8Array): FrameLayout | null {
   const hasSize = (flg & 0x08) !== 0;
   const hasChecksum = (flg & 0x04) !== 0;
   const hasDictionary = (flg & 0x01) !== 0;
-  const blockMax = BLOCK_MAX_BYTES[(buf[5]! >> 4) & 0x07]!;
-  let pos = 6;
+  // The descriptor (FLG, BD, the optional content size and dictionary id) ends with a checksum.
+  const descriptorEnd = 6 + (hasSize ? 8 : 0) + (hasDictionary ? 4 : 0);
+  if (buf.byteLength < descriptorEnd + 1) throw new FormatError('The LZ4 frame is truncated: its header is incomplete.');
+  if (buf[descriptorEnd] !== ((xxh32(buf.subarray(4, descriptorEnd), 0) >>> 8) & 0xff)) {
+    throw new FormatError('The LZ4 frame descriptor is corrupt: its header checksum does not match.');
+  }
+  const sizeCode = (buf[5]! >> 4) & 0x07;
+  const blockMax = BLOCK_MAX_BYTES[sizeCode]!;
+  if (blockMax === 0) {
+    throw new FormatError(`The LZ4 frame declares block maximum size code ${sizeCode}, which LZ4 does not define (4-7).`);
+  }
   let contentSize: number | null = null;
   if (hasSize) {
-    if (buf.byteLength < 15) throw new FormatError('The LZ4 frame is truncated: its header is incomplete.');
     const claimed = buf.readBigUInt64LE(6);
     if (claimed > BigInt(buf.byteLength) * BigInt(MAX_RATIO) + 65536n) {
       throw new FormatError(
@@ -117,12 +137,9 @@ function layoutOf(data: Uint8Array): FrameLayout | null {
       );
     }
     contentSize = Number(claimed);
-    pos += 8;
   }
-  if (hasDictionary) pos += 4;
-  pos += 1; // header checksum
-  if (!independent || blockChecksums || hasDictionary || blockMax === 0) return null;
-  const blocks: FrameLayout['blocks'] = [];
+  let pos = descriptorEnd + 1;
+  const blocks: Block[] = [];
   for (;;) {
     if (pos + 4 > buf.byteLength)
       throw new FormatError('The LZ4 frame is truncated: a block header is missing.');
@@ -134,7 +151,7 @@ function layoutOf(data: Uint8Array): FrameLayout | null {
       throw new FormatError('The LZ4 frame is corrupt or truncated: a block runs past the end.');
     }
     blocks.push({ start: pos, end: pos + length, raw: (word & UNCOMPRESSED_BIT) !== 0 });
-    pos += length;
+    pos += length + (blockChecksums ? 4 : 0);
   }
   let contentChecksum: number | null = null;
   if (hasChecksum) {
@@ -144,6 +161,7 @@ function layoutOf(data: Uint8Array): FrameLayout | null {
     pos += 4;
   }
   if (pos !== buf.byteLength) throw new FormatError('The LZ4 frame has unexpected trailing bytes.');
+  if (!independent || blockChecksums || hasDictionary) return null;
   return { blocks, contentSize, blockMax, contentChecksum };
 }
 
@@ -154,25 +172,58 @@ const lz4Failure = (error: unknown): FormatError =>
         cause: error,
       });
 
-/** lz4-napi decodes a block given a size prefix; the block maximum is safe for any block. */
-function prefixed(buf: Buffer, block: FrameLayout['blocks'][number], blockMax: number): Buffer {
-  const input = Buffer.allocUnsafe(4 + block.end - block.start);
-  input.writeUInt32LE(blockMax, 0);
-  buf.copy(input, 4, block.start, block.end);
-  return input;
+/** A block decode that has finished either way: awaiting it never throws. */
+type SettledBlock = { readonly bytes: Buffer } | { readonly error: unknown };
+
+function bytesOf(block: SettledBlock): Buffer {
+  if ('error' in block) throw block.error;
+  return block.bytes;
 }
 
-/** Places decoded blocks in order and checks the frame's xxh32 content checksum over them. */
-class CheckedAssembly {
+/**
+ * One frame's blocks, decoded in order into one buffer. lz4-napi allocates for each block the
+ * size its 4-byte prefix announces, so the prefix is the tightest bound known before decoding:
+ * the frame's block maximum, what the block's compressed length can expand to, and what the
+ * declared content still leaves. A block of an honest frame gets exactly its own size; a frame
+ * of 500 one-byte blocks no longer costs 4 MiB a block, and the first block that decodes past
+ * the declared content is refused.
+ */
+class FrameDecoding {
   private readonly checksum = new Xxh32(0);
   private readonly assembly: OutputAssembly;
 
-  constructor(data: Uint8Array, layout: FrameLayout, sizeHint: SizeHint | undefined) {
-    this.assembly = new OutputAssembly(
-      'LZ4',
-      data.byteLength * MAX_RATIO + 65536,
-      sizeHint,
-      layout.contentSize,
+  constructor(private readonly buf: Buffer, private readonly layout: FrameLayout, sizeHint: SizeHint | undefined) {
+    this.assembly = new OutputAssembly('LZ4', buf.byteLength * MAX_RATIO + 65536, sizeHint, layout.contentSize);
+  }
+
+  get blockCount(): number {
+    return this.layout.blocks.length;
+  }
+
+  /** Whether the content's size is known, so that each block's bound is what remains of it. */
+  get sized(): boolean {
+    return this.assembly.sized;
+  }
+
+  decodeSync(index: number): Buffer {
+    const block = this.layout.blocks[index]!;
+    if (block.raw) return this.buf.subarray(block.start, block.end);
+    const bound = this.boundOf(block);
+    try {
+      return uncompressSync(this.prefixed(block, bound));
+    } catch (error) {
+      throw this.blockFailure(index, bound, error);
+    }
+  }
+
+  /** Decodes on libuv's thread pool; the promise is settled here, so it never rejects. */
+  decode(index: number): Promise<SettledBlock> {
+    const block = this.layout.blocks[index]!;
+    if (block.raw) return Promise.resolve({ bytes: this.buf.subarray(block.start, block.end) });
+    const bound = this.boundOf(block);
+    return uncompress(this.prefixed(block, bound)).then(
+      (bytes) => ({ bytes }),
+      (error: unknown) => ({ error: this.blockFailure(index, bound, error) }),
     );
   }
 
@@ -181,61 +232,76 @@ class CheckedAssembly {
     this.assembly.add(bytes);
   }
 
-  finish(expected: number | null): Uint8Array {
+  finish(): Uint8Array {
+    const expected = this.layout.contentChecksum;
     if (expected !== null && this.checksum.digest() >>> 0 !== expected) {
       throw new FormatError('The LZ4 data is corrupt: its content checksum does not match.');
     }
     return this.assembly.finish();
+  }
+
+  private boundOf(block: Block): number {
+    return Math.max(0, Math.min(this.layout.blockMax, (block.end - block.start) * MAX_RATIO, this.assembly.room()));
+  }
+
+  /** lz4-napi's input: the size prefix, then the block. */
+  private prefixed(block: Block, bound: number): Buffer {
+    const input = Buffer.allocUnsafe(4 + block.end - block.start);
+    input.writeUInt32LE(bound, 0);
+    this.buf.copy(input, 4, block.start, block.end);
+    return input;
+  }
+
+  private blockFailure(index: number, bound: number, error: unknown): FormatError {
+    return new FormatError(
+      `LZ4 block ${index + 1} of ${this.blockCount} is corrupt, or decodes to more than the ${bound} bytes ` +
+        `the frame leaves for it (${(error as Error).message}).`,
+      { cause: error },
+    );
   }
 }
 
 /** Whether the frame carries a content checksum, which either decoder then verifies. */
 const checksummed = (data: Uint8Array): boolean => (data[4]! & 0x04) !== 0;
 
+const bufferOf = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+
 export function lz4DecompressSync(data: Uint8Array, sizeHint?: SizeHint): Decompressed {
   try {
     const layout = layoutOf(data);
     const verified = checksummed(data);
-    if (!layout) {
-      return { bytes: decompressFrameSync(Buffer.from(data.buffer, data.byteOffset, data.byteLength)), verified };
-    }
-    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const assembly = new CheckedAssembly(data, layout, sizeHint);
-    for (const block of layout.blocks) {
-      assembly.add(
-        block.raw
-          ? buf.subarray(block.start, block.end)
-          : uncompressSync(prefixed(buf, block, layout.blockMax)),
-      );
-    }
-    return { bytes: assembly.finish(layout.contentChecksum), verified };
+    if (!layout) return { bytes: decompressFrameSync(bufferOf(data)), verified };
+    const decoding = new FrameDecoding(bufferOf(data), layout, sizeHint);
+    for (let i = 0; i < decoding.blockCount; i++) decoding.add(decoding.decodeSync(i));
+    return { bytes: decoding.finish(), verified };
   } catch (error) {
     throw lz4Failure(error);
   }
 }
 
-/** Decodes blocks on libuv's thread pool, several at once, placing them in order as they finish. */
+/**
+ * Decodes blocks on libuv's thread pool, several at once, placing them in order as they finish.
+ * Each decode is settled as it is started, and a failure waits for the others before it is
+ * thrown: a corrupt file then rejects once, and no decode rejects later with nobody listening
+ * (Node exits on an unhandled rejection, even when the caller wrapped `load` in try/catch).
+ */
 export async function lz4Decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Decompressed> {
+  const inFlight: Promise<SettledBlock>[] = [];
   try {
     const layout = layoutOf(data);
     const verified = checksummed(data);
-    if (!layout) {
-      return { bytes: await decompressFrame(Buffer.from(data.buffer, data.byteOffset, data.byteLength)), verified };
+    if (!layout) return { bytes: await decompressFrame(bufferOf(data)), verified };
+    const decoding = new FrameDecoding(bufferOf(data), layout, sizeHint);
+    for (let i = 0; i < decoding.blockCount; i++) {
+      // Until the file header inside has been read, one block at a time: it bounds the rest.
+      if (!decoding.sized) while (inFlight.length > 0) decoding.add(bytesOf(await inFlight.shift()!));
+      inFlight.push(decoding.decode(i));
+      if (inFlight.length >= IN_FLIGHT) decoding.add(bytesOf(await inFlight.shift()!));
     }
-    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const assembly = new CheckedAssembly(data, layout, sizeHint);
-    const decode = (block: FrameLayout['blocks'][number]): Promise<Buffer> =>
-      block.raw
-        ? Promise.resolve(buf.subarray(block.start, block.end))
-        : uncompress(prefixed(buf, block, layout.blockMax));
-    const inFlight: Promise<Buffer>[] = [];
-    for (const block of layout.blocks) {
-      inFlight.push(decode(block));
-      if (inFlight.length >= IN_FLIGHT) assembly.add(await inFlight.shift()!);
-    }
-    for (const decoded of inFlight) assembly.add(await decoded);
-    return { bytes: assembly.finish(layout.contentChecksum), verified };
+    while (inFlight.length > 0) decoding.add(bytesOf(await inFlight.shift()!));
+    return { bytes: decoding.finish(), verified };
   } catch (error) {
+    await Promise.all(inFlight);
     throw lz4Failure(error);
   }
 }

@@ -109,6 +109,21 @@ describe('load rejects bad input with FormatError', () => {
     expect(() => loadSync(dataFlip)).toThrow(/checksum of its data section/);
   });
 
+  it('ignores the header tag (bytes 56-63): it is the writer\'s, and Memory checks its own', () => {
+    const tagged = Buffer.from(raw);
+    tagged.writeBigUInt64LE(0x0123456789abcdefn, 56);
+    expect(loadSync(tagged)).toEqual(loadSync(raw));
+  });
+
+  it('refuses non-zero padding between the structure and the data section, which no checksum covers', () => {
+    const structureEnd = 64 + Number(raw.readBigUInt64LE(16));
+    const dataOffset = Number(raw.readBigUInt64LE(24));
+    expect(dataOffset).toBeGreaterThan(structureEnd); // the rich value's structure leaves some padding
+    const padded = Buffer.from(raw);
+    padded[dataOffset - 1] = 0x20;
+    expect(() => loadSync(padded)).toThrow(/padding after its structure is not zero/);
+  });
+
   it('refuses a newer format version and says to upgrade', () => {
     const newer = Buffer.from(raw);
     newer.writeUInt16LE(2, 8);

@@ -162,6 +162,19 @@ describe('dump and load', () => {
     expect(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('refuses a detached buffer and a throwing getter with SerializationError naming the path, leaving no file', async () => {
+    const buffer = new ArrayBuffer(1024);
+    const view = new Float32Array(buffer);
+    structuredClone(buffer, { transfer: [buffer] });
+    const target = file('detached.lz4');
+    await expect(dump({ model: { weights: view } }, target)).rejects.toThrow(
+      /Cannot serialize value\.model\.weights: it is a detached Float32Array/,
+    );
+    const getter = Object.defineProperty({}, 'lazy', { enumerable: true, get: () => JSON.parse('{') });
+    expect(() => dumpSync({ rows: [getter] }, target)).toThrow(/Cannot serialize value\.rows\[0\]\.lazy: it threw SyntaxError/);
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
   it('keeps the previous file intact when a new dump fails', async () => {
     const target = file('keep.bin');
     await dump({ version: 1 }, target);

@@ -1,3 +1,4 @@
+import { xxh32 } from '@node-rs/xxhash';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -62,6 +63,40 @@ describe('resolveCompression (joblib rules)', () => {
   });
 });
 
+describe('extensions joblib compresses by that have no method here (.xz, .bz2, .lzma)', () => {
+  it.each([
+    ['model.xz', undefined],
+    ['model.bz2', false],
+    ['model.lzma', true],
+    ['backup.tar.XZ', 6],
+  ] as const)('refuses dump to %s with compress=%j instead of writing it uncompressed', (name, compress) => {
+    const target = path.join(dir, name);
+    const attempt = () => dumpSync({ a: 1 }, target, compress === undefined ? {} : { compress });
+    expect(attempt).toThrow(InvalidOptionError);
+    expect(attempt).toThrow(/joblib compresses \.(xz|bz2|lzma) files.*"zlib" \(\.z\), "gzip" \(\.gz\), "lz4" \(\.lz4\).*registerCompressor/);
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
+  it('writes such a file when a method is named explicitly', () => {
+    const target = path.join(dir, 'explicit.xz');
+    dumpSync({ a: 1 }, target, { compress: 'lz4' });
+    expect(loadSync(target)).toEqual({ a: 1 });
+  });
+
+  it('uses a compressor registered for the extension', () => {
+    registerCompressor('fake-lzma', {
+      magic: [0x5d, 0x00, 0x00, 0x7a],
+      extensions: ['.lzma'],
+      compress: (data) => Buffer.concat([Buffer.from([0x5d, 0x00, 0x00, 0x7a]), zlib.deflateRawSync(data)]),
+      decompress: (data) => zlib.inflateRawSync(data.subarray(4)),
+    });
+    const target = path.join(dir, 'registered.lzma');
+    dumpSync({ a: 1 }, target);
+    expect([...fs.readFileSync(target).subarray(0, 4)]).toEqual([0x5d, 0x00, 0x00, 0x7a]);
+    expect(loadSync(target)).toEqual({ a: 1 });
+  });
+});
+
 describe('detection by magic number', () => {
   it('finds each built-in method from its first bytes', () => {
     expect(detectCompressor(zlib.deflateSync(Buffer.from('x')))?.name).toBe('zlib');
@@ -103,6 +138,13 @@ describe('registerCompressor', () => {
     dumpSync('text', byExtension);
     expect([...fs.readFileSync(byExtension).subarray(0, 4)]).toEqual(MAGIC);
     expect(loadSync(byExtension)).toBe('text');
+  });
+
+  it('turns a failure of its decompress on a corrupt file into a FormatError naming the method, sync and async', async () => {
+    const corrupt = Buffer.from([...MAGIC, 0xde, 0xad, 0xbe, 0xef]);
+    expect(() => loadSync(corrupt)).toThrow(FormatError);
+    expect(() => loadSync(corrupt)).toThrow(/The brotli-tagged data could not be decompressed/);
+    await expect(load(corrupt)).rejects.toThrow(/The brotli-tagged data could not be decompressed/);
   });
 
   it('checks levels against the declared range', () => {
@@ -148,6 +190,7 @@ describe('LZ4 frames', () => {
     // FLG with the content-size bit, then a claimed size of 100 GB.
     const frame = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x6c, 0x70, ...Buffer.alloc(8), 0, 0, 0, 0, 0]);
     frame.writeBigUInt64LE(100_000_000_000n, 6);
+    frame[14] = (xxh32(frame.subarray(4, 14), 0) >>> 8) & 0xff; // a valid descriptor checksum: the size is the lie
     expect(() => lz4DecompressSync(frame)).toThrow(/claims 100000000000 bytes/);
   });
 

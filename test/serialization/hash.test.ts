@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { hash, registerType } from '../../src/index.js';
+import { hash, registerType, SerializationError } from '../../src/index.js';
 
 describe('hash', () => {
   it('is 32 lowercase hex digits (128 bits)', () => {
@@ -144,6 +144,53 @@ describe('hash', () => {
       mixed: '48bc9dde8f1a2c7f9727ec1ffd02ddc9',
       bigint: 'e48ec63c442458a0c92fd49cffa913f0',
     });
+  });
+
+  it('hashes a sparse array by the entries present: a length of 2^31 costs nothing', () => {
+    const sparse = (length: number, entries: Record<number, unknown>): unknown[] => {
+      const array: unknown[] = [];
+      array.length = length;
+      for (const [index, item] of Object.entries(entries)) array[Number(index)] = item;
+      return array;
+    };
+    const huge = sparse(2 ** 31, { 5: 'a', [2 ** 30]: { b: 1 } });
+    expect(hash(huge)).toBe(hash(sparse(2 ** 31, { [2 ** 30]: { b: 1 }, 5: 'a' })));
+    expect(hash(huge)).not.toBe(hash(sparse(2 ** 31, { 6: 'a', [2 ** 30]: { b: 1 } })));
+    expect(hash(huge)).not.toBe(hash(sparse(2 ** 31 + 1, { 5: 'a', [2 ** 30]: { b: 1 } })));
+    expect(hash(sparse(4, { 0: 1 }))).not.toBe(hash([1]));
+    // eslint-disable-next-line no-sparse-arrays -- holes are what is hashed here
+    expect(hash([1, , , 4])).not.toBe(hash([1, , 4, ,]));
+    expect(hash(Object.assign([1, 2], { extra: 'not an index' }))).toBe(hash([1, 2]));
+  });
+
+  it('keeps the pinned digests of sparse arrays (runs of holes hashed by their length)', () => {
+    const huge: unknown[] = [];
+    huge.length = 2 ** 31;
+    huge[7] = 'x';
+    // eslint-disable-next-line no-sparse-arrays -- a hole between two entries
+    expect([hash([1, , 3]), hash(huge)]).toEqual(['1a07a42d0bb58de95801d03ed962f8d3', 'b7008a52789a1607ccb0c7e26ca94b37']);
+  });
+
+  it('reads only the entries present of a sparse array, not every index up to its length', () => {
+    let reads = 0;
+    const target: unknown[] = [];
+    target.length = 1_000_000;
+    target[10] = 'x';
+    target[500_000] = 'y';
+    const counted = new Proxy(target, {
+      get: (t, key, receiver) => ((reads += 1), Reflect.get(t, key, receiver)),
+      has: (t, key) => ((reads += 1), Reflect.has(t, key)),
+    });
+    expect(hash(counted)).toBe(hash(target));
+    expect(reads).toBeLessThan(100);
+  });
+
+  it('refuses a value nested too deeply with SerializationError, as dump does', () => {
+    let deep: unknown = 0;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() => hash(deep)).toThrow(SerializationError);
+    expect(() => hash(deep)).toThrow(/nested too deeply/);
+    expect(hash([[1]])).toMatch(/^[0-9a-f]{32}$/); // the sink is clean afterwards
   });
 
   it('gives the same digest in a separate process', () => {
