@@ -22,9 +22,10 @@ export {
 export type { JoblibWarningCode, JoblibWarningType } from './warnings.js';
 export { type DumpOptions, type DumpTarget, dump, dumpSync } from './persistence/dump.js';
 export { type LoadSource, load, loadSync } from './persistence/load.js';
-export { type CompressOption, type CompressorSpec, registerCompressor } from './serialization/compressors.js';
+export type { CompressorSpec } from './serialization/compression/compressor.js';
+export { type CompressOption, registerCompressor } from './serialization/compression/registry.js';
 export { hash } from './serialization/hash.js';
-export { registerType, type TypeCodec } from './serialization/type-registry.js';
+export { registerType, type TypeCodec } from './serialization/codec/type-registry.js';
 export { cpuCount } from './parallel/cpu-count.js';
 export { type DelayedTask, delayed, type TaskFunction } from './parallel/delayed.js';
 export {
@@ -50,7 +51,7 @@ export {
   type ExecutorOptions,
   getReusableExecutor,
 } from './parallel/backends/process/reusable-executor.js';
-export { shipByReference, shipBySource } from './serialization/function-ref.js';
+export { shipByReference, shipBySource } from './serialization/functions/function-ref.js';
 export {
   type CacheOptions,
   type Duration,

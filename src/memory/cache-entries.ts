@@ -7,8 +7,8 @@
 
 import { FormatError, InvalidOptionError } from '../errors.js';
 import { TAG_HEX_DIGITS } from '../persistence/format.js';
-import type { CompressOption } from '../serialization/compressors.js';
-import { resolveCompression } from '../serialization/compressors.js';
+import type { CompressOption } from '../serialization/compression/registry.js';
+import { resolveCompression } from '../serialization/compression/registry.js';
 import { hash } from '../serialization/hash.js';
 import {
   asyncIO, type CacheIO, decode, encode, exists, list, move, type Program, read, remove, syncIO, touch, write,

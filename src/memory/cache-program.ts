@@ -4,7 +4,7 @@
 // conventions cannot drift apart: there is one body. A sync run that meets a promise (a sync
 // function that returned one) goes on asynchronously from that step.
 
-import { type CompressOption } from '../serialization/compressors.js';
+import { type CompressOption } from '../serialization/compression/registry.js';
 import { dumpToParts, dumpToPartsSync } from '../persistence/dump.js';
 import { loadTagged, loadTaggedSync, type TaggedValue } from '../persistence/load.js';
 import type { AsyncStorePrimitives, ItemPath, StoreItem, SyncStorePrimitives } from './stores/store.js';

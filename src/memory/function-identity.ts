@@ -6,11 +6,11 @@
 
 import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BoundParts, boundParts } from '../serialization/bound-function.js';
-import { type FunctionLocation, locateFunction } from '../serialization/function-locator.js';
-import type { AnyFunction } from '../serialization/function-ref.js';
+import { type BoundParts, boundParts } from '../serialization/functions/bound-function.js';
+import { type FunctionLocation, locateFunction } from '../serialization/functions/locate.js';
+import type { AnyFunction } from '../serialization/functions/any-function.js';
 import { hash } from '../serialization/hash.js';
-import { analyzeScript, enclosingNames, findFunctionNode, offsetOf } from '../serialization/script-scope.js';
+import { analyzeScript, enclosingNames, findFunctionNode, offsetOf } from '../serialization/functions/script-scope.js';
 import { emitJoblibWarning } from '../warnings.js';
 import { safeSegment } from './cache-entries.js';
 

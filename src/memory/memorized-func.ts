@@ -10,7 +10,7 @@
 //            with a CacheWarning) ─────────────────────────────────────────┘ → value
 
 import { SerializationError } from '../errors.js';
-import type { AnyFunction } from '../serialization/function-ref.js';
+import type { AnyFunction } from '../serialization/functions/any-function.js';
 import { hash } from '../serialization/hash.js';
 import { emitJoblibWarning } from '../warnings.js';
 import { normalizeArguments, type Signature } from './arguments.js';

@@ -5,7 +5,7 @@
 // remove, or `get()` read, anything outside a real cache.
 
 import { CacheEntryError, FormatError } from '../errors.js';
-import { registerType } from '../serialization/type-registry.js';
+import { registerType } from '../serialization/codec/type-registry.js';
 import { CacheEntries, isSafeSegment, OUTPUT_NAME } from './cache-entries.js';
 import { type Program, remove, runSync } from './cache-program.js';
 import { registerBuiltinStores } from './stores/builtins.js';

@@ -5,9 +5,10 @@
 import { fileURLToPath } from 'node:url';
 import { parseBytes } from '../byte-size.js';
 import { InvalidOptionError } from '../errors.js';
-import type { CompressOption } from '../serialization/compressors.js';
-import { resolveCompression } from '../serialization/compressors.js';
-import { type AnyFunction, markWrapper } from '../serialization/function-ref.js';
+import type { CompressOption } from '../serialization/compression/registry.js';
+import { resolveCompression } from '../serialization/compression/registry.js';
+import type { AnyFunction } from '../serialization/functions/any-function.js';
+import { markWrapper } from '../serialization/functions/function-ref.js';
 import { refuseUnknownOptions } from '../unknown-options.js';
 import { checkIgnore, signatureOf } from './arguments.js';
 import { CacheEntries, type CacheMetadata } from './cache-entries.js';

@@ -3,7 +3,7 @@
 // module), its own properties, and a `cause` that holds the worker-side stack and the task's position.
 
 import { joblibErrorPrototype, RemoteTaskError } from '../errors.js';
-import type { FunctionRef } from '../serialization/function-ref.js';
+import type { FunctionRef } from '../serialization/functions/function-ref.js';
 
 /** Rebuilds the error task `taskIndex` threw in worker `pid` (thread `threadId` of it, on threads). */
 export async function rebuildTaskError(

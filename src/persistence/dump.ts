@@ -4,7 +4,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DumpError, InvalidOptionError } from '../errors.js';
-import { type CompressOption, resolveCompression } from '../serialization/compressors.js';
+import { type CompressOption, resolveCompression } from '../serialization/compression/registry.js';
 import { writeAll, writeAllSync, writeFileAtomic, writeFileAtomicSync } from './atomic-file.js';
 import { encodeFile } from './format.js';
 

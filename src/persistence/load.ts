@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { FormatError, InvalidOptionError } from '../errors.js';
-import { type Compressor, type Decompressed, detectCompressor } from '../serialization/compressors.js';
+import type { Compressor, Decompressed } from '../serialization/compression/compressor.js';
+import { detectCompressor } from '../serialization/compression/registry.js';
 import { declaredSize, decodeFile, FILE_MAGIC, startsWithFileMagic, tagOf } from './format.js';
 
 /** What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor. */

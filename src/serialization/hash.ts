@@ -6,8 +6,8 @@
 
 import { xxh3 } from '@node-rs/xxhash';
 import { SerializationError } from '../errors.js';
-import { type BinaryValue, binaryKindOf, bytesOf } from './binary-types.js';
-import { registeredTypeOf } from './type-registry.js';
+import { type BinaryValue, binaryKindOf, bytesOf } from './codec/binary-types.js';
+import { registeredTypeOf } from './codec/type-registry.js';
 
 const SEED_A = 0n;
 const SEED_B = 0x9e37_79b9_7f4a_7c15n;

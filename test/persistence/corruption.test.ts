@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FormatError, load, loadSync, registerType, UnregisteredTypeError } from '../../src/index.js';
 import { encodeFile } from '../../src/persistence/format.js';
-import { decodeValue } from '../../src/serialization/decoder.js';
-import { encodeValue } from '../../src/serialization/encoder.js';
-import { lz4CompressSync } from '../../src/serialization/lz4-frame.js';
+import { decodeValue } from '../../src/serialization/codec/decoder.js';
+import { encodeValue } from '../../src/serialization/codec/encoder.js';
+import { lz4CompressSync } from '../../src/serialization/compression/lz4-frame.js';
 
 class Tagged {
   constructor(public tag: string) {}

@@ -6,7 +6,7 @@ import { xxh3, xxh32 } from '@node-rs/xxhash';
 import { compressSync } from 'lz4-napi';
 import zlib from 'node:zlib';
 import { FILE_MAGIC, HEADER_BYTES } from '../../src/persistence/format.js';
-import { lz4CompressSync } from '../../src/serialization/lz4-frame.js';
+import { lz4CompressSync } from '../../src/serialization/compression/lz4-frame.js';
 
 export type Method = 'raw' | 'zlib' | 'gzip' | 'lz4';
 export const METHODS: readonly Method[] = ['raw', 'zlib', 'gzip', 'lz4'];

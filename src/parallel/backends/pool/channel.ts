@@ -8,9 +8,9 @@
 
 import type { Readable, Writable } from 'node:stream';
 import { FrameTooLargeError } from '../../../errors.js';
-import { decodeValue, type ExternalResolver, type UndecodableHook } from '../../../serialization/decoder.js';
-import { encodeValue, type EncodedValue, type EncodeOptions } from '../../../serialization/encoder.js';
-import { alignUp, BLOCK_ALIGNMENT } from '../../../serialization/ext-codes.js';
+import { decodeValue, type ExternalResolver, type UndecodableHook } from '../../../serialization/codec/decoder.js';
+import { encodeValue, type EncodedValue, type EncodeOptions } from '../../../serialization/codec/encoder.js';
+import { alignUp, BLOCK_ALIGNMENT } from '../../../serialization/codec/ext-codes.js';
 
 const HEADER = 16;
 const FLAG_REFERENCES = 1;

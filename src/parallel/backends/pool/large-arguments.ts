@@ -9,7 +9,7 @@ import { accessSync, closeSync, constants, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TempFolderError } from '../../../errors.js';
-import type { ExternalPlace } from '../../../serialization/encoder.js';
+import type { ExternalPlace } from '../../../serialization/codec/encoder.js';
 
 const SHM = '/dev/shm';
 const FOLDER_PREFIX = 'joblib-ts-';

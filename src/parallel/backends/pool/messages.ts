@@ -1,9 +1,9 @@
 // The messages parent and worker exchange, one per frame.
 
 import { SerializationError } from '../../../errors.js';
-import { encodeValue } from '../../../serialization/encoder.js';
-import type { FunctionRef } from '../../../serialization/function-ref.js';
-import type { TypeRef } from '../../../serialization/type-ref.js';
+import { encodeValue } from '../../../serialization/codec/encoder.js';
+import type { FunctionRef } from '../../../serialization/functions/function-ref.js';
+import type { TypeRef } from '../../../serialization/functions/type-ref.js';
 
 /** Parent → worker: run these calls in order. Function definitions come once per worker. */
 export interface BatchMessage {

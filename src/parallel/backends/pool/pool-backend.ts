@@ -2,7 +2,7 @@
 // (refused before dispatch when they cannot cross), batches become pool jobs, worker errors are
 // rebuilt, and each call's large arguments are shared once and released when it ends.
 
-import type { AnyFunction } from '../../../serialization/function-ref.js';
+import type { AnyFunction } from '../../../serialization/functions/any-function.js';
 import type { TaskFunction } from '../../delayed.js';
 import { registeredFunction, registerFunction, type RegisteredFunction } from '../../function-table.js';
 import { rebuildTaskError } from '../../remote-error.js';

@@ -3,7 +3,7 @@
 // timing statistics, and how it ended. The two runtimes differ only in how frames travel and
 // how a worker is killed.
 
-import { resolveTypeRef, type TypeRef } from '../../../serialization/type-ref.js';
+import { resolveTypeRef, type TypeRef } from '../../../serialization/functions/type-ref.js';
 import type { ReceivedFrame } from './channel.js';
 import type { LargeArguments } from './large-arguments.js';
 import type { BatchMessage, ParentMessage, WorkerMessage } from './messages.js';

@@ -5,8 +5,8 @@
 // the worker and the stream of frames carry on.
 
 import { SerializationError, UnregisteredTypeError } from '../../../errors.js';
-import type { UndecodableHook } from '../../../serialization/decoder.js';
-import { keySegment } from '../../../serialization/value-path.js';
+import type { UndecodableHook } from '../../../serialization/codec/decoder.js';
+import { keySegment } from '../../../serialization/codec/value-path.js';
 import { decodeFrame, type ReceivedFrame } from './channel.js';
 
 /** Stands for a value that could not be rebuilt: `error` is what its decode threw, undefined if its type is unknown. */

@@ -9,9 +9,9 @@ import { Socket } from 'node:net';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { encodeValue } from '../../../serialization/encoder.js';
-import { loadFunction } from '../../../serialization/function-loader.js';
-import type { AnyFunction } from '../../../serialization/function-ref.js';
+import { encodeValue } from '../../../serialization/codec/encoder.js';
+import { loadFunction } from '../../../serialization/functions/load.js';
+import type { AnyFunction } from '../../../serialization/functions/any-function.js';
 import { isThenable } from '../../delayed.js';
 import {
   decodeFrame, FrameReader, type PackedFrame, packForThread, type ReceivedFrame, receivedFrames, type ThreadPost,

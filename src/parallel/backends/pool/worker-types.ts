@@ -5,8 +5,8 @@
 // taking the worker down.
 
 import { SerializationError } from '../../../errors.js';
-import { loadType } from '../../../serialization/type-loader.js';
-import type { TypeRef } from '../../../serialization/type-ref.js';
+import { loadType } from '../../../serialization/functions/type-loader.js';
+import type { TypeRef } from '../../../serialization/functions/type-ref.js';
 import type { ReceivedFrame } from './channel.js';
 import type { BatchMessage } from './messages.js';
 import { decodeLeniently, firstUndecodable, type UndecodableFailure } from './undecodable.js';

@@ -4,7 +4,7 @@
 
 import { InvalidOptionError, ShutdownExecutorError } from '../../../errors.js';
 import { refuseUnknownOptions } from '../../../unknown-options.js';
-import type { AnyFunction } from '../../../serialization/function-ref.js';
+import type { AnyFunction } from '../../../serialization/functions/any-function.js';
 import type { TaskFunction } from '../../delayed.js';
 import { type RegisteredFunction, registerFunction } from '../../function-table.js';
 import { rebuildTaskError } from '../../remote-error.js';

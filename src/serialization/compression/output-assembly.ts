@@ -2,13 +2,8 @@
 // as soon as the total size is known (the frame declares it, or the file header inside does),
 // one buffer of exactly that size is allocated and each chunk is copied in as it arrives.
 
-import { FormatError } from '../errors.js';
-
-/**
- * Reads the size a file declares from its first bytes; null when it cannot tell. It may throw
- * (a FormatError) to refuse content that is not a joblib-ts file before any more is decoded.
- */
-export type SizeHint = (head: Uint8Array) => number | null;
+import { FormatError } from '../../errors.js';
+import type { SizeHint } from './compressor.js';
 
 /** The hint is asked once, about this many first bytes (a joblib-ts header), or all when fewer. */
 const HINT_BYTES = 64;

@@ -6,5 +6,5 @@
 
 /** Library type name → module that registers it, relative to this file. */
 export const LIBRARY_TYPES: Readonly<Record<string, string>> = {
-  'joblib-ts/MemorizedResult': '../memory/memorized-result.js',
+  'joblib-ts/MemorizedResult': '../../memory/memorized-result.js',
 };

@@ -4,7 +4,7 @@
 // module each registration ran in: a worker imports that module to register the type there too.
 
 import { pathToFileURL } from 'node:url';
-import { InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../../errors.js';
 
 /** How instances of one class are turned into serializable state and back. */
 export interface TypeCodec<T, S = unknown> {

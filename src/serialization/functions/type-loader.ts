@@ -3,11 +3,11 @@
 // from their source and register them.
 
 import { fileURLToPath } from 'node:url';
-import { asExpression, evaluateInScope } from './function-loader.js';
+import { asExpression, evaluateInScope } from './load.js';
 import { LIBRARY_TYPES } from './library-types.js';
 import type { TypeRef } from './type-ref.js';
 import type { SourceTypeRef } from './type-source.js';
-import { registeredTypeByName, registerType } from './type-registry.js';
+import { registeredTypeByName, registerType } from '../codec/type-registry.js';
 
 /** Registers in this process the type a reference names; throws (with the reason) if it cannot. */
 export async function loadType(ref: TypeRef): Promise<void> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FormatError } from '../../src/index.js';
-import { OutputAssembly } from '../../src/serialization/output-assembly.js';
+import { FormatError } from '../../../src/index.js';
+import { OutputAssembly } from '../../../src/serialization/compression/output-assembly.js';
 
 const chunks = (bytes: Buffer, sizes: number[]) => {
   const out: Buffer[] = [];

@@ -6,9 +6,8 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { FormatError } from '../errors.js';
-import type { Compressor, Decompressed } from './compressors.js';
-import type { SizeHint } from './output-assembly.js';
+import { FormatError } from '../../errors.js';
+import type { Compressor, Decompressed, SizeHint } from './compressor.js';
 import { deflateChunkedSync, deflateParallel } from './parallel-deflate.js';
 
 /** Output chunk size when the size is unknown: Node's 16 KiB default took 1.9x as long on 200 MB. */

@@ -12,10 +12,10 @@ import {
   load,
   loadSync,
   registerCompressor,
-} from '../../src/index.js';
-import { detectCompressor, resolveCompression } from '../../src/serialization/compressors.js';
-import { lz4CompressSync, lz4DecompressSync } from '../../src/serialization/lz4-frame.js';
-import { deflateChunkedSync, deflateParallel } from '../../src/serialization/parallel-deflate.js';
+} from '../../../src/index.js';
+import { detectCompressor, resolveCompression } from '../../../src/serialization/compression/registry.js';
+import { lz4CompressSync, lz4DecompressSync } from '../../../src/serialization/compression/lz4-frame.js';
+import { deflateChunkedSync, deflateParallel } from '../../../src/serialization/compression/parallel-deflate.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-compress-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
 // cyclic references become EXT_REF, and sets large binary blocks aside (not copied) for the
 // file's aligned data section.
 
-import { JoblibError, SerializationError } from '../errors.js';
+import { JoblibError, SerializationError } from '../../errors.js';
 import { type BinaryKind, type BinaryValue, binaryKindOf, bytesOf } from './binary-types.js';
 import {
   alignUp,

@@ -6,11 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { xxh32 } from '@node-rs/xxhash';
 import { compressSync } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
-import { declaredSize, encodeFile } from '../../src/persistence/format.js';
-import { LZ4_MAGIC, lz4CompressSync, lz4Decompress, lz4DecompressSync } from '../../src/serialization/lz4-frame.js';
+import { declaredSize, encodeFile } from '../../../src/persistence/format.js';
+import { LZ4_MAGIC, lz4CompressSync, lz4Decompress, lz4DecompressSync } from '../../../src/serialization/compression/lz4-frame.js';
 
 /** The built library (tests that spawn node run it from dist, as users do). */
-const DIST = pathToFileURL(path.join(import.meta.dirname, '..', '..', 'dist', 'index.js')).href;
+const DIST = pathToFileURL(path.join(import.meta.dirname, '..', '..', '..', 'dist', 'index.js')).href;
 
 /** Runs an ES module script in a fresh node and returns its exit code and output. */
 function runScript(script: string): { status: number | null; stdout: string; stderr: string } {

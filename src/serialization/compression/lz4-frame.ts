@@ -13,10 +13,11 @@ import {
   uncompress,
   uncompressSync,
 } from 'lz4-napi';
-import { FormatError } from '../errors.js';
+import { FormatError } from '../../errors.js';
 import { byteLengthOf, chunksOf } from './chunks.js';
-import type { Decompressed } from './compressors.js';
-import { OutputAssembly, type SizeHint } from './output-assembly.js';
+import type { Decompressed } from './compressor.js';
+import { OutputAssembly } from './output-assembly.js';
+import type { SizeHint } from './compressor.js';
 
 export const LZ4_MAGIC = Uint8Array.of(0x04, 0x22, 0x4d, 0x18);
 const BLOCK_BYTES = 4 * 1024 * 1024;

@@ -3,7 +3,7 @@
 // data, and no code from the input ever runs (only decoders the process itself registered).
 // Blocks of the data section become typed-array views into the caller's buffer (no copy).
 
-import { describeThrown, FormatError, UnregisteredTypeError } from '../errors.js';
+import { describeThrown, FormatError, UnregisteredTypeError } from '../../errors.js';
 import { binaryKindByCode } from './binary-types.js';
 import {
   BINARY_BLOCK,

@@ -6,11 +6,11 @@
 // import, from its source when it is self-contained (type-source.ts). Anything else is refused
 // here, before the batch holding it is sent, with the reason and the fix.
 
-import { TypeReferenceError } from '../errors.js';
+import { TypeReferenceError } from '../../errors.js';
 import { isEntryScript } from './function-ref.js';
 import { LIBRARY_TYPES } from './library-types.js';
 import { type SourceTypeRef, sourceTypeRef } from './type-source.js';
-import { type RegisteredType, type TypeRegistration, typeRegistration } from './type-registry.js';
+import { type RegisteredType, type TypeRegistration, typeRegistration } from '../codec/type-registry.js';
 
 /** What a worker needs to register a type; plain data, sent once per worker. */
 export type TypeRef =

@@ -4,7 +4,7 @@
 // function, so the debugger is never left enabled.
 
 import { Session } from 'node:inspector';
-import type { AnyFunction } from './function-ref.js';
+import type { AnyFunction } from './any-function.js';
 
 /** A function's defining script, as V8 knows it. */
 export interface FunctionLocation {

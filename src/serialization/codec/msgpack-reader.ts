@@ -3,7 +3,7 @@
 // payloads start with. It builds no containers: decoder.ts rebuilds maps, arrays and extension
 // values through the hooks at the end.
 
-import { FormatError } from '../errors.js';
+import { FormatError } from '../../errors.js';
 import { MAX_CACHED_KEY, shortAscii } from './short-strings.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);

@@ -6,10 +6,11 @@
 // script, or is not written in it: the refusal says which.
 
 import type { Node } from 'acorn';
-import { type FunctionLocation, locateFunction } from './function-locator.js';
+import { type FunctionLocation, locateFunction } from './locate.js';
 import { analyzeScript, type AnalyzedScript, type Binding, findFunctionNode, freeNames, offsetOf } from './script-scope.js';
 import { planScope, type ShippedScope } from './source-plan.js';
-import type { TypeRegistration } from './type-registry.js';
+import type { TypeRegistration } from '../codec/type-registry.js';
+import type { AnyFunction } from './any-function.js';
 
 /** What a worker needs to rebuild and register a type from its source; plain data. */
 export interface SourceTypeRef extends ShippedScope {
@@ -22,8 +23,6 @@ export interface SourceTypeRef extends ShippedScope {
   readonly encode: string;
   readonly decode: string;
 }
-
-type AnyFunction = (...args: never[]) => unknown;
 
 /** The source reference of a type registered in script `url`, or why it cannot be rebuilt from its source. */
 export function sourceTypeRef(

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FormatError, registerType, SerializationError, UnregisteredTypeError } from '../../src/index.js';
-import { decodeValue } from '../../src/serialization/decoder.js';
-import { encodeValue } from '../../src/serialization/encoder.js';
+import { FormatError, registerType, SerializationError, UnregisteredTypeError } from '../../../src/index.js';
+import { decodeValue } from '../../../src/serialization/codec/decoder.js';
+import { encodeValue } from '../../../src/serialization/codec/encoder.js';
 
 /** Encodes then decodes, laying blocks out in a data section as the file format does. */
 function roundTrip<T>(value: T): T {

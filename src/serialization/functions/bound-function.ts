@@ -4,9 +4,7 @@
 // follow the state of its receiver, as joblib hashes `self`.
 
 import { Session } from 'node:inspector';
-
-/** Any function value. */
-type AnyFunction = (...args: never[]) => unknown;
+import type { AnyFunction } from './any-function.js';
 
 /** The parts of a bound function; nested binds are unwrapped to the innermost target. */
 export interface BoundParts {

@@ -7,13 +7,11 @@
 import { realpathSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { FunctionReferenceError } from '../errors.js';
-import { type FunctionLocation, locateFunction } from './function-locator.js';
+import { FunctionReferenceError } from '../../errors.js';
+import { type FunctionLocation, locateFunction } from './locate.js';
 import { analyzeScript, type AnalyzedScript, findFunctionNode, freeNames, offsetOf } from './script-scope.js';
 import { planScope, refusedNames, type ShippedScope } from './source-plan.js';
-
-/** Any function value (the `Function` type without its unsafe call signature). */
-export type AnyFunction = (...args: never[]) => unknown;
+import type { AnyFunction } from './any-function.js';
 
 /** What a worker needs to get a function; plain data, sent once per worker. */
 export type FunctionRef =

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { FormatError, load, loadSync } from '../../src/index.js';
-import { encodeFile } from '../../src/persistence/format.js';
+import { FormatError, load, loadSync } from '../../../src/index.js';
+import { encodeFile } from '../../../src/persistence/format.js';
 
-const DIST = pathToFileURL(path.join(import.meta.dirname, '..', '..', 'dist', 'index.js')).href;
+const DIST = pathToFileURL(path.join(import.meta.dirname, '..', '..', '..', 'dist', 'index.js')).href;
 
 const value = { rows: Array.from({ length: 100 }, (_, i) => ({ i, name: `row ${i}` })), weights: new Float64Array(1000).fill(0.5) };
 const dumped = Buffer.concat(encodeFile(value));

@@ -1,8 +1,8 @@
 // What the encoding walk refuses, and how it says so: a SerializationError naming the path of
 // the value (value.model.layers[1].init) and, when the value itself threw, that error as cause.
 import { describe, expect, it } from 'vitest';
-import { registerType, SerializationError } from '../../src/index.js';
-import { encodeValue } from '../../src/serialization/encoder.js';
+import { registerType, SerializationError } from '../../../src/index.js';
+import { encodeValue } from '../../../src/serialization/codec/encoder.js';
 
 describe('codec refusals', () => {
   it('refuses a function and names where it is', () => {

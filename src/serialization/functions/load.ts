@@ -5,7 +5,8 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { AnyFunction, FunctionRef } from './function-ref.js';
+import type { AnyFunction } from './any-function.js';
+import type { FunctionRef } from './function-ref.js';
 import type { ImportSpec, ShippedScope } from './source-plan.js';
 
 /** The function a reference names, loaded in this process. */

@@ -2,53 +2,10 @@
 // range. `load` finds the method from the magic number alone, never from the file name.
 // Built in: zlib (.z) and gzip (.gz) through node:zlib, lz4 (.lz4) as checksummed LZ4 frames.
 
-import { describeThrown, FormatError, InvalidOptionError } from '../errors.js';
+import { describeThrown, FormatError, InvalidOptionError } from '../../errors.js';
 import { deflateMethod } from './deflate-method.js';
 import { LZ4_MAGIC, lz4Compress, lz4CompressSync, lz4Decompress, lz4DecompressSync } from './lz4-frame.js';
-import type { SizeHint } from './output-assembly.js';
-
-/** A compression method as `registerCompressor` accepts it. */
-export interface CompressorSpec {
-  /** The first bytes of every output; `load` recognises the method by them. */
-  magic: Uint8Array | readonly number[];
-  /** File extensions (with the dot) that select this method in `dump`, e.g. `['.zst']`. */
-  extensions?: readonly string[];
-  /** Level used when none is given. */
-  defaultLevel?: number;
-  /** Accepted levels, inclusive; default `[0, 9]`. */
-  levels?: readonly [number, number];
-  compress(data: Uint8Array, level: number): Uint8Array;
-  decompress(data: Uint8Array): Uint8Array;
-  /** Optional non-blocking variants used by `dump`/`load`; the sync ones are used otherwise. */
-  compressAsync?(data: Uint8Array, level: number): Promise<Uint8Array>;
-  decompressAsync?(data: Uint8Array): Promise<Uint8Array>;
-}
-
-/**
- * Decompressed content, and whether the method itself verified all of it with a checksum
- * (zlib's adler32, gzip's CRC-32, an LZ4 frame's content checksum): then the file's own
- * checksums would only check the same bytes again.
- */
-export interface Decompressed {
-  readonly bytes: Uint8Array;
-  readonly verified: boolean;
-}
-
-/**
- * A registered method. The file content arrives as a list of parts, never concatenated by us;
- * decompression may use `sizeHint` to place its output straight into one buffer of the right size.
- */
-export interface Compressor {
-  readonly name: string;
-  readonly magic: Uint8Array;
-  readonly extensions: readonly string[];
-  readonly defaultLevel: number;
-  readonly levels: readonly [number, number];
-  compressSync(parts: readonly Uint8Array[], level: number): Uint8Array[];
-  compress(parts: readonly Uint8Array[], level: number): Promise<Uint8Array[]>;
-  decompressSync(data: Uint8Array, sizeHint?: SizeHint): Decompressed;
-  decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Decompressed>;
-}
+import type { Compressor, CompressorSpec } from './compressor.js';
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
