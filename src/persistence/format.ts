@@ -8,7 +8,7 @@ import { FormatError } from '../errors.js';
 import { HOST_IS_LITTLE_ENDIAN } from '../serialization/codec/binary-types.js';
 import { decodeValue } from '../serialization/codec/decoder.js';
 import { encodeValue } from '../serialization/codec/encoder.js';
-import { alignUp, BLOCK_ALIGNMENT } from '../serialization/codec/ext-codes.js';
+import { alignUp, BLOCK_ALIGNMENT } from '../serialization/codec/layout.js';
 
 /** "\x89JBTS\r\n\x1a": a non-ASCII first byte and line endings that reveal text-mode damage. */
 export const FILE_MAGIC = Uint8Array.of(0x89, 0x4a, 0x42, 0x54, 0x53, 0x0d, 0x0a, 0x1a);

@@ -7,6 +7,7 @@
 import { xxh3 } from '@node-rs/xxhash';
 import { SerializationError } from '../errors.js';
 import { type BinaryValue, binaryKindOf, bytesOf } from './codec/binary-types.js';
+import { BUILTIN_TYPES } from './codec/builtin-types.js';
 import { registeredTypeOf } from './codec/type-registry.js';
 
 const SEED_A = 0n;
@@ -15,30 +16,30 @@ const SCRATCH_BYTES = 64 * 1024;
 /** Blocks bigger than this bypass the scratch buffer and go to the hash in chunks of this size. */
 const CHUNK_BYTES = 8 * 1024 * 1024;
 
-// Type tags: part of the hash's definition; changing one changes every digest.
-const T_UNDEFINED = 0x01;
-const T_NULL = 0x02;
-const T_FALSE = 0x03;
-const T_TRUE = 0x04;
-const T_NUMBER = 0x05;
-const T_STRING = 0x06;
-const T_BIGINT = 0x07;
-const T_ARRAY = 0x08;
+// Type tags (builtin-types.ts): part of the hash's definition; changing one changes every digest.
+const T_UNDEFINED = BUILTIN_TYPES.undefined.hashTag;
+const T_NULL = BUILTIN_TYPES.null.hashTag;
+const T_FALSE = BUILTIN_TYPES.false.hashTag;
+const T_TRUE = BUILTIN_TYPES.true.hashTag;
+const T_NUMBER = BUILTIN_TYPES.number.hashTag;
+const T_STRING = BUILTIN_TYPES.string.hashTag;
+const T_BIGINT = BUILTIN_TYPES.bigint.hashTag;
+const T_ARRAY = BUILTIN_TYPES.array.hashTag;
 /** A run of holes in an array, followed by its length. */
-const T_HOLE = 0x09;
-const T_OBJECT = 0x0a;
-const T_MAP = 0x0b;
-const T_SET = 0x0c;
-const T_DATE = 0x0d;
-const T_REGEXP = 0x0e;
-const T_ERROR = 0x0f;
-const T_BINARY = 0x10;
-const T_BACKREF = 0x11;
-const T_REGISTERED = 0x12;
-const T_FUNCTION = 0x13;
-const T_SYMBOL = 0x14;
-const T_INSTANCE = 0x15;
-const T_NULL_PROTO = 0x16;
+const T_HOLE = BUILTIN_TYPES.sparseArray.hashTag;
+const T_OBJECT = BUILTIN_TYPES.object.hashTag;
+const T_MAP = BUILTIN_TYPES.map.hashTag;
+const T_SET = BUILTIN_TYPES.set.hashTag;
+const T_DATE = BUILTIN_TYPES.date.hashTag;
+const T_REGEXP = BUILTIN_TYPES.regexp.hashTag;
+const T_ERROR = BUILTIN_TYPES.error.hashTag;
+const T_BINARY = BUILTIN_TYPES.binary.hashTag;
+const T_BACKREF = BUILTIN_TYPES.reference.hashTag;
+const T_REGISTERED = BUILTIN_TYPES.registered.hashTag;
+const T_FUNCTION = BUILTIN_TYPES.function.hashTag;
+const T_SYMBOL = BUILTIN_TYPES.symbol.hashTag;
+const T_INSTANCE = BUILTIN_TYPES.instance.hashTag;
+const T_NULL_PROTO = BUILTIN_TYPES.nullProtoObject.hashTag;
 
 type Xxh3 = ReturnType<typeof xxh3.Xxh3.withSeed>;
 

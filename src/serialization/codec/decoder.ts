@@ -6,22 +6,10 @@
 import { describeThrown, FormatError, UnregisteredTypeError } from '../../errors.js';
 import { binaryKindByCode } from './binary-types.js';
 import {
-  BINARY_BLOCK,
-  BINARY_EXTERNAL,
-  BINARY_INLINE,
-  EXT_BIGINT,
-  EXT_BINARY,
-  EXT_DATE,
-  EXT_ERROR,
-  EXT_MAP,
-  EXT_NULL_PROTO_OBJECT,
-  EXT_REF,
-  EXT_REGEXP,
-  EXT_REGISTERED,
-  EXT_SET,
-  EXT_SPARSE_ARRAY,
-  EXT_UNDEFINED,
-} from './ext-codes.js';
+  EXT_BIGINT, EXT_BINARY, EXT_DATE, EXT_ERROR, EXT_MAP, EXT_NULL_PROTO_OBJECT, EXT_REF, EXT_REGEXP, EXT_REGISTERED,
+  EXT_SET, EXT_SPARSE_ARRAY, EXT_UNDEFINED,
+} from './builtin-types.js';
+import { BINARY_BLOCK, BINARY_EXTERNAL, BINARY_INLINE } from './ext-codes.js';
 import { defineData, newError, setErrorField } from './error-values.js';
 import { MessagePackReader } from './msgpack-reader.js';
 import { KeyCache, MAX_CACHED_KEY } from './short-strings.js';

@@ -6,25 +6,11 @@
 import { JoblibError, SerializationError } from '../../errors.js';
 import { type BinaryKind, type BinaryValue, binaryKindOf, bytesOf } from './binary-types.js';
 import {
-  alignUp,
-  BINARY_BLOCK,
-  BINARY_EXTERNAL,
-  BINARY_INLINE,
-  BLOCK_ALIGNMENT,
-  BLOCK_THRESHOLD,
-  EXT_BIGINT,
-  EXT_BINARY,
-  EXT_DATE,
-  EXT_ERROR,
-  EXT_MAP,
-  EXT_NULL_PROTO_OBJECT,
-  EXT_REF,
-  EXT_REGEXP,
-  EXT_REGISTERED,
-  EXT_SET,
-  EXT_SPARSE_ARRAY,
-  EXT_UNDEFINED,
-} from './ext-codes.js';
+  EXT_BIGINT, EXT_BINARY, EXT_DATE, EXT_ERROR, EXT_MAP, EXT_NULL_PROTO_OBJECT, EXT_REF, EXT_REGEXP, EXT_REGISTERED,
+  EXT_SET, EXT_SPARSE_ARRAY, EXT_UNDEFINED,
+} from './builtin-types.js';
+import { BINARY_BLOCK, BINARY_EXTERNAL, BINARY_INLINE, BLOCK_THRESHOLD } from './ext-codes.js';
+import { alignUp, BLOCK_ALIGNMENT } from './layout.js';
 import { MessagePackWriter } from './msgpack-writer.js';
 import { registeredTypeOf } from './type-registry.js';
 import {

@@ -10,7 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { FrameTooLargeError } from '../../../errors.js';
 import { decodeValue, type ExternalResolver, type UndecodableHook } from '../../../serialization/codec/decoder.js';
 import { encodeValue, type EncodedValue, type EncodeOptions } from '../../../serialization/codec/encoder.js';
-import { alignUp, BLOCK_ALIGNMENT } from '../../../serialization/codec/ext-codes.js';
+import { alignUp, BLOCK_ALIGNMENT } from '../../../serialization/codec/layout.js';
 
 const HEADER = 16;
 const FLAG_REFERENCES = 1;
