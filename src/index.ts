@@ -50,7 +50,7 @@ export {
   Executor,
   type ExecutorOptions,
   getReusableExecutor,
-} from './parallel/backends/process/reusable-executor.js';
+} from './parallel/backends/process/executor.js';
 export { shipByReference, shipBySource } from './serialization/functions/function-ref.js';
 export {
   type CacheOptions,

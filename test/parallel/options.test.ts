@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AutoBatcher } from '../../src/parallel/batching.js';
 import { cgroupCpuLimit, cpuCount } from '../../src/parallel/cpu-count.js';
-import { type ExecutorOptions, getReusableExecutor } from '../../src/parallel/backends/process/reusable-executor.js';
+import { type ExecutorOptions, getReusableExecutor } from '../../src/parallel/backends/process/executor.js';
 import { type ParallelConfig, parallelConfig } from '../../src/parallel/config.js';
 import { effectiveNJobs, evaluateExpression, parseBytes, preDispatchCount } from '../../src/parallel/options.js';
 import { Parallel, type ParallelOptions } from '../../src/parallel/parallel.js';

@@ -5,13 +5,13 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { WorkerPool } from '../../src/parallel/backends/pool/executor.js';
+import { WorkerPool } from '../../src/parallel/backends/pool/worker-pool.js';
 import type { JobOutcome } from '../../src/parallel/backends/pool/jobs.js';
 import { threadLaunch, workerExecArgv } from '../../src/parallel/backends/pool/worker-launch.js';
 import { WorkerThread } from '../../src/parallel/backends/threads/worker-thread.js';
 import { runNode } from './run-node.js';
 
-const ENTRY = fileURLToPath(new URL('../../dist/parallel/backends/pool/worker-main.js', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../../dist/parallel/backends/worker/worker-main.js', import.meta.url));
 
 describe('worker threads under the parent\'s Node options', () => {
   it('run in a parent started with --max-old-space-size, --expose-gc, --stack-size and --max-semi-space-size, keeping its loaders', async () => {

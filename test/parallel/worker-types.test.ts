@@ -4,10 +4,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { registerType, SerializationError } from '../../src/index.js';
-import { packForThread, receivedFrames } from '../../src/parallel/backends/pool/channel.js';
-import { batchMessage } from '../../src/parallel/backends/pool/messages.js';
-import type { UndecodableFailure } from '../../src/parallel/backends/pool/undecodable.js';
-import { readBatch } from '../../src/parallel/backends/pool/worker-types.js';
+import { packForThread, receivedFrames } from '../../src/parallel/backends/wire/frames.js';
+import { batchMessage } from '../../src/parallel/backends/wire/messages.js';
+import type { UndecodableFailure } from '../../src/parallel/backends/wire/undecodable.js';
+import { readBatch } from '../../src/parallel/backends/worker/worker-types.js';
 
 class Brittle {
   constructor(readonly v: number) {}

@@ -12,7 +12,7 @@ import {
   type ParallelBackendFactory, registerParallelBackend,
 } from './backend.js';
 import { PoolBackend, type PoolBackendOptions } from './pool/pool-backend.js';
-import { processPool } from './process/reusable-executor.js';
+import { processPool } from './process/executor.js';
 import { SequentialBackend } from './sequential.js';
 import { threadPool } from './threads/thread-pool.js';
 

@@ -2,7 +2,7 @@
 // worker. A call with `preDispatch: 'all'` queues every batch at once, so taking from the front
 // must not move the rest (Array#shift does, per call).
 
-import type { RegisteredFunction } from '../../function-table.js';
+import type { RegisteredFunction } from '../wire/function-table.js';
 import type { LargeArguments } from './large-arguments.js';
 import type { PoolWorker } from './pool-worker.js';
 

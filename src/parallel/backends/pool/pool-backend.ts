@@ -4,10 +4,10 @@
 
 import type { AnyFunction } from '../../../serialization/functions/any-function.js';
 import type { TaskFunction } from '../../delayed.js';
-import { registeredFunction, registerFunction, type RegisteredFunction } from '../../function-table.js';
+import { registeredFunction, registerFunction, type RegisteredFunction } from '../wire/function-table.js';
 import { rebuildTaskError } from '../../remote-error.js';
 import type { BackendCapabilities, BatchOutcome, ParallelBackend, TaskBatch } from '../backend.js';
-import type { WorkerPool } from './executor.js';
+import type { WorkerPool } from './worker-pool.js';
 import type { JobOutcome } from './jobs.js';
 import { LargeArguments } from './large-arguments.js';
 import { type ExecutorOptions, NESTED_BACKEND } from './pool-settings.js';

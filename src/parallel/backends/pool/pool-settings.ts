@@ -3,7 +3,7 @@
 
 import { InvalidOptionError } from '../../../errors.js';
 import { cpuCount } from '../../cpu-count.js';
-import type { RegisteredFunction } from '../../function-table.js';
+import type { RegisteredFunction } from '../wire/function-table.js';
 import { checkDuration, checkEnv, parseBytes } from '../../options.js';
 
 /** Options of a worker pool (processes or threads). */

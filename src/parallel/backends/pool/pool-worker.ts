@@ -4,10 +4,10 @@
 // how a worker is killed.
 
 import { resolveTypeRef, type TypeRef } from '../../../serialization/functions/type-ref.js';
-import type { ReceivedFrame } from './channel.js';
+import type { ReceivedFrame } from '../wire/frames.js';
 import type { LargeArguments } from './large-arguments.js';
-import type { BatchMessage, ParentMessage, WorkerMessage } from './messages.js';
-import { decodeLeniently } from './undecodable.js';
+import type { BatchMessage, ParentMessage, WorkerMessage } from '../wire/messages.js';
+import { decodeLeniently } from '../wire/undecodable.js';
 
 export interface WorkerEvents {
   /** `undecodable`: the message holds values this process cannot rebuild (see undecodable.ts). */

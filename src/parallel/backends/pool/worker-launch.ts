@@ -9,7 +9,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { TerminatedWorkerError } from '../../../errors.js';
 
 /** Where the worker's entry module lies inside the published package (a test checks it). */
-export const ENTRY_IN_PACKAGE = 'dist/parallel/backends/pool/worker-main.js';
+export const ENTRY_IN_PACKAGE = 'dist/parallel/backends/worker/worker-main.js';
 
 let entry: string | undefined;
 
@@ -24,7 +24,7 @@ export function workerEntry(): string {
   const candidates: string[] = [];
   // `import.meta.url` is missing when a bundler turned this module into CommonJS.
   const here = (import.meta as { url?: string }).url;
-  if (here?.startsWith('file:')) candidates.push(fileURLToPath(new URL('./worker-main.js', here)));
+  if (here?.startsWith('file:')) candidates.push(fileURLToPath(new URL('../worker/worker-main.js', here)));
   for (const base of [process.argv[1], join(process.cwd(), 'index.js')]) {
     if (!base) continue;
     try {

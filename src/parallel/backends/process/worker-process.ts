@@ -3,9 +3,9 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { encodePipeFrame, FrameReader, type PipeFrame, writePipeFrame } from '../pool/channel.js';
+import { encodePipeFrame, FrameReader, type PipeFrame, writePipeFrame } from '../wire/frames.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
-import { type BatchMessage, frameTag, type ParentMessage } from '../pool/messages.js';
+import { type BatchMessage, frameTag, type ParentMessage } from '../wire/messages.js';
 import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
 
 export interface SpawnOptions {

@@ -1,8 +1,8 @@
 // One thread pool per process, shared by every Parallel call on the threads backend: reused
 // when its options match, resized when only the worker count differs, replaced otherwise.
 
-import type { RegisteredFunction } from '../../function-table.js';
-import { WorkerPool } from '../pool/executor.js';
+import type { RegisteredFunction } from '../wire/function-table.js';
+import { WorkerPool } from '../pool/worker-pool.js';
 import { type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
 import { threadLaunch, workerEntry, workerExecArgv } from '../pool/worker-launch.js';
 import { WorkerThread } from './worker-thread.js';

@@ -5,9 +5,9 @@
 // busy loop.
 
 import { type ResourceLimits, Worker } from 'node:worker_threads';
-import { type PackedFrame, packForThread, receivedFrames, type ThreadPost, transferList } from '../pool/channel.js';
+import { type PackedFrame, packForThread, receivedFrames, type ThreadPost, transferList } from '../wire/frames.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
-import { type BatchMessage, frameTag, type ParentMessage } from '../pool/messages.js';
+import { type BatchMessage, frameTag, type ParentMessage } from '../wire/messages.js';
 import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
 
 export interface ThreadOptions {

@@ -1,8 +1,8 @@
 // Numbers each distinct task function once per process, with its worker reference, so a
 // batch names functions by a small id and a worker receives each definition once.
 
-import type { AnyFunction } from '../serialization/functions/any-function.js';
-import { type FunctionRef, resolveFunctionRef } from '../serialization/functions/function-ref.js';
+import type { AnyFunction } from '../../../serialization/functions/any-function.js';
+import { type FunctionRef, resolveFunctionRef } from '../../../serialization/functions/function-ref.js';
 
 /** A task function ready to cross to a worker. */
 export interface RegisteredFunction {

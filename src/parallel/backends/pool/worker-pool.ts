@@ -8,12 +8,12 @@ import {
   ShutdownExecutorError, TaskTimeoutError, TempFolderError, type TerminatedWorkerError, TypeReferenceError,
 } from '../../../errors.js';
 import { emitJoblibWarning } from '../../../warnings.js';
-import type { RegisteredFunction } from '../../function-table.js';
+import type { RegisteredFunction } from '../wire/function-table.js';
 import { MAX_TIMER_MS } from '../../options.js';
 import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
-import { batchMessage, unencodableArguments, unsendableResult, type WorkerMessage } from './messages.js';
+import { batchMessage, unencodableArguments, unsendableResult, type WorkerMessage } from '../wire/messages.js';
 import type { PoolWorker, WorkerFactory } from './pool-worker.js';
-import { undecodableResult } from './undecodable.js';
+import { undecodableResult } from '../wire/undecodable.js';
 import { crashDuringTask, spawnFailure, startupFailure } from './worker-exit.js';
 
 export interface PoolOptions {

@@ -7,7 +7,7 @@
 import { SerializationError, UnregisteredTypeError } from '../../../errors.js';
 import type { UndecodableHook } from '../../../serialization/codec/decoder.js';
 import { keySegment } from '../../../serialization/codec/value-path.js';
-import { decodeFrame, type ReceivedFrame } from './channel.js';
+import { decodeFrame, type ReceivedFrame } from './frames.js';
 
 /** Stands for a value that could not be rebuilt: `error` is what its decode threw, undefined if its type is unknown. */
 class Undecodable {

@@ -7,9 +7,9 @@
 import { SerializationError } from '../../../errors.js';
 import { loadType } from '../../../serialization/functions/type-loader.js';
 import type { TypeRef } from '../../../serialization/functions/type-ref.js';
-import type { ReceivedFrame } from './channel.js';
-import type { BatchMessage } from './messages.js';
-import { decodeLeniently, firstUndecodable, type UndecodableFailure } from './undecodable.js';
+import type { ReceivedFrame } from '../wire/frames.js';
+import type { BatchMessage } from '../wire/messages.js';
+import { decodeLeniently, firstUndecodable, type UndecodableFailure } from '../wire/undecodable.js';
 
 /** Why a type the parent sent could not be registered here, by name: the batches holding one fail with it. */
 const failures = new Map<string, unknown>();

@@ -16,10 +16,10 @@ import { isThenable } from '../../delayed.js';
 import {
   decodeFrame, FrameReader, type PackedFrame, packForThread, type ReceivedFrame, receivedFrames, type ThreadPost,
   transferList, writeFrame,
-} from './channel.js';
+} from '../wire/frames.js';
 import {
   type BatchMessage, frameTag, packNumbers, type ParentMessage, unencodableAt, type WorkerMessage,
-} from './messages.js';
+} from '../wire/messages.js';
 import { loadTypeDefs, readBatch } from './worker-types.js';
 
 /** How this worker talks to the parent. */
