@@ -8,6 +8,7 @@ import {
   backendFactory, type BackendSettings, canonicalBackendName, defaultBackendName, type ParallelBackend,
 } from './backends/backend.js';
 import { registerBuiltinBackends } from './backends/builtins.js';
+import { nestedBackendName, nestingLevel } from './backends/wire/worker-env.js';
 import { AutoBatcher } from './batching.js';
 import { activeParallelConfig, type ParallelConfig } from './config.js';
 import type { DelayedTask, TaskFunction } from './delayed.js';
@@ -200,7 +201,7 @@ function makeBackend(
 ): ParallelBackend {
   const prefer = pick('prefer');
   const require = pick('require');
-  const nested = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0) > 0;
+  const nested = nestingLevel() > 0;
   const given = options.backend ?? config.backend;
   const maxNbytes = pick('maxNbytes');
   const settings: BackendSettings = {
@@ -223,7 +224,7 @@ function makeBackend(
   } else {
     let name = given;
     if (name === undefined) {
-      if (nested) name = process.env.JOBLIB_TS_NESTED_BACKEND ?? 'sequential';
+      if (nested) name = nestedBackendName() ?? 'sequential';
       else if (require === 'sharedmem' || prefer === 'threads') name = 'threads';
       else name = defaultBackendName();
     }

@@ -11,7 +11,7 @@ import { threadLaunch, workerExecArgv } from '../../src/parallel/backends/pool/w
 import { WorkerThread } from '../../src/parallel/backends/threads/worker-thread.js';
 import { runNode } from './run-node.js';
 
-const ENTRY = fileURLToPath(new URL('../../dist/parallel/backends/worker/worker-main.js', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../../dist/parallel/backends/threads/entry.js', import.meta.url));
 
 describe('worker threads under the parent\'s Node options', () => {
   it('run in a parent started with --max-old-space-size, --expose-gc, --stack-size and --max-semi-space-size, keeping its loaders', async () => {

@@ -5,6 +5,7 @@ import { InvalidOptionError } from '../../../errors.js';
 import { cpuCount } from '../../cpu-count.js';
 import type { RegisteredFunction } from '../wire/function-table.js';
 import { checkDuration, checkEnv, parseBytes } from '../../options.js';
+import { workerEnvironment } from '../wire/worker-env.js';
 
 /** Options of a worker pool (processes or threads). */
 export interface ExecutorOptions {
@@ -39,10 +40,6 @@ export const EXECUTOR_OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(EX
 /** What a Parallel inside a pool worker defaults to: the workers are the parallelism. */
 export const NESTED_BACKEND = 'sequential';
 
-/** Variables native libraries read for their thread count (joblib sets the same). */
-const THREAD_COUNT_VARIABLES = ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS',
-  'BLIS_NUM_THREADS', 'VECLIB_MAXIMUM_THREADS', 'NUMEXPR_NUM_THREADS'] as const;
-
 export interface PoolSettings {
   readonly maxWorkers: number;
   readonly idleTimeoutMs: number;
@@ -69,21 +66,15 @@ export function poolSettings(options: ExecutorOptions, initializer?: RegisteredF
     throw new InvalidOptionError(`innerMaxNumThreads must be a positive integer, got ${inner}.`);
   }
   const memoryLimit = parseBytes(options.workerMemoryLimit ?? '300M', 'workerMemoryLimit');
-  const nesting = Number(process.env.JOBLIB_TS_NESTING_LEVEL ?? 0);
   if (options.env !== undefined) checkEnv(options.env, 'env');
   const userEnv = options.env ?? {};
   const key = JSON.stringify([idleTimeoutMs, maxTasksPerWorker, memoryLimit, userEnv, inner ?? null,
     initializer?.id ?? null]);
   return {
     maxWorkers, idleTimeoutMs, maxTasksPerWorker, memoryLimit, key,
-    env(workers) {
-      const env: Record<string, string | undefined> = { ...process.env, ...userEnv };
-      const threads = String(inner ?? Math.max(Math.floor(cpuCount() / workers), 1));
-      for (const name of THREAD_COUNT_VARIABLES) env[name] ??= threads;
-      env.JOBLIB_TS_NESTING_LEVEL = String(nesting + 1);
-      env.JOBLIB_TS_NESTED_BACKEND = NESTED_BACKEND;
-      env.JOBLIB_TS_WORKER_MEMORY_LIMIT = String(memoryLimit);
-      return env;
-    },
+    env: (workers) => workerEnvironment({
+      userEnv, memoryLimit, nestedBackend: NESTED_BACKEND,
+      innerThreads: inner ?? Math.max(Math.floor(cpuCount() / workers), 1),
+    }),
   };
 }

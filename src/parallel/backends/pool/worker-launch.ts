@@ -8,36 +8,50 @@ import { fileURLToPath } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { TerminatedWorkerError } from '../../../errors.js';
 
-/** Where the worker's entry module lies inside the published package (a test checks it). */
-export const ENTRY_IN_PACKAGE = 'dist/parallel/backends/worker/worker-main.js';
+/** A worker's runtime: a child process or a worker thread. */
+export type WorkerKind = 'process' | 'thread';
 
-let entry: string | undefined;
+/** Where each runtime's entry script lies: in the published package (a test checks them), and from this module. */
+export const ENTRY_IN_PACKAGE: Readonly<Record<WorkerKind, string>> = {
+  process: 'dist/parallel/backends/process/entry.js',
+  thread: 'dist/parallel/backends/threads/entry.js',
+};
+const ENTRY_FROM_HERE: Readonly<Record<WorkerKind, string>> = {
+  process: '../process/entry.js',
+  thread: '../threads/entry.js',
+};
+
+const entries = new Map<WorkerKind, string>();
 
 /**
- * The worker's entry module (a process's main script, or a thread's): beside this module in an
+ * A runtime's entry script (a process's main script, or a thread's): beside this module in an
  * installed copy; in a bundled app (where this code lives inside the bundle), the installed
  * package found from the app's folder or the working directory. Looked up on first use, so a
  * bundle that never starts workers never needs it.
  */
-export function workerEntry(): string {
-  if (entry) return entry;
+export function workerEntry(kind: WorkerKind): string {
+  const known = entries.get(kind);
+  if (known) return known;
   const candidates: string[] = [];
   // `import.meta.url` is missing when a bundler turned this module into CommonJS.
   const here = (import.meta as { url?: string }).url;
-  if (here?.startsWith('file:')) candidates.push(fileURLToPath(new URL('../worker/worker-main.js', here)));
+  if (here?.startsWith('file:')) candidates.push(fileURLToPath(new URL(ENTRY_FROM_HERE[kind], here)));
   for (const base of [process.argv[1], join(process.cwd(), 'index.js')]) {
     if (!base) continue;
     try {
       const manifest = createRequire(resolve(base)).resolve('joblib-ts/package.json');
-      candidates.push(join(dirname(manifest), ENTRY_IN_PACKAGE));
+      candidates.push(join(dirname(manifest), ENTRY_IN_PACKAGE[kind]));
     } catch {
       // not installed there
     }
   }
-  entry = candidates.find((candidate) => existsSync(candidate));
-  if (entry) return entry;
+  const entry = candidates.find((candidate) => existsSync(candidate));
+  if (entry) {
+    entries.set(kind, entry);
+    return entry;
+  }
   throw new TerminatedWorkerError(
-    'joblib-ts cannot start workers: their entry module (joblib-ts/' + ENTRY_IN_PACKAGE + ') was not found beside ' +
+    'joblib-ts cannot start workers: their entry script (joblib-ts/' + ENTRY_IN_PACKAGE[kind] + ') was not found beside ' +
       'this code, nor in a joblib-ts package installed beside the app or the working directory. A bundled app starts ' +
       'workers from the installed package: keep `joblib-ts` in node_modules where the app runs (or mark it external ' +
       'in the bundler), or run with nJobs: 1.',

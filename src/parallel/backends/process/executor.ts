@@ -68,7 +68,7 @@ export class Executor {
     const initializer = (options as PoolOptions)[INITIALIZER];
     const settings = poolSettings(options, initializer);
     const execArgv = workerExecArgv();
-    const entry = workerEntry();
+    const entry = workerEntry('process');
     const pool: WorkerPool = new WorkerPool({
       ...settings, initializer,
       spawn: (events) => new WorkerProcess({ entry, execArgv, env: settings.env(pool.maxWorkers) }, events),

@@ -12,7 +12,7 @@ let current: { key: string; pool: WorkerPool } | undefined;
 export function threadPool(options: ExecutorOptions, initializer: RegisteredFunction | undefined): WorkerPool {
   const settings = poolSettings(options, initializer);
   const execArgv = workerExecArgv();
-  const entry = workerEntry();
+  const entry = workerEntry('thread');
   const key = JSON.stringify([settings.key, execArgv]);
   const launch = threadLaunch(execArgv);
   if (current && current.key === key && !current.pool.isShut) {

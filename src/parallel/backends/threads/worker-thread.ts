@@ -35,7 +35,6 @@ export class WorkerThread extends PoolWorker<PackedFrame> {
   constructor(options: ThreadOptions, events: WorkerEvents) {
     super();
     this.worker = new Worker(options.entry, {
-      workerData: { joblibTsThread: true },
       env: options.env,
       execArgv: [...options.execArgv],
       resourceLimits: options.resourceLimits,
