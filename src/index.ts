@@ -28,15 +28,10 @@ export { hash } from './serialization/hash.js';
 export { registerType, type TypeCodec } from './serialization/codec/type-registry.js';
 export { cpuCount } from './parallel/cpu-count.js';
 export { type DelayedTask, delayed, type TaskFunction } from './parallel/delayed.js';
-export {
-  Parallel,
-  type ParallelOptions,
-  type ParallelResult,
-  type ParallelRunner,
-  type ReturnAs,
-} from './parallel/parallel.js';
+export { Parallel, type ParallelResult, type ParallelRunner } from './parallel/parallel.js';
+export type { ParallelConfig, ParallelOptions, ReturnAs } from './parallel/options.js';
 export type { ProgressEvent } from './parallel/progress.js';
-export { activeParallelConfig, type ParallelConfig, parallelConfig } from './parallel/config.js';
+export { activeParallelConfig, parallelConfig } from './parallel/config.js';
 export {
   type BackendCapabilities,
   type BackendSettings,

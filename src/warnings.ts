@@ -22,7 +22,9 @@ export type JoblibWarningCode =
   /** The backend cannot stop a task, so `timeout` is not applied. */
   | 'JOBLIB_TIMEOUT_UNSUPPORTED'
   /** A worker sent a message that could not be read; it is replaced. */
-  | 'JOBLIB_WORKER_PROTOCOL';
+  | 'JOBLIB_WORKER_PROTOCOL'
+  /** A backend failed to release what a finished call used (a remote queue's jobs and keys). */
+  | 'JOBLIB_BACKEND_RELEASE_FAILED';
 
 /** Emits a process warning of `type` with `code` (seen by `process.on('warning')` and on stderr). */
 export function emitJoblibWarning(type: JoblibWarningType, code: JoblibWarningCode, message: string): void {

@@ -1,30 +1,38 @@
-// joblib's auto-batching (AutoBatchingMixin): aim for batches that take 0.2–2 s, grow at most
-// 2× per step, shrink fast on slow batches, smooth the measured duration, and ignore batches
-// dispatched before the last retune.
+// joblib's auto-batching (AutoBatchingMixin): aim for batches that take 0.2–2 s (or what the
+// backend asks for), grow at most 2× per step, shrink fast on slow batches, smooth the measured
+// duration, and ignore batches dispatched before the last retune.
 
-/** Batches shorter than this grow (seconds, as in joblib). */
-export const MIN_IDEAL_BATCH_DURATION = 0.2;
-/** Batches longer than this shrink, so no worker straggles at the end. */
-export const MAX_IDEAL_BATCH_DURATION = 2;
+/** joblib's bounds for a local pool, in milliseconds: shorter batches grow, longer ones shrink. */
+export const IDEAL_BATCH_DURATION_MS: readonly [min: number, max: number] = [200, 2000];
 
 export class AutoBatcher {
   batchSize = 1;
   /** Smoothed duration of recent batches of the current size, seconds; 0 = no sample yet. */
   smoothedDuration = 0;
+  /** Batches shorter than this grow (seconds, as in joblib). */
+  private readonly minDuration: number;
+  /** Batches longer than this shrink, so no worker straggles at the end. */
+  private readonly maxDuration: number;
 
-  constructor(private readonly onRetune?: (message: string) => void) {}
+  constructor(
+    [minMs, maxMs]: readonly [number, number] = IDEAL_BATCH_DURATION_MS,
+    private readonly onRetune?: (message: string) => void,
+  ) {
+    this.minDuration = minMs / 1000;
+    this.maxDuration = maxMs / 1000;
+  }
 
   /** The size of the next batch. */
   next(): number {
     const old = this.batchSize;
     const duration = this.smoothedDuration;
     let size = old;
-    if (duration > 0 && duration < MIN_IDEAL_BATCH_DURATION) {
-      const ideal = Math.trunc((old * MIN_IDEAL_BATCH_DURATION) / duration) * 2;
+    if (duration > 0 && duration < this.minDuration) {
+      const ideal = Math.trunc((old * this.minDuration) / duration) * 2;
       size = Math.max(Math.min(2 * old, ideal), 1);
       if (size !== old) this.onRetune?.(`Batch computation too fast (${duration.toFixed(4)}s.) Setting batchSize=${size}.`);
-    } else if (duration > MAX_IDEAL_BATCH_DURATION && old >= 2) {
-      const ideal = Math.trunc((old * MIN_IDEAL_BATCH_DURATION) / duration);
+    } else if (duration > this.maxDuration && old >= 2) {
+      const ideal = Math.trunc((old * this.minDuration) / duration);
       size = Math.max(2 * ideal, 1);
       this.onRetune?.(`Batch computation too slow (${duration.toFixed(4)}s.) Setting batchSize=${size}.`);
     }

@@ -3,17 +3,7 @@
 // they follow `fn`'s async work and never leak into concurrent flows; nested scopes merge.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { checkParallelOptions } from './options.js';
-import type { ParallelOptions } from './parallel.js';
-
-/** Every option but those of one call (`returnAs`, `onTimeout`, `signal`, `onProgress`). */
-const CONFIGURABLE = ['backend', 'backendParams', 'nJobs', 'prefer', 'require', 'verbose', 'maxNbytes', 'tempFolder', 'innerMaxNumThreads',
-  'env', 'initializer', 'idleTimeout', 'maxTasksPerWorker', 'workerMemoryLimit', 'batchSize', 'preDispatch',
-  'timeout'] as const;
-const CONFIG_OPTION_NAMES: ReadonlySet<string> = new Set(CONFIGURABLE);
-
-/** The options `parallelConfig` can set: explicit options of a Parallel win over them. */
-export type ParallelConfig = Pick<ParallelOptions, (typeof CONFIGURABLE)[number]>;
+import { CONFIG_OPTION_NAMES, checkParallelOptions, type ParallelConfig } from './options.js';
 
 const storage = new AsyncLocalStorage<ParallelConfig>();
 

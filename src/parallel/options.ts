@@ -1,16 +1,103 @@
-// Validation and resolution of Parallel's options, with joblib's rules and messages: every
-// option's type checked before anything runs (unknown names refused), nJobs (negative counts from
-// the CPU count, 0 is meaningless), batchSize, and preDispatch expressions such as '2*nJobs'
-// (joblib's eval_expr: numbers and + - * / // % ** only).
+// Every option of Parallel: its type, its check (unknown names refused, values of the wrong
+// type too, before anything runs), and its resolution against parallelConfig and the defaults
+// into one object the runner and the backend's factory use.
 
-import { parseBytes } from '../byte-size.js';
 import { InvalidOptionError } from '../errors.js';
 import { refuseUnknownOptions } from '../unknown-options.js';
-import { cpuCount } from './cpu-count.js';
-import type { ParallelBackend } from './backends/backend.js';
-import type { ParallelOptions } from './parallel.js';
+import type { BackendSettings, ParallelBackend } from './backends/backend.js';
+import { nestingLevel } from './backends/wire/worker-env.js';
+import {
+  checkBatchSize, checkDuration, checkEnv, checkPositiveInteger, describe, effectiveNJobs, parseBytes,
+} from './option-checks.js';
+import { checkPreDispatch } from './pre-dispatch.js';
+import type { ProgressEvent } from './progress.js';
+import type { TaskFunction } from './delayed.js';
 
-export { parseBytes };
+/** How a Parallel call hands back results. */
+export type ReturnAs = 'array' | 'generator' | 'generatorUnordered';
+
+/** Options of `Parallel`, joblib's in camelCase plus Node's own (`signal`, `onProgress`). */
+export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
+  /** Workers: -1 all CPUs, -2 all but one, 1 runs in this process; default (null): `parallelConfig`'s, else 1. */
+  readonly nJobs?: number | null;
+  /**
+   * Where tasks run: `'process'` (default; alias `'loky'`), `'threads'` (alias `'threading'`),
+   * `'sequential'`, a name given to `registerParallelBackend`, or a `ParallelBackend` object
+   * (joblib's `backend=MyBackend()`), used as it is: it was configured when it was made, so nJobs
+   * and the worker options do not reach it, and its `effectiveNJobs()` says how many workers run.
+   */
+  readonly backend?: string | ParallelBackend;
+  /**
+   * Parameters for the factory of the backend named beside them in the same options (joblib's
+   * `parallel_config(backend='custom', endpoint=...)`), received as `settings.backendParams`. A
+   * backend validates its own; the built-in backends take none and refuse any.
+   */
+  readonly backendParams?: Readonly<Record<string, unknown>>;
+  /** Soft hint when no backend is named (here or in `parallelConfig`): `'threads'` picks the threads backend. */
+  readonly prefer?: 'processes' | 'threads' | null;
+  /**
+   * `'sharedmem'`: tasks must see the caller's SharedArrayBuffers (writes included), so the
+   * threads backend is used; a named backend without shared memory is an error.
+   */
+  readonly require?: 'sharedmem' | null;
+  /**
+   * Binary values (typed arrays, Buffers) longer than this cross to workers once per call, not
+   * once per task: threads view one SharedArrayBuffer copy; processes read one file from
+   * `tempFolder`. Bytes or `'1M'` (default); `null` disables.
+   */
+  readonly maxNbytes?: number | string | null;
+  /**
+   * Folder for process workers' large-argument files; default `JOBLIB_TEMP_FOLDER`, else
+   * /dev/shm if it has room, else the OS temp folder.
+   */
+  readonly tempFolder?: string;
+  /**
+   * Runs once in every new worker before its first task (a module-level function, as tasks
+   * are); in this process (nJobs 1, `'sequential'`), once per runner before its first task.
+   */
+  readonly initializer?: TaskFunction;
+  /**
+   * Threads each worker's native libraries may use (OMP_NUM_THREADS and the like, unless set);
+   * default max(cpus / nJobs, 1).
+   */
+  readonly innerMaxNumThreads?: number;
+  /** `'array'` (default): a promise of all results in input order; the generators yield as results arrive. */
+  readonly returnAs?: M;
+  /** `'auto'` (default: joblib's 0.2–2 s batches on process pools) or a fixed number of tasks per batch. */
+  readonly batchSize?: 'auto' | number;
+  /** Tasks read ahead of the workers: `'2*nJobs'` (default), a number, or `'all'`. */
+  readonly preDispatch?: 'all' | number | string;
+  /** Per-task limit in milliseconds, counted from the task's start; the worker is killed and replaced. */
+  readonly timeout?: number;
+  /** On timeout: reject the call (`'abort'`, default), or make that task's result a TaskTimeoutError and go on. */
+  readonly onTimeout?: 'abort' | 'continue';
+  /** Cancels the call; it rejects with the signal's reason and running tasks are killed. */
+  readonly signal?: AbortSignal;
+  /** 0 silent; 1–10 progress lines on stderr, more often as it grows; above 10 every batch; 50+ on stdout. */
+  readonly verbose?: number;
+  /**
+   * Called after every finished batch, in every mode. If it throws, the call stops as on a task
+   * error and rejects with the thrown error itself.
+   */
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Idle workers exit after this many milliseconds (default 300 000). */
+  readonly idleTimeout?: number;
+  /** Replace a worker after this many tasks (default: never). */
+  readonly maxTasksPerWorker?: number;
+  /** Replace a worker whose memory grew by more than this after a task (default '300M'; 0 disables). */
+  readonly workerMemoryLimit?: number | string;
+  /** Extra environment variables for the workers. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Every option but those of one call (`returnAs`, `onTimeout`, `signal`, `onProgress`). */
+const CONFIGURABLE = ['backend', 'backendParams', 'nJobs', 'prefer', 'require', 'verbose', 'maxNbytes', 'tempFolder', 'innerMaxNumThreads',
+  'env', 'initializer', 'idleTimeout', 'maxTasksPerWorker', 'workerMemoryLimit', 'batchSize', 'preDispatch',
+  'timeout'] as const;
+export const CONFIG_OPTION_NAMES: ReadonlySet<string> = new Set(CONFIGURABLE);
+
+/** The options `parallelConfig` can set: explicit options of a Parallel win over them. */
+export type ParallelConfig = Pick<ParallelOptions, (typeof CONFIGURABLE)[number]>;
 
 type OptionCheck = (value: unknown, name: string) => void;
 
@@ -21,11 +108,7 @@ const oneOf = (...allowed: readonly unknown[]): OptionCheck => (value, name) => 
   }
 };
 
-const positiveInteger: OptionCheck = (value, name) => {
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw new InvalidOptionError(`${name} must be a positive integer, got ${describe(value)}.`);
-  }
-};
+const positiveInteger: OptionCheck = checkPositiveInteger;
 
 /**
  * What each option of Parallel may be (`undefined` always may: it means "not given"). Typed over
@@ -67,8 +150,8 @@ const OPTION_CHECKS: { readonly [K in keyof ParallelOptions]-?: OptionCheck } = 
   innerMaxNumThreads: positiveInteger,
   returnAs: oneOf('array', 'generator', 'generatorUnordered'),
   batchSize: (value) => void checkBatchSize(value),
-  // An expression is evaluated once nJobs is known.
-  preDispatch: (value) => void (typeof value === 'string' || preDispatchCount(value, 1)),
+  // An expression is evaluated once nJobs is known; its syntax is checked now.
+  preDispatch: (value) => checkPreDispatch(value),
   timeout: (value, name) => void checkDuration(value, name),
   onTimeout: oneOf('abort', 'continue'),
   signal: (value, name) => {
@@ -140,139 +223,69 @@ function isAbortSignal(value: unknown): value is AbortSignal {
     typeof signal.addEventListener === 'function' && typeof signal.removeEventListener === 'function';
 }
 
-/** Environment variables for workers: names to strings. */
-export function checkEnv(value: unknown, name: string): void {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidOptionError(`${name} must be an object of environment variables (names to strings), got ${describe(value)}.`);
-  }
-  for (const [key, variable] of Object.entries(value)) {
-    if (typeof variable !== 'string') {
-      throw new InvalidOptionError(`${name} must map names to strings; ${name}.${key} is ${describe(variable)}. ` +
-        'Convert it with String(...).');
-    }
-  }
+/** Parallel's options resolved against `parallelConfig` and the defaults: what a runner and its backend use. */
+export interface ResolvedOptions {
+  readonly returnAs: ReturnAs;
+  /** The backend given here or in parallelConfig (a name or an object), if any. */
+  readonly backend: string | ParallelBackend | undefined;
+  /** Whether `backend` was given to Parallel itself (then `require` refuses it rather than replacing it). */
+  readonly backendGivenHere: boolean;
+  readonly prefer: 'processes' | 'threads' | null | undefined;
+  readonly require: 'sharedmem' | null | undefined;
+  /** What the backend's factory receives. */
+  readonly settings: BackendSettings;
+  readonly batchSize: 'auto' | number;
+  /** As given: an expression is evaluated once the backend knows its worker count. */
+  readonly preDispatch: 'all' | number | string | undefined;
+  /** Per-task limit; undefined for none (Infinity included: no timer at all). */
+  readonly timeoutMs: number | undefined;
+  readonly onTimeout: 'abort' | 'continue';
+  readonly signal: AbortSignal | undefined;
+  readonly verbose: number;
+  readonly onProgress: ((event: ProgressEvent) => void) | undefined;
+  /** `Parallel(nJobs=2)`: how verbose lines name the runner. */
+  readonly label: string;
 }
 
-/** nJobs as given → the number of workers: -1 all CPUs, -2 all but one, null → 1. */
-export function effectiveNJobs(nJobs: number | null | undefined): number {
-  if (nJobs === null || nJobs === undefined) return 1;
-  if (typeof nJobs !== 'number' || !Number.isInteger(nJobs)) {
-    throw new InvalidOptionError(
-      `nJobs must be an integer (-1 = all CPUs, -2 = all but one, n ≥ 1) or null, got ${describe(nJobs)}.`);
-  }
-  if (nJobs === 0) {
-    throw new InvalidOptionError('nJobs: 0 has no meaning: use 1 to run in this process, n > 1 for n workers, -1 for all CPUs.');
-  }
-  return nJobs < 0 ? Math.max(cpuCount() + 1 + nJobs, 1) : nJobs;
-}
+/** As in joblib, these given as null defer to the configuration; `maxNbytes: null` means "never share". */
+const DEFERRING_NULL = new Set<keyof ParallelConfig>(['nJobs', 'prefer', 'require']);
 
-/** The longest delay a Node timer keeps (2^31 − 1 ms, about 24.8 days): a longer one fires after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * A duration in milliseconds (`timeout`, `idleTimeout`): a positive number up to MAX_TIMER_MS, or
- * Infinity for "no limit". A finite value past the timer's range is refused rather than treated as
- * "no limit": it is a unit slip or a stand-in for "never" (MAX_SAFE_INTEGER), and Infinity says so.
- */
-export function checkDuration(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value > 0)) {
-    throw new InvalidOptionError(`${name} must be a positive number of milliseconds (Infinity: no limit), got ${describe(value)}.`);
-  }
-  if (value > MAX_TIMER_MS && value !== Infinity) {
-    throw new InvalidOptionError(`${name} of ${value} ms is longer than a Node timer can wait (${MAX_TIMER_MS} ms, about ` +
-      '24.8 days); use Infinity for no limit.');
-  }
-  return value;
-}
-
-/** `'auto'` or a positive integer. */
-export function checkBatchSize(batchSize: unknown): 'auto' | number {
-  if (batchSize === undefined || batchSize === 'auto') return 'auto';
-  if (typeof batchSize === 'number' && Number.isInteger(batchSize) && batchSize > 0) return batchSize;
-  throw new InvalidOptionError(`batchSize must be 'auto' or a positive integer, got ${describe(batchSize)}.`);
-}
-
-/** preDispatch → a task count: `'all'` is Infinity; expressions may use `nJobs` (or `n_jobs`). */
-export function preDispatchCount(preDispatch: unknown, nJobs: number): number {
-  if (preDispatch === undefined) return 2 * nJobs;
-  if (preDispatch === 'all') return Infinity;
-  if (typeof preDispatch === 'number') {
-    if (Number.isInteger(preDispatch) && preDispatch > 0) return preDispatch;
-    throw new InvalidOptionError(`preDispatch must be a positive integer, 'all' or an expression such as '2*nJobs', got ${preDispatch}.`);
-  }
-  if (typeof preDispatch !== 'string') {
-    throw new InvalidOptionError(`preDispatch must be a positive integer, 'all' or an expression such as '2*nJobs', got ${describe(preDispatch)}.`);
-  }
-  const value = Math.trunc(evaluateExpression(preDispatch.replace(/\bn_?[jJ]obs\b/g, String(nJobs))));
-  if (value < 1) throw new InvalidOptionError(`preDispatch '${preDispatch}' evaluates to ${value}; it must be at least 1.`);
-  return value;
-}
-
-const MAX_EXPRESSION_LENGTH = 30;
-const MAX_MAGNITUDE = 1e6;
-
-/** joblib's eval_expr: arithmetic on numeric literals, at most 30 characters and magnitudes ≤ 1e6. */
-export function evaluateExpression(expression: string): number {
-  if (expression.length > MAX_EXPRESSION_LENGTH) {
-    throw new InvalidOptionError(`The expression '${expression}' is longer than ${MAX_EXPRESSION_LENGTH} characters.`);
-  }
-  const tokens = expression.match(/\d+(?:\.\d*)?|\*\*|\/\/|[-+*/%()]|\S/g) ?? [];
-  let position = 0;
-  const fail = (why: string): never => {
-    throw new InvalidOptionError(`Cannot evaluate the expression '${expression}': ${why}. Use numbers, nJobs and + - * / // % **.`);
+/** Explicit option > parallelConfig > default, option by option (both already checked). */
+export function resolveParallelOptions(options: ParallelOptions, config: ParallelConfig): ResolvedOptions {
+  const pick = <K extends keyof ParallelConfig>(key: K): ParallelConfig[K] => {
+    const value = options[key];
+    return value === undefined || (value === null && DEFERRING_NULL.has(key)) ? config[key] : value;
   };
-  const check = (n: number): number => (Math.abs(n) > MAX_MAGNITUDE || !Number.isFinite(n) ? fail('a value exceeds 1e6') : n);
-  const peek = (): string | undefined => tokens[position];
-  const primary = (): number => {
-    const token = tokens[position++];
-    if (token === undefined) return fail('it ends early');
-    if (token === '-') return check(-primary());
-    if (token === '+') return primary();
-    if (token === '(') {
-      const value = sum();
-      if (tokens[position++] !== ')') fail('a parenthesis is not closed');
-      return value;
-    }
-    if (/^\d/.test(token)) return check(Number(token));
-    return fail(`'${token}' is not allowed`);
+  const backend = options.backend ?? config.backend;
+  const maxNbytes = pick('maxNbytes');
+  const timeout = checkDuration(pick('timeout'), 'timeout');
+  return {
+    returnAs: options.returnAs ?? 'array',
+    backend,
+    backendGivenHere: options.backend !== undefined,
+    prefer: pick('prefer'),
+    require: pick('require'),
+    settings: {
+      // Inside a worker, a Parallel runs in that worker unless a backend was named for it.
+      nJobs: nestingLevel() > 0 && backend === undefined ? 1 : pick('nJobs') ?? null,
+      maxNbytes: maxNbytes === null ? Infinity : parseBytes(maxNbytes ?? '1M', 'maxNbytes'),
+      tempFolder: pick('tempFolder'),
+      env: pick('env'),
+      initializer: pick('initializer'),
+      idleTimeout: pick('idleTimeout'),
+      maxTasksPerWorker: pick('maxTasksPerWorker'),
+      workerMemoryLimit: pick('workerMemoryLimit'),
+      innerMaxNumThreads: pick('innerMaxNumThreads'),
+      // They travel with the backend named beside them (checked: never without one).
+      backendParams: (options.backend !== undefined ? options.backendParams : config.backendParams) ?? {},
+    },
+    batchSize: checkBatchSize(pick('batchSize')),
+    preDispatch: pick('preDispatch'),
+    timeoutMs: timeout === Infinity ? undefined : timeout,
+    onTimeout: options.onTimeout ?? 'abort',
+    signal: options.signal,
+    verbose: pick('verbose') ?? 0,
+    onProgress: options.onProgress,
+    label: `Parallel(nJobs=${pick('nJobs') ?? 'null'})`,
   };
-  const power = (): number => {
-    const base = primary();
-    if (peek() === '**') {
-      position += 1;
-      return check(base ** power());
-    }
-    return base;
-  };
-  const product = (): number => {
-    let value = power();
-    for (let op = peek(); op === '*' || op === '/' || op === '//' || op === '%'; op = peek()) {
-      position += 1;
-      const right = power();
-      value = check(op === '*' ? value * right : op === '/' ? value / right : op === '//' ? Math.floor(value / right)
-        : value - right * Math.floor(value / right));
-    }
-    return value;
-  };
-  const sum = (): number => {
-    let value = product();
-    for (let op = peek(); op === '+' || op === '-'; op = peek()) {
-      position += 1;
-      value = check(op === '+' ? value + product() : value - product());
-    }
-    return value;
-  };
-  const value = sum();
-  if (position !== tokens.length) fail(`unexpected '${tokens[position]}'`);
-  return value;
-}
-
-/** A value as a message shows it: `'x'` for a string, `an object` rather than `[object Object]`. */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object' && value !== null) return 'an object';
-  return String(value);
 }

@@ -3,14 +3,17 @@
 // one finishes, record results in input order, stop everything at the first error.
 
 import { InvalidOptionError, TaskTimeoutError } from '../errors.js';
+import { emitJoblibWarning } from '../warnings.js';
 import type { BatchOutcome, ParallelBackend } from './backends/backend.js';
 import type { AutoBatcher } from './batching.js';
-import { type DelayedTask, isDelayedTask, type TaskFunction } from './delayed.js';
+import { type DelayedTask, isDelayedTask, isThenable, type TaskFunction } from './delayed.js';
+import { preDispatchCount } from './pre-dispatch.js';
 import type { ProgressReporter } from './progress.js';
 
 export interface CallSettings {
   readonly batchSize: 'auto' | number;
-  readonly preDispatch: number;
+  /** As given (`'2*nJobs'`, a number, `'all'`): evaluated once the backend knows its worker count. */
+  readonly preDispatch: 'all' | number | string | undefined;
   readonly timeoutMs: number | undefined;
   readonly onTimeout: 'abort' | 'continue';
   readonly signal: AbortSignal | undefined;
@@ -19,6 +22,36 @@ export interface CallSettings {
 }
 
 type TaskSource = Iterator<unknown> | AsyncIterator<unknown>;
+
+/**
+ * How long a finished call waits for its backend's release: long enough for a remote queue to
+ * remove its jobs and keys, bounded so that a backend that cannot reach its server never hangs
+ * the caller (the release goes on, and its failure becomes a warning).
+ */
+const RELEASE_WAIT_MS = 2000;
+
+/** The backend's worker count now: at least one, or the backend is misconfigured. */
+export function workerCount(backend: ParallelBackend): number {
+  const nJobs = backend.effectiveNJobs();
+  if (!Number.isInteger(nJobs) || nJobs < 1) {
+    throw new InvalidOptionError(`The backend ${backend.name} reported ${String(nJobs)} workers; a backend must ` +
+      'run at least one. Check nJobs and the backend\'s configuration.');
+  }
+  return nJobs;
+}
+
+/** The backend's `abort(owner)`, as a promise that never rejects: a failed release is a warning. */
+function releaseOf(backend: ParallelBackend, owner: object): Promise<void> {
+  const warn = (error: unknown): void => emitJoblibWarning('JoblibWarning', 'JOBLIB_BACKEND_RELEASE_FAILED',
+    `The backend ${backend.name} could not release what a finished call used: ${error instanceof Error ? error.message : String(error)}`);
+  try {
+    const release = backend.abort(owner);
+    return isThenable(release) ? Promise.resolve(release).catch(warn) : Promise.resolve();
+  } catch (error) {
+    warn(error);
+    return Promise.resolve();
+  }
+}
 
 export class ParallelCall {
   readonly results: unknown[];
@@ -39,6 +72,10 @@ export class ParallelCall {
   private wake: (() => void) | undefined;
   private readonly source: TaskSource;
   private readonly known: readonly unknown[] | undefined;
+  /** Tasks to read ahead of the workers, once known (at start). */
+  private preDispatch = 1;
+  /** The backend's release of this call, once aborted (it may take a while: a remote queue). */
+  private released: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly backend: ParallelBackend,
@@ -75,11 +112,18 @@ export class ParallelCall {
     if (signal?.aborted) return this.fail(signal.reason);
     signal?.addEventListener('abort', this.onAbortSignal, { once: true });
     try {
+      // A backend may learn its worker count only now (a cluster); preDispatch depends on it.
+      // (Without `begin`, nothing here awaits: the start line is printed as the call is made.)
+      if (this.backend.begin) await this.backend.begin(this);
+      const nJobs = workerCount(this.backend);
+      this.preDispatch = preDispatchCount(this.settings.preDispatch, nJobs);
+      this.progress.preDispatch = this.preDispatch;
+      this.progress.print(`Using backend ${this.backend.name} with ${nJobs} concurrent worker${nJobs > 1 ? 's' : ''}.`);
       if (this.known) await this.backend.prepare(this.functionsOf(this.known), this.known.length);
       // One dispatch at a time: a batch finishing during pre-dispatch (an async input, a quick
       // backend) queues its follow-up behind this loop instead of pulling the same positions.
       const preDispatch = this.dispatching.then(async () => {
-        while (!this.aborted && this.dispatchedTasks < this.settings.preDispatch && (await this.dispatchOne(true)));
+        while (!this.aborted && this.dispatchedTasks < this.preDispatch && (await this.dispatchOne(true)));
       });
       this.dispatching = preDispatch.catch(() => undefined);
       await preDispatch;
@@ -113,11 +157,26 @@ export class ParallelCall {
 
   private readonly onAbortSignal = (): void => this.fail(this.settings.signal?.reason);
 
+  /**
+   * Stops the call and waits (at most RELEASE_WAIT_MS) for the backend to release what it used:
+   * queued batches dropped, running ones stopped, a remote queue's keys removed. Idempotent.
+   */
+  async abortAndRelease(): Promise<void> {
+    this.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, RELEASE_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([this.released, waited]);
+    clearTimeout(timer);
+  }
+
   /** Stops the call: no more dispatch, the backend drops its batches. Idempotent. */
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.backend.abort(this);
+    this.released = releaseOf(this.backend, this);
     // A signal reused across calls must not collect a listener per call.
     this.settings.signal?.removeEventListener('abort', this.onAbortSignal);
     // Let a generator given as input run its finally blocks.
@@ -190,11 +249,11 @@ export class ParallelCall {
   /** joblib's dispatch_one_batch: refill the ready batches when empty, then send one. */
   private async dispatchOne(preDispatching: boolean): Promise<boolean> {
     if (this.readyBatches.length === 0) {
-      const nJobs = this.backend.effectiveNJobs();
+      const nJobs = workerCount(this.backend);
       const size = this.settings.batchSize !== 'auto' ? this.settings.batchSize
         : this.backend.capabilities.autoBatching ? this.batcher.next() : 1;
       const big = size * nJobs;
-      const want = preDispatching ? Math.min(big, this.settings.preDispatch - this.dispatchedTasks) : big;
+      const want = preDispatching ? Math.min(big, this.preDispatch - this.dispatchedTasks) : big;
       const firstIndex = this.pulled;
       const tasks = await this.pull(want);
       if (tasks.length === 0 || this.aborted) return false;

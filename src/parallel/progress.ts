@@ -24,6 +24,8 @@ export function skipLine(index: number, verbose: number): boolean {
 }
 
 export class ProgressReporter {
+  /** Tasks read ahead of the workers; the call sets it once the backend knows its worker count. */
+  preDispatch = 1;
   private readonly started = performance.now();
   private readonly width: number;
 
@@ -32,7 +34,6 @@ export class ProgressReporter {
     private readonly verbose: number,
     private readonly onProgress: ((event: ProgressEvent) => void) | undefined,
     knownTotal: number | undefined,
-    private readonly preDispatch: number,
   ) {
     this.width = knownTotal ? Math.floor(Math.log10(Math.max(knownTotal, 1))) + 1 : 3;
   }

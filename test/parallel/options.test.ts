@@ -9,9 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { AutoBatcher } from '../../src/parallel/batching.js';
 import { cgroupCpuLimit, cpuCount } from '../../src/parallel/cpu-count.js';
 import { type ExecutorOptions, getReusableExecutor } from '../../src/parallel/backends/process/executor.js';
-import { type ParallelConfig, parallelConfig } from '../../src/parallel/config.js';
-import { effectiveNJobs, evaluateExpression, parseBytes, preDispatchCount } from '../../src/parallel/options.js';
-import { Parallel, type ParallelOptions } from '../../src/parallel/parallel.js';
+import { parallelConfig } from '../../src/parallel/config.js';
+import { effectiveNJobs, parseBytes } from '../../src/parallel/option-checks.js';
+import type { ParallelConfig, ParallelOptions } from '../../src/parallel/options.js';
+import { Parallel } from '../../src/parallel/parallel.js';
+import { evaluateExpression, preDispatchCount } from '../../src/parallel/pre-dispatch.js';
 import { shortFormatTime, skipLine } from '../../src/parallel/progress.js';
 
 describe('nJobs', () => {

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { poolSettings } from '../../src/parallel/backends/pool/pool-settings.js';
 import { WorkerPool } from '../../src/parallel/backends/pool/worker-pool.js';
 import type { JobOutcome } from '../../src/parallel/backends/pool/jobs.js';
 import { threadLaunch, workerExecArgv } from '../../src/parallel/backends/pool/worker-launch.js';
@@ -31,10 +32,8 @@ describe('worker threads under the parent\'s Node options', () => {
 
   it('fails the call with TerminatedWorkerError (duringStartup) when Node refuses to create a thread', async () => {
     // A flag no thread accepts, given unfiltered: what a Node version refusing one more option would do.
-    const pool: WorkerPool = new WorkerPool({
-      maxWorkers: 1, idleTimeoutMs: 1000, maxTasksPerWorker: 0,
-      spawn: (events) => new WorkerThread({ entry: ENTRY, env: process.env, execArgv: ['--expose-gc'], resourceLimits: {} }, events),
-    });
+    const pool = new WorkerPool(poolSettings({ maxWorkers: 1, idleTimeout: 1000 }),
+      () => (events) => new WorkerThread({ entry: ENTRY, env: process.env, execArgv: ['--expose-gc'], resourceLimits: {} }, events));
     try {
       const outcome = await new Promise<JobOutcome>((settle) => {
         pool.submitJob({ functions: [], fnIds: [0], args: [[]], firstIndex: 0, timeoutMs: undefined, owner: {}, settle });

@@ -33,6 +33,13 @@ export interface BackendCapabilities {
   readonly timeout: boolean;
   /** Whether tasks see the caller's SharedArrayBuffers (`require: 'sharedmem'` needs it). */
   readonly sharedMemory: boolean;
+  /**
+   * What auto-batching aims a batch's duration at, in milliseconds: `[min, max]`, default
+   * `[200, 2000]` (joblib's, for a local pool). A backend whose round trip costs more (a
+   * network queue) or that balances load across machines sets its own (joblib's dask backend
+   * aims at 0.2–1 s).
+   */
+  readonly idealBatchDurationMs?: readonly [min: number, max: number];
 }
 
 /** What `Parallel` hands a backend factory (joblib's `configure`): the call's resolved settings. */
@@ -66,7 +73,7 @@ export interface BackendSettings {
  * A place Parallel can run batches of delayed calls: implement it and register a factory with
  * `registerParallelBackend` to run `Parallel` on anything (a job queue, a cluster, a GPU).
  *
- * The lifecycle of one Parallel call: `prepare` once with the functions known up front, then
+ * The lifecycle of one Parallel call: `begin` (optional) once, `prepare` with the functions known up front, then
  * `submit` batches (more while earlier ones run, up to `preDispatch` tasks ahead); every
  * submitted batch must call `done` exactly once, unless its call was aborted. `abort(owner)`
  * comes once per call, at its end: after success too, so a backend can release what the call used.
@@ -75,8 +82,17 @@ export interface ParallelBackend {
   /** Shown in verbose output: `Using backend ProcessBackend with 2 concurrent workers.` */
   readonly name: string;
   readonly capabilities: BackendCapabilities;
-  /** Workers that run batches at once (joblib's `effective_n_jobs`); 0 is an error. */
+  /**
+   * Workers that run batches at once (joblib's `effective_n_jobs`); fewer than 1 is an error.
+   * Read after `begin`, and again before each round of batches, so it may change during a call.
+   */
   effectiveNJobs(): number;
+  /**
+   * Optional, once per call before anything else: a backend that learns its worker count
+   * asynchronously (a cluster, a remote queue) connects and refreshes `effectiveNJobs()` here;
+   * `preDispatch` is evaluated after it. A rejection fails the call (e.g. no worker alive).
+   */
+  begin?(owner: object): Promise<void>;
   /**
    * The backend `Parallel` calls inside this backend's tasks default to (joblib's
    * `get_nested_backend`). The built-in pools answer `'sequential'`: their workers are the parallelism.
@@ -89,8 +105,12 @@ export interface ParallelBackend {
   prepare(functions: ReadonlySet<TaskFunction>, taskCount: number): Promise<void>;
   /** Runs the batch's tasks in order and reports their results (or the first failure) through `done`. */
   submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void;
-  /** Ends the owner's call: queued batches are dropped, running ones stopped where possible, resources released. */
-  abort(owner: object): void;
+  /**
+   * Ends the owner's call: queued batches are dropped, running ones stopped where possible,
+   * resources released. A release that takes time (removing a remote queue's jobs) returns a
+   * promise: the call's result waits for it, at most 2 s, and a rejection becomes a warning.
+   */
+  abort(owner: object): void | Promise<void>;
 }
 
 /** Makes a backend for one `Parallel(...)` runner. */

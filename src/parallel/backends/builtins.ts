@@ -6,15 +6,15 @@
 import { InvalidOptionError } from '../../errors.js';
 import { emitJoblibWarning } from '../../warnings.js';
 import { cpuCount } from '../cpu-count.js';
-import { effectiveNJobs } from '../options.js';
+import { effectiveNJobs } from '../option-checks.js';
 import {
   type BackendCapabilities, type BackendSettings, isBackendRegistered, type ParallelBackend,
   type ParallelBackendFactory, registerParallelBackend,
 } from './backend.js';
-import { PoolBackend, type PoolBackendOptions } from './pool/pool-backend.js';
-import { processPool } from './process/executor.js';
+import { PoolBackend } from './pool/pool-backend.js';
+import { spawnProcesses } from './process/worker-process.js';
 import { SequentialBackend } from './sequential.js';
-import { threadPool } from './threads/thread-pool.js';
+import { spawnThreads } from './threads/worker-thread.js';
 
 const PROCESS: BackendCapabilities = { autoBatching: true, timeout: true, sharedMemory: false };
 /**
@@ -23,21 +23,6 @@ const PROCESS: BackendCapabilities = { autoBatching: true, timeout: true, shared
  * 450–580k/s, and 100 slices of a shared 80 MB array from 63–70 ms to 33–35 ms (CHANGES.md).
  */
 const THREADS: BackendCapabilities = { autoBatching: true, timeout: true, sharedMemory: true };
-
-function poolOptions(settings: BackendSettings): PoolBackendOptions {
-  return {
-    pool: {
-      ...(settings.idleTimeout !== undefined && { idleTimeout: settings.idleTimeout }),
-      ...(settings.maxTasksPerWorker !== undefined && { maxTasksPerWorker: settings.maxTasksPerWorker }),
-      ...(settings.workerMemoryLimit !== undefined && { workerMemoryLimit: settings.workerMemoryLimit }),
-      ...(settings.env !== undefined && { env: settings.env }),
-      ...(settings.innerMaxNumThreads !== undefined && { innerMaxNumThreads: settings.innerMaxNumThreads }),
-    },
-    maxNbytes: settings.maxNbytes,
-    tempFolder: settings.tempFolder,
-    initializer: settings.initializer,
-  };
-}
 
 /** The built-ins are configured by Parallel's own options: any backendParams is a mistake. */
 function refuseBackendParams({ backendParams }: BackendSettings, name: string): void {
@@ -88,14 +73,13 @@ export function registerBuiltinBackends(): void {
     const nJobs = effectiveNJobs(settings.nJobs);
     if (nJobs === 1) return new SequentialBackend(settings.initializer);
     warnIfOversubscribed(nJobs, 'processes');
-    return new PoolBackend('ProcessBackend', PROCESS, nJobs, (options, init) => processPool(options, init).pool,
-      poolOptions(settings));
+    return new PoolBackend('ProcessBackend', PROCESS, nJobs, settings, spawnProcesses);
   });
   add('threads', (settings): ParallelBackend => {
     refuseBackendParams(settings, 'threads');
     const nJobs = effectiveNJobs(settings.nJobs);
     if (nJobs === 1) return new SequentialBackend(settings.initializer);
     warnIfOversubscribed(nJobs, 'threads');
-    return new PoolBackend('ThreadingBackend', THREADS, nJobs, threadPool, poolOptions(settings));
+    return new PoolBackend('ThreadingBackend', THREADS, nJobs, settings, spawnThreads);
   });
 }

@@ -13,6 +13,11 @@ export type JobOutcome =
     readonly stack: string | undefined; readonly pid: number | undefined; readonly remote: boolean;
     readonly threadId?: number | undefined; };
 
+/** A failure found in this process (a timeout, a crash, a refusal): no worker-side stack to rebuild. */
+export function localFailure(error: Error, pid?: number, index = 0, partial: unknown[] = []): JobOutcome {
+  return { ok: false, error, index, partial, stack: undefined, pid, remote: false };
+}
+
 /** A batch of calls on its way through the pool. */
 export interface Job {
   readonly functions: readonly RegisteredFunction[];

@@ -6,22 +6,13 @@ import type { AnyFunction } from '../../../serialization/functions/any-function.
 import type { TaskFunction } from '../../delayed.js';
 import { registeredFunction, registerFunction, type RegisteredFunction } from '../wire/function-table.js';
 import { rebuildTaskError } from '../../remote-error.js';
-import type { BackendCapabilities, BatchOutcome, ParallelBackend, TaskBatch } from '../backend.js';
+import type { BackendCapabilities, BackendSettings, BatchOutcome, ParallelBackend, TaskBatch } from '../backend.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { JobOutcome } from './jobs.js';
 import { LargeArguments } from './large-arguments.js';
-import { type ExecutorOptions, NESTED_BACKEND } from './pool-settings.js';
-
-/** Gets (or makes) the shared pool for these options. */
-export type PoolSource = (options: ExecutorOptions, initializer: RegisteredFunction | undefined) => WorkerPool;
-
-export interface PoolBackendOptions {
-  readonly pool: Omit<ExecutorOptions, 'maxWorkers'>;
-  /** Binary values longer than this cross once per call (Infinity: never). */
-  readonly maxNbytes: number;
-  readonly tempFolder: string | undefined;
-  readonly initializer: TaskFunction | undefined;
-}
+import { NESTED_BACKEND } from './pool-settings.js';
+import type { Spawner } from './pool-worker.js';
+import { sharedPool } from './shared-pool.js';
 
 export class PoolBackend implements ParallelBackend {
   private pool: WorkerPool | undefined;
@@ -33,8 +24,8 @@ export class PoolBackend implements ParallelBackend {
     readonly name: string,
     readonly capabilities: BackendCapabilities,
     private readonly nJobs: number,
-    private readonly source: PoolSource,
-    private readonly options: PoolBackendOptions,
+    private readonly settings: BackendSettings,
+    private readonly spawner: Spawner,
   ) {}
 
   effectiveNJobs(): number {
@@ -49,9 +40,11 @@ export class PoolBackend implements ParallelBackend {
     // The pool is shared: another runner may have resized or replaced it, or someone shut it down.
     // (prepare runs for every chunk of an iterator input: only then is the pool looked up again.)
     if (!this.pool || this.pool.isShut || this.pool.maxWorkers !== this.nJobs) {
-      const { initializer } = this.options;
+      const { initializer, idleTimeout, maxTasksPerWorker, workerMemoryLimit, env, innerMaxNumThreads } = this.settings;
       const registeredInit = initializer && await registerFunction(initializer);
-      this.pool = this.source({ ...this.options.pool, maxWorkers: this.nJobs }, registeredInit);
+      this.pool = sharedPool(this.spawner, {
+        maxWorkers: this.nJobs, idleTimeout, maxTasksPerWorker, workerMemoryLimit, env, innerMaxNumThreads,
+      }, registeredInit);
     }
     // Workers take a while to boot: start them before resolving functions (which may take as long).
     this.pool.prestart(Math.min(this.nJobs, taskCount));
@@ -81,7 +74,7 @@ export class PoolBackend implements ParallelBackend {
   }
 
   private largeArguments(owner: object): LargeArguments | undefined {
-    const { maxNbytes, tempFolder } = this.options;
+    const { maxNbytes, tempFolder } = this.settings;
     if (maxNbytes === Infinity) return undefined; // SharedArrayBuffers still cross threads shared
     let large = this.large.get(owner);
     if (!large) {

@@ -4,30 +4,30 @@
 import { InvalidOptionError } from '../../../errors.js';
 import { cpuCount } from '../../cpu-count.js';
 import type { RegisteredFunction } from '../wire/function-table.js';
-import { checkDuration, checkEnv, parseBytes } from '../../options.js';
+import { checkDuration, checkEnv, parseBytes } from '../../option-checks.js';
 import { workerEnvironment } from '../wire/worker-env.js';
 
 /** Options of a worker pool (processes or threads). */
 export interface ExecutorOptions {
   /** Workers; default: `cpuCount()`. */
-  readonly maxWorkers?: number;
+  readonly maxWorkers?: number | undefined;
   /** An idle worker exits after this many milliseconds (default 300 000, as joblib; Infinity: never). */
-  readonly idleTimeout?: number;
+  readonly idleTimeout?: number | undefined;
   /** Replace a worker after it ran this many tasks (default: never). */
-  readonly maxTasksPerWorker?: number;
+  readonly maxTasksPerWorker?: number | undefined;
   /**
    * loky's leak guard: a worker whose memory grew by more than this since its first task (after
    * a garbage collection) is replaced between tasks: a process's RSS, a thread's own heap.
    * Bytes or '300M'; default '300M'; 0 disables.
    */
-  readonly workerMemoryLimit?: number | string;
+  readonly workerMemoryLimit?: number | string | undefined;
   /** Extra environment variables for the workers. */
-  readonly env?: Readonly<Record<string, string>>;
+  readonly env?: Readonly<Record<string, string>> | undefined;
   /**
    * Threads each worker's native libraries (OpenMP, BLAS) may use; default
    * `max(floor(cpuCount() / workers), 1)`. Variables the user set are never overridden.
    */
-  readonly innerMaxNumThreads?: number;
+  readonly innerMaxNumThreads?: number | undefined;
 }
 
 /** The names an ExecutorOptions bag may use (typed over its keys, so none is forgotten). */

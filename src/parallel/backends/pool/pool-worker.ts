@@ -6,6 +6,7 @@
 import { resolveTypeRef, type TypeRef } from '../../../serialization/functions/type-ref.js';
 import type { ReceivedFrame } from '../wire/frames.js';
 import type { LargeArguments } from './large-arguments.js';
+import type { PoolSettings } from './pool-settings.js';
 import type { BatchMessage, ParentMessage, WorkerMessage } from '../wire/messages.js';
 import { decodeLeniently } from '../wire/undecodable.js';
 
@@ -19,6 +20,12 @@ export interface WorkerEvents {
 
 /** Starts a worker of one runtime. */
 export type WorkerFactory = (events: WorkerEvents) => PoolWorker;
+
+/**
+ * A runtime, as a pool uses it: given the pool's settings and the pool (whose size sets each new
+ * worker's environment), how to start its workers. One per runtime: process/ and threads/.
+ */
+export type Spawner = (settings: PoolSettings, pool: { readonly maxWorkers: number }) => WorkerFactory;
 
 /** A runtime's encoded message (`Frame`): made first, then posted, so type definitions can go ahead of a batch. */
 export abstract class PoolWorker<Frame = unknown> {

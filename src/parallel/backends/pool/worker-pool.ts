@@ -9,22 +9,13 @@ import {
 } from '../../../errors.js';
 import { emitJoblibWarning } from '../../../warnings.js';
 import type { RegisteredFunction } from '../wire/function-table.js';
-import { MAX_TIMER_MS } from '../../options.js';
-import { type Job, type JobOutcome, JobQueue, LiveJob } from './jobs.js';
+import { MAX_TIMER_MS } from '../../option-checks.js';
+import { type Job, type JobOutcome, JobQueue, LiveJob, localFailure } from './jobs.js';
 import { batchMessage, unencodableArguments, unsendableResult, type WorkerMessage } from '../wire/messages.js';
-import type { PoolWorker, WorkerFactory } from './pool-worker.js';
+import type { PoolSettings } from './pool-settings.js';
+import type { PoolWorker, Spawner, WorkerFactory } from './pool-worker.js';
 import { undecodableResult } from '../wire/undecodable.js';
 import { crashDuringTask, spawnFailure, startupFailure } from './worker-exit.js';
-
-export interface PoolOptions {
-  readonly maxWorkers: number;
-  readonly idleTimeoutMs: number;
-  readonly maxTasksPerWorker: number;
-  /** Starts one worker (a process or a thread). */
-  readonly spawn: WorkerFactory;
-  /** Runs once in every worker before its first batch. */
-  readonly initializer?: RegisteredFunction | undefined;
-}
 
 /** Batches one worker may hold: the running one and those queued behind it (see PIPELINE_MAX_BATCH_MS). */
 const PIPELINE_DEPTH = 16;
@@ -47,9 +38,13 @@ export class WorkerPool {
   private readonly corked = new Set<PoolWorker>();
   private uncorkScheduled = false;
   maxWorkers: number;
+  /** Starts one worker (a process or a thread). */
+  private readonly spawn: WorkerFactory;
 
-  constructor(readonly options: PoolOptions) {
-    this.maxWorkers = options.maxWorkers;
+  /** A pool of the runtime `spawner` starts; `initializer` runs once in every worker before its first batch. */
+  constructor(readonly settings: PoolSettings, spawner: Spawner, readonly initializer?: RegisteredFunction) {
+    this.maxWorkers = settings.maxWorkers;
+    this.spawn = spawner(settings, this);
     livePools.add(this);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
@@ -71,8 +66,7 @@ export class WorkerPool {
 
   submitJob(job: Job): void {
     if (this.isShutdown) {
-      job.settle({ ok: false, error: new ShutdownExecutorError(), index: 0, partial: [], stack: undefined,
-        pid: undefined, remote: false });
+      job.settle(localFailure(new ShutdownExecutorError()));
       return;
     }
     this.startupFailure = undefined;
@@ -133,8 +127,7 @@ export class WorkerPool {
     this.isShutdown = true;
     livePools.delete(this);
     for (const job of this.queue.remove(() => true)) {
-      job.spec.settle({ ok: false, error: new ShutdownExecutorError('The executor was shut down before this task started.'),
-        index: 0, partial: [], stack: undefined, pid: undefined, remote: false });
+      job.spec.settle(localFailure(new ShutdownExecutorError('The executor was shut down before this task started.')));
     }
     const waits: Promise<void>[] = [];
     for (const worker of this.workers) {
@@ -176,7 +169,7 @@ export class WorkerPool {
   }
 
   private pickWorker(): PoolWorker | undefined {
-    const { maxTasksPerWorker } = this.options;
+    const { maxTasksPerWorker } = this.settings;
     const all = this.activeWorkers();
     const active = maxTasksPerWorker === 0 ? all : all.filter((w) => w.tasksAssigned < maxTasksPerWorker);
     const idle = active.find((w) => !w.busy);
@@ -197,7 +190,7 @@ export class WorkerPool {
   private spawnWorker(): PoolWorker | undefined {
     let worker: PoolWorker;
     try {
-      worker = this.options.spawn({
+      worker = this.spawn({
         message: (w, message, undecodable) => this.onMessage(w, message, undecodable),
         exit: (w, code, signal, detail) => this.onExit(w, code, signal, detail),
         protocolError: (w, error) => {
@@ -211,7 +204,7 @@ export class WorkerPool {
       return undefined;
     }
     this.workers.add(worker);
-    const { initializer } = this.options;
+    const { initializer } = this;
     if (initializer) {
       worker.notify({ t: 'init', fn: [initializer.id, initializer.ref] });
       worker.knownFunctions.add(initializer.id);
@@ -226,8 +219,7 @@ export class WorkerPool {
       worker.send(message, job.spec.large);
     } catch (error) {
       job.spec.settle(error instanceof TempFolderError || error instanceof TypeReferenceError
-        ? { ok: false, error, index: 0, partial: [], stack: undefined, pid: undefined, remote: false }
-        : this.encodeFailure(job, error));
+        ? localFailure(error) : this.encodeFailure(job, error));
       return;
     }
     for (const [id] of defs) worker.knownFunctions.add(id);
@@ -241,7 +233,7 @@ export class WorkerPool {
 
   private encodeFailure(job: LiveJob, error: unknown): JobOutcome {
     const { index, error: wrapped } = unencodableArguments(job.spec.args, job.spec.firstIndex, error);
-    return { ok: false, error: wrapped, index, partial: [], stack: undefined, pid: undefined, remote: false };
+    return localFailure(wrapped, undefined, index);
   }
 
   private armTimeout(job: LiveJob): void {
@@ -255,8 +247,7 @@ export class WorkerPool {
     const { firstIndex, timeoutMs } = job.spec;
     const error = new TaskTimeoutError(firstIndex + job.current, timeoutMs!, job.functionName(job.current));
     if (job.worker) this.killWorker(job.worker);
-    job.spec.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
-      pid: job.worker?.pid, remote: false });
+    job.spec.settle(localFailure(error, job.worker?.pid, job.current, job.partial));
   }
 
   private onMessage(worker: PoolWorker, message: WorkerMessage, undecodable: boolean): void {
@@ -297,13 +288,12 @@ export class WorkerPool {
       const values = results === null ? job.partial
         : results instanceof Float64Array ? Array.from(results) : results as unknown[];
       const failure = (undecodable || job.undecodable) && undecodableResult(values, job.spec.firstIndex);
-      job.spec.settle(failure ? { ok: false, ...failure, partial: values.slice(0, failure.index), stack: undefined,
-        pid: worker.pid, remote: false } : { ok: true, results: values });
+      job.spec.settle(failure ? localFailure(failure.error, worker.pid, failure.index, values.slice(0, failure.index))
+        : { ok: true, results: values });
     } else if (message.t === 'unsendable') {
       const error = unsendableResult(job.spec.firstIndex + message.index, job.functionName(message.index), message.path,
         message.reason);
-      job.spec.settle({ ok: false, error, index: message.index, partial: job.partial, stack: undefined, pid: worker.pid,
-        remote: false });
+      job.spec.settle(localFailure(error, worker.pid, message.index, job.partial));
     } else {
       job.spec.settle({ ok: false, error: message.error as Error, index: message.index, partial: job.partial,
         stack: message.stack, pid: worker.pid, threadId: worker.threadId, remote: true });
@@ -313,7 +303,7 @@ export class WorkerPool {
   }
 
   private afterBatch(worker: PoolWorker): void {
-    const { maxTasksPerWorker } = this.options;
+    const { maxTasksPerWorker } = this.settings;
     if (!worker.retiring && maxTasksPerWorker > 0 && worker.tasksDone >= maxTasksPerWorker) worker.retiring = true;
     if (worker.busy) return;
     if (worker.retiring) {
@@ -321,7 +311,7 @@ export class WorkerPool {
       return;
     }
     worker.idleSince = performance.now();
-    const { idleTimeoutMs } = this.options;
+    const { idleTimeoutMs } = this.settings;
     if (!worker.idleTimer && idleTimeoutMs !== Infinity) this.armIdleTimer(worker, idleTimeoutMs);
   }
 
@@ -334,8 +324,8 @@ export class WorkerPool {
       worker.idleTimer = undefined;
       if (worker.busy || worker.retiring) return;
       const idleFor = performance.now() - worker.idleSince;
-      if (idleFor >= this.options.idleTimeoutMs) worker.close();
-      else this.armIdleTimer(worker, this.options.idleTimeoutMs - idleFor);
+      if (idleFor >= this.settings.idleTimeoutMs) worker.close();
+      else this.armIdleTimer(worker, this.settings.idleTimeoutMs - idleFor);
     }, Math.min(delay, MAX_TIMER_MS));
     worker.idleTimer.unref();
   }
@@ -382,7 +372,7 @@ export class WorkerPool {
     this.startupFailure = error;
     for (const id of worker?.outstanding ?? []) this.failJob(id, error);
     for (const job of this.queue.remove(() => true)) {
-      job.spec.settle({ ok: false, error, index: 0, partial: [], stack: undefined, pid: worker?.pid, remote: false });
+      job.spec.settle(localFailure(error, worker?.pid));
     }
   }
 
@@ -391,7 +381,6 @@ export class WorkerPool {
     if (!job) return;
     this.jobs.delete(id);
     clearTimeout(job.timer);
-    job.spec.settle({ ok: false, error, index: job.current, partial: job.partial, stack: undefined,
-      pid: job.worker?.pid, remote: false });
+    job.spec.settle(localFailure(error, job.worker?.pid, job.current, job.partial));
   }
 }

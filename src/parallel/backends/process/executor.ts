@@ -1,22 +1,20 @@
-// One process pool per process, shared by every Parallel call and by libraries
-// (loky's get_reusable_executor): reused when its options match, resized when only the worker
-// count differs, replaced when anything else changes. `new Executor()` makes a pool of one's own.
+// The public face of the process pool (loky's API): `getReusableExecutor()` for the pool every
+// Parallel call shares (pool/shared-pool.ts), `new Executor()` for a pool of one's own; both
+// submit single calls or map a function over inputs.
 
 import { InvalidOptionError, ShutdownExecutorError } from '../../../errors.js';
 import { refuseUnknownOptions } from '../../../unknown-options.js';
 import type { AnyFunction } from '../../../serialization/functions/any-function.js';
 import type { TaskFunction } from '../../delayed.js';
-import { type RegisteredFunction, registerFunction } from '../wire/function-table.js';
+import { registerFunction } from '../wire/function-table.js';
 import { rebuildTaskError } from '../../remote-error.js';
 import { WorkerPool } from '../pool/worker-pool.js';
 import type { JobOutcome } from '../pool/jobs.js';
 import { EXECUTOR_OPTION_NAMES, type ExecutorOptions, poolSettings } from '../pool/pool-settings.js';
-import { workerEntry, workerExecArgv } from '../pool/worker-launch.js';
-import { WorkerProcess } from './worker-process.js';
+import { sharedPool } from '../pool/shared-pool.js';
+import { spawnProcesses } from './worker-process.js';
 
 export type { ExecutorOptions };
-
-let current: { key: string; executor: Executor } | undefined;
 
 /**
  * The process pool of this process, created on first use and shared: workers started for one
@@ -28,25 +26,19 @@ let current: { key: string; executor: Executor } | undefined;
  */
 export function getReusableExecutor(options: ExecutorOptions = {}): Executor {
   refuseUnknownOptions(options, EXECUTOR_OPTION_NAMES, 'getReusableExecutor');
-  return processPool(options, undefined);
-}
-
-/** Where the shared pool's initializer rides in its options: no key a user can write, invisible to the public type. */
-const INITIALIZER = Symbol('initializer');
-type PoolOptions = ExecutorOptions & { readonly [INITIALIZER]?: RegisteredFunction | undefined };
-
-/** The shared process pool, with workers that run `initializer` once before their first task. */
-export function processPool(options: ExecutorOptions, initializer: RegisteredFunction | undefined): Executor {
-  const settings = poolSettings(options, initializer);
-  const key = JSON.stringify([settings.key, workerExecArgv()]);
-  if (current && current.key === key && !current.executor.pool.isShut) {
-    current.executor.pool.resize(settings.maxWorkers);
-    return current.executor;
+  const pool = sharedPool(spawnProcesses, options);
+  let executor = executors.get(pool);
+  if (!executor) {
+    // Around the shared pool, not a pool of its own: the constructor is not run.
+    executor = Object.create(Executor.prototype) as Executor;
+    Object.defineProperty(executor, 'pool', { value: pool });
+    executors.set(pool, executor);
   }
-  if (current && !current.executor.pool.isShut) void current.executor.shutdown();
-  current = { key, executor: new Executor({ ...options, [INITIALIZER]: initializer } as PoolOptions) };
-  return current.executor;
+  return executor;
 }
+
+/** The Executor of each shared pool, so that getReusableExecutor() returns the same object while the pool lives. */
+const executors = new WeakMap<WorkerPool, Executor>();
 
 /**
  * A pool of worker processes (loky's `ProcessPoolExecutor`): submit single calls or map a
@@ -65,15 +57,7 @@ export class Executor {
 
   constructor(options: ExecutorOptions = {}) {
     refuseUnknownOptions(options, EXECUTOR_OPTION_NAMES, 'Executor');
-    const initializer = (options as PoolOptions)[INITIALIZER];
-    const settings = poolSettings(options, initializer);
-    const execArgv = workerExecArgv();
-    const entry = workerEntry('process');
-    const pool: WorkerPool = new WorkerPool({
-      ...settings, initializer,
-      spawn: (events) => new WorkerProcess({ entry, execArgv, env: settings.env(pool.maxWorkers) }, events),
-    });
-    this.pool = pool;
+    this.pool = new WorkerPool(poolSettings(options), spawnProcesses);
   }
 
   /** Number of workers the pool may run at once. */
@@ -109,7 +93,6 @@ export class Executor {
 
   /** Stops the pool; with `kill`, running tasks are killed instead of awaited. */
   shutdown(options: { kill?: boolean } = {}): Promise<void> {
-    if (current?.executor === this) current = undefined;
     return this.pool.shutdown(options);
   }
 

@@ -6,7 +6,8 @@ import type { Socket } from 'node:net';
 import { encodePipeFrame, FrameReader, type PipeFrame, writePipeFrame } from '../wire/frames.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
 import { type BatchMessage, frameTag, type ParentMessage } from '../wire/messages.js';
-import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
+import { PoolWorker, type Spawner, type WorkerEvents } from '../pool/pool-worker.js';
+import { workerEntry, workerExecArgv } from '../pool/worker-launch.js';
 
 export interface SpawnOptions {
   /** The worker's entry module. */
@@ -89,3 +90,10 @@ export class WorkerProcess extends PoolWorker<PipeFrame> {
     this.resultPipe[method]();
   }
 }
+
+/** The process runtime: each worker a `node` child running process/entry.js with the parent's loaders. */
+export const spawnProcesses: Spawner = (settings, pool) => {
+  const entry = workerEntry('process');
+  const execArgv = workerExecArgv();
+  return (events) => new WorkerProcess({ entry, execArgv, env: settings.env(pool.maxWorkers) }, events);
+};

@@ -8,7 +8,8 @@ import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { type PackedFrame, packForThread, receivedFrames, type ThreadPost, transferList } from '../wire/frames.js';
 import type { LargeArguments } from '../pool/large-arguments.js';
 import { type BatchMessage, frameTag, type ParentMessage } from '../wire/messages.js';
-import { PoolWorker, type WorkerEvents } from '../pool/pool-worker.js';
+import { PoolWorker, type Spawner, type WorkerEvents } from '../pool/pool-worker.js';
+import { threadLaunch, workerEntry, workerExecArgv } from '../pool/worker-launch.js';
 
 export interface ThreadOptions {
   /** The worker's entry module. */
@@ -96,3 +97,10 @@ export class WorkerThread extends PoolWorker<PackedFrame> {
     else this.worker.unref();
   }
 }
+
+/** The thread runtime: each worker a worker_thread running threads/entry.js with the options threads accept. */
+export const spawnThreads: Spawner = (settings, pool) => {
+  const entry = workerEntry('thread');
+  const launch = threadLaunch(workerExecArgv());
+  return (events) => new WorkerThread({ entry, env: settings.env(pool.maxWorkers), ...launch }, events);
+};
