@@ -82,6 +82,25 @@ describe('AutoBatcher (joblib rule)', () => {
     batcher.reset();
     expect([batcher.batchSize, batcher.smoothedDuration]).toEqual([1, 0]);
   });
+
+  it('aims at the bounds a backend declares (idealBatchDurationMs)', () => {
+    const network = new AutoBatcher([50, 1000]);
+    network.batchSize = 8;
+    network.completed(8, 0.1); // 100 ms: too fast for joblib's 200 ms, inside this backend's band
+    expect(network.next()).toBe(8);
+    const slow = new AutoBatcher([50, 1000]);
+    slow.batchSize = 8;
+    slow.completed(8, 1.5); // too slow for 1 s (joblib's 2 s would keep it): shrink
+    expect(slow.next()).toBe(1);
+    const local = new AutoBatcher();
+    local.batchSize = 8;
+    local.completed(8, 0.1);
+    expect(local.next()).toBe(16);
+    local.batchSize = 8;
+    local.smoothedDuration = 0;
+    local.completed(8, 1.5);
+    expect(local.next()).toBe(8);
+  });
 });
 
 describe('progress formatting', () => {
