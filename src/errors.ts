@@ -20,7 +20,9 @@ export type JoblibErrorCode =
   | 'ERR_JOBLIB_PARALLEL_BUSY'
   | 'ERR_JOBLIB_CACHE_ENTRY'
   | 'ERR_JOBLIB_TEMP_FOLDER'
-  | 'ERR_JOBLIB_FRAME_TOO_LARGE';
+  | 'ERR_JOBLIB_FRAME_TOO_LARGE'
+  | 'ERR_JOBLIB_BACKEND_UNAVAILABLE'
+  | 'ERR_JOBLIB_NO_WORKERS';
 
 /** Base class of every error joblib-ts raises on purpose. */
 export class JoblibError extends Error {
@@ -152,11 +154,16 @@ export class TerminatedWorkerError extends JoblibError {
   readonly taskIndex: number | undefined;
   /** True when the worker died before it was ready: the command line or a loader is broken. */
   readonly duringStartup: boolean;
+  /** The machine the worker ran on, for a distributed backend. */
+  readonly host: string | undefined;
+  /** How many times the batch was started before giving up, for a distributed backend. */
+  readonly attempts: number | undefined;
 
   constructor(
     message: string,
     details: { pid: number | undefined; exitCode: number | null; signal: NodeJS.Signals | null;
-      taskIndex?: number | undefined; duringStartup?: boolean; threadId?: number | undefined; cause?: unknown; },
+      taskIndex?: number | undefined; duringStartup?: boolean; threadId?: number | undefined; cause?: unknown;
+      host?: string | undefined; attempts?: number | undefined; },
   ) {
     super('TerminatedWorkerError', 'ERR_JOBLIB_TERMINATED_WORKER', message,
       details.cause === undefined ? undefined : { cause: details.cause });
@@ -166,6 +173,8 @@ export class TerminatedWorkerError extends JoblibError {
     this.signal = details.signal;
     this.taskIndex = details.taskIndex;
     this.duringStartup = details.duringStartup ?? false;
+    this.host = details.host;
+    this.attempts = details.attempts;
   }
 }
 
@@ -199,17 +208,21 @@ export class RemoteTaskError extends JoblibError {
   readonly threadId: number | undefined;
   /** The stack as printed in the worker. */
   readonly remoteStack: string;
+  /** The machine the worker ran on, for a distributed backend. */
+  readonly host: string | undefined;
 
   constructor(taskIndex: number, functionName: string, pid: number | undefined, remoteStack: string,
-    options?: { cause?: unknown; threadId?: number | undefined }) {
-    const where = pid === undefined ? '(in-process)'
+    options?: { cause?: unknown; threadId?: number | undefined; host?: string | undefined }) {
+    const process = pid === undefined ? '(in-process)'
       : options?.threadId === undefined ? `pid ${pid}` : `thread ${options.threadId} (pid ${pid})`;
+    const where = options?.host === undefined ? process : `${process} on ${options.host}`;
     super('RemoteTaskError', 'ERR_JOBLIB_REMOTE_TASK', `Task #${taskIndex} (${functionName}) failed in worker ${where}:\n` +
-      `"""\n${remoteStack}\n"""`, options);
+      `"""\n${remoteStack}\n"""`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.taskIndex = taskIndex;
     this.threadId = options?.threadId;
     this.pid = pid;
     this.remoteStack = remoteStack;
+    this.host = options?.host;
   }
 }
 
@@ -278,10 +291,46 @@ export class FrameTooLargeError extends JoblibError {
   }
 }
 
+/**
+ * A distributed backend's server (Redis, for the BullMQ backend) cannot be reached, did not come
+ * back within the call's deadline, refused a write (out of memory), or lost the call's state
+ * (restarted empty, flushed). The call is over; nothing it queued is left running.
+ */
+export class BackendUnavailableError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_BACKEND_UNAVAILABLE';
+  /** The server, with any password removed. */
+  readonly server: string;
+  /** `'unreachable'`, `'state-lost'` or `'refused'`. */
+  readonly reason: 'unreachable' | 'state-lost' | 'refused';
+
+  constructor(message: string, server: string, reason: 'unreachable' | 'state-lost' | 'refused',
+    options?: { cause?: unknown }) {
+    super('BackendUnavailableError', 'ERR_JOBLIB_BACKEND_UNAVAILABLE', message, options);
+    this.server = server;
+    this.reason = reason;
+  }
+}
+
+/** A distributed backend has no live worker to run the call, and none came within the wait. */
+export class NoWorkersError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_NO_WORKERS';
+  /** The queue nobody serves. */
+  readonly queue: string;
+  /** How long the call waited for a worker, in milliseconds. */
+  readonly waitedMs: number;
+
+  constructor(message: string, queue: string, waitedMs: number) {
+    super('NoWorkersError', 'ERR_JOBLIB_NO_WORKERS', message);
+    this.queue = queue;
+    this.waitedMs = waitedMs;
+  }
+}
+
 const ERROR_CLASSES: Readonly<Record<string, { readonly prototype: JoblibError }>> = {
   JoblibError, SerializationError, FormatError, UnregisteredTypeError, InvalidOptionError, DumpError,
   FunctionReferenceError, TypeReferenceError, TerminatedWorkerError, TaskTimeoutError, RemoteTaskError,
   ShutdownExecutorError, ParallelBusyError, CacheEntryError, TempFolderError, FrameTooLargeError,
+  BackendUnavailableError, NoWorkersError,
 };
 
 /**

@@ -1,6 +1,7 @@
 // The public surface of joblib-ts: re-exports only.
 
 export {
+  BackendUnavailableError,
   CacheEntryError,
   DumpError,
   FormatError,
@@ -9,6 +10,7 @@ export {
   InvalidOptionError,
   JoblibError,
   type JoblibErrorCode,
+  NoWorkersError,
   ParallelBusyError,
   RemoteTaskError,
   SerializationError,

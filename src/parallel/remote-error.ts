@@ -5,10 +5,13 @@
 import { joblibErrorPrototype, RemoteTaskError } from '../errors.js';
 import type { FunctionRef } from '../serialization/functions/function-ref.js';
 
-/** Rebuilds the error task `taskIndex` threw in worker `pid` (thread `threadId` of it, on threads). */
+/**
+ * Rebuilds the error task `taskIndex` threw in worker `pid` (thread `threadId` of it, on threads;
+ * on machine `host`, for a distributed backend).
+ */
 export async function rebuildTaskError(
   thrown: unknown, stack: string, taskIndex: number, ref: FunctionRef | undefined, pid: number | undefined,
-  threadId?: number,
+  threadId?: number, host?: string,
 ): Promise<Error> {
   const error = thrown instanceof Error ? thrown : new Error(String(thrown));
   if (Object.getPrototypeOf(error) === Error.prototype && !restoreJoblibClass(error) && ref?.kind === 'module') {
@@ -16,7 +19,7 @@ export async function rebuildTaskError(
   }
   const previous: unknown = error.cause;
   const remote = new RemoteTaskError(taskIndex, ref?.name ?? '<function>', pid, stack,
-    { ...(previous !== undefined && { cause: previous }), threadId });
+    { ...(previous !== undefined && { cause: previous }), threadId, host });
   Object.defineProperty(error, 'cause', { value: remote, writable: true, configurable: true });
   return error;
 }
@@ -25,7 +28,7 @@ export async function rebuildTaskError(
  * One of this library's errors (a FormatError from `load`, an InvalidOptionError from a nested
  * Parallel): its class, found by its name, when its `code` says it is ours.
  */
-function restoreJoblibClass(error: Error): boolean {
+export function restoreJoblibClass(error: Error): boolean {
   const prototype = joblibErrorPrototype(error.name);
   const { code } = error as { code?: unknown };
   if (!prototype || typeof code !== 'string' || !code.startsWith('ERR_JOBLIB_')) return false;

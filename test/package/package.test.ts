@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 const root = path.join(import.meta.dirname, '..', '..');
 const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
 const EXPORTS = [
+  'BackendUnavailableError',
   'CacheEntryError',
   'DumpError',
   'Executor',
@@ -18,6 +19,7 @@ const EXPORTS = [
   'JoblibError',
   'MemorizedResult',
   'Memory',
+  'NoWorkersError',
   'Parallel',
   'ParallelBusyError',
   'RemoteTaskError',

@@ -2,7 +2,7 @@
 // worker. A call with `preDispatch: 'all'` queues every batch at once, so taking from the front
 // must not move the rest (Array#shift does, per call).
 
-import type { RegisteredFunction } from '../wire/function-table.js';
+import type { FunctionDef } from '../wire/function-table.js';
 import type { LargeArguments } from './large-arguments.js';
 import type { PoolWorker } from './pool-worker.js';
 
@@ -20,7 +20,7 @@ export function localFailure(error: Error, pid?: number, index = 0, partial: unk
 
 /** A batch of calls on its way through the pool. */
 export interface Job {
-  readonly functions: readonly RegisteredFunction[];
+  readonly functions: readonly FunctionDef[];
   /** Function id of each call. */
   readonly fnIds: readonly number[];
   /** Arguments of each call (the caller's arrays, not copies). */

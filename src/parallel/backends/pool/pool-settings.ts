@@ -3,7 +3,7 @@
 
 import { InvalidOptionError } from '../../../errors.js';
 import { cpuCount } from '../../cpu-count.js';
-import type { RegisteredFunction } from '../wire/function-table.js';
+import type { FunctionDef } from '../wire/function-table.js';
 import { checkDuration, checkEnv, parseBytes } from '../../option-checks.js';
 import { workerEnvironment } from '../wire/worker-env.js';
 
@@ -51,7 +51,7 @@ export interface PoolSettings {
   env(workers: number): Record<string, string | undefined>;
 }
 
-export function poolSettings(options: ExecutorOptions, initializer?: RegisteredFunction): PoolSettings {
+export function poolSettings(options: ExecutorOptions, initializer?: FunctionDef): PoolSettings {
   const maxWorkers = options.maxWorkers ?? cpuCount();
   if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
     throw new InvalidOptionError(`maxWorkers must be a positive integer, got ${String(maxWorkers)}.`);

@@ -8,7 +8,7 @@ import {
   ShutdownExecutorError, TaskTimeoutError, TempFolderError, type TerminatedWorkerError, TypeReferenceError,
 } from '../../../errors.js';
 import { emitJoblibWarning } from '../../../warnings.js';
-import type { RegisteredFunction } from '../wire/function-table.js';
+import type { FunctionDef } from '../wire/function-table.js';
 import { MAX_TIMER_MS } from '../../option-checks.js';
 import { type Job, type JobOutcome, JobQueue, LiveJob, localFailure } from './jobs.js';
 import { batchMessage, unencodableArguments, unsendableResult, type WorkerMessage } from '../wire/messages.js';
@@ -42,7 +42,7 @@ export class WorkerPool {
   private readonly spawn: WorkerFactory;
 
   /** A pool of the runtime `spawner` starts; `initializer` runs once in every worker before its first batch. */
-  constructor(readonly settings: PoolSettings, spawner: Spawner, readonly initializer?: RegisteredFunction) {
+  constructor(readonly settings: PoolSettings, spawner: Spawner, readonly initializer?: FunctionDef) {
     this.maxWorkers = settings.maxWorkers;
     this.spawn = spawner(settings, this);
     livePools.add(this);

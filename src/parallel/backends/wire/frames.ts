@@ -7,7 +7,7 @@
 // hold a batch undecoded until its types are loaded, and fail that batch alone if it cannot be read.
 
 import type { Readable, Writable } from 'node:stream';
-import { FrameTooLargeError } from '../../../errors.js';
+import { FormatError, FrameTooLargeError } from '../../../errors.js';
 import { decodeValue, type ExternalResolver, type UndecodableHook } from '../../../serialization/codec/decoder.js';
 import { encodeValue, type EncodedValue, type EncodeOptions } from '../../../serialization/codec/encoder.js';
 import { alignUp, BLOCK_ALIGNMENT } from '../../../serialization/codec/layout.js';
@@ -168,6 +168,31 @@ export function decodeFrame(frame: ReceivedFrame, undecodable?: UndecodableHook)
   const dataStart = alignUp(structureLength, BLOCK_ALIGNMENT);
   const data = payload.length > structureLength ? payload.subarray(dataStart) : null;
   return decodeValue(structure, data, (flags & FLAG_REFERENCES) !== 0, frame.external, undecodable);
+}
+
+/** A frame's buffers joined into one, to keep it somewhere other than a pipe (a Redis value). */
+export function joinFrame(frame: PipeFrame): Buffer {
+  return frame.length === 1 ? Buffer.from(frame[0]!) : Buffer.concat(frame);
+}
+
+/**
+ * A frame held whole in `bytes` (as `joinFrame` made it), ready to decode; its blocks' external
+ * places resolve through `external`. Throws FormatError when the lengths do not fit.
+ */
+export function frameFromBytes(bytes: Uint8Array, external?: ExternalResolver): ReceivedFrame {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.length < HEADER || view.readUInt32LE(0) !== view.length - HEADER) {
+    throw new FormatError(`A frame of ${view.length} bytes does not hold what its header announces.`);
+  }
+  const structureLength = view.readUInt32LE(4);
+  let payload = view.subarray(HEADER);
+  // Typed arrays view the data section: it must start 64-byte aligned, as a pipe frame's does.
+  if (payload.length > structureLength && payload.byteOffset % BLOCK_ALIGNMENT !== 0) {
+    const aligned = Buffer.allocUnsafeSlow(payload.length);
+    payload.copy(aligned);
+    payload = aligned;
+  }
+  return { payload, structureLength, flags: view.readUInt32LE(8), tag: view.readUInt32LE(12), external };
 }
 
 /** Splits a byte stream into frames and hands each to `onFrame`, undecoded, in order. */

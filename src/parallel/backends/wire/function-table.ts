@@ -4,10 +4,14 @@
 import type { AnyFunction } from '../../../serialization/functions/any-function.js';
 import { type FunctionRef, resolveFunctionRef } from '../../../serialization/functions/function-ref.js';
 
-/** A task function ready to cross to a worker. */
-export interface RegisteredFunction {
+/** What a worker needs of a function: its id in batches, and how to load it. */
+export interface FunctionDef {
   readonly id: number;
   readonly ref: FunctionRef;
+}
+
+/** A task function of this process, ready to cross to a worker. */
+export interface RegisteredFunction extends FunctionDef {
   readonly fn: AnyFunction;
 }
 
@@ -33,4 +37,20 @@ export function registerFunction(fn: AnyFunction): Promise<RegisteredFunction> {
     table.set(fn, entry);
   }
   return entry;
+}
+
+const byReference = new Map<string, FunctionDef>();
+
+/**
+ * The id of a function known only by its reference (a worker machine relaying a remote caller's
+ * batches to its own pool): one id per distinct reference, from the same numbering.
+ */
+export function defineFunction(ref: FunctionRef): FunctionDef {
+  const key = JSON.stringify(ref);
+  let def = byReference.get(key);
+  if (!def) {
+    def = { id: nextId++, ref };
+    byReference.set(key, def);
+  }
+  return def;
 }

@@ -1,0 +1,29 @@
+// The public surface of `joblib-ts/bullmq`: Parallel on many machines through a BullMQ queue
+// on Redis. A subpath of its own so that `joblib-ts` itself never loads bullmq or ioredis
+// (optional peer dependencies: install them where this is used). Re-exports only.
+
+import { registerParallelBackend } from './parallel/backends/backend.js';
+import { bullmqFactory } from './parallel/backends/bullmq/backend.js';
+import type { BullmqBackendParams } from './parallel/backends/bullmq/params.js';
+
+export type { BullmqBackendParams } from './parallel/backends/bullmq/params.js';
+export {
+  type RunningWorker, startWorker, type WorkerMachineOptions,
+} from './parallel/backends/bullmq/worker.js';
+
+/**
+ * Registers the BullMQ backend under `name` (default `'bullmq'`). Each Parallel that uses it
+ * gets `defaults`, under its own `backendParams`; workers are `npx joblib-ts worker` processes
+ * serving the same queue on the same Redis.
+ *
+ * @example
+ * import { Parallel, delayed, parallelConfig } from 'joblib-ts';
+ * import { registerBullmqBackend } from 'joblib-ts/bullmq';
+ * registerBullmqBackend();
+ * const results = await parallelConfig(
+ *   { backend: 'bullmq', backendParams: { connection: 'redis://10.0.0.5:6379', queue: 'sim' } },
+ *   () => Parallel({ nJobs: -1 })(params.map((p) => delayed(simulate)(p))));
+ */
+export function registerBullmqBackend(name = 'bullmq', defaults: BullmqBackendParams = {}): void {
+  registerParallelBackend(name, bullmqFactory(name, defaults as Readonly<Record<string, unknown>>));
+}
