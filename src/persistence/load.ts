@@ -76,7 +76,8 @@ function readFdSync(fd: number): Buffer {
   return filled === size ? buf : buf.subarray(0, filled);
 }
 
-async function readHandle(handle: FileHandle): Promise<Buffer> {
+/** The whole file behind `handle`, in one fresh buffer (refused past what a Buffer can hold). */
+export async function readHandle(handle: FileHandle): Promise<Buffer> {
   const { size } = await handle.stat();
   checkSize(size);
   const buf = Buffer.allocUnsafeSlow(size);
