@@ -251,8 +251,9 @@ export class CacheEntryError extends JoblibError {
 }
 
 /**
- * A folder given as a Memory location to administer (`joblib-ts cache`) is not one: it does not
- * exist, or holds no marker of a Memory having written there. Nothing in it was changed.
+ * A folder given as a Memory location to administer (`joblib-ts cache`) is not one (it does not
+ * exist, or holds no marker of a Memory having written there), or holds no function of the
+ * name given. Nothing in it was changed.
  */
 export class CacheLocationError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_CACHE_LOCATION';

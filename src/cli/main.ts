@@ -6,11 +6,12 @@
 
 import fs from 'node:fs';
 import { JoblibError, UsageError } from '../errors.js';
+import { cacheCommand } from './cache.js';
 import { type Command, commandGroup, type Invocation } from './command.js';
 import { inspectCommand } from './inspect.js';
 
 /** The commands, in the order `joblib-ts --help` lists them. */
-const COMMANDS: readonly Command[] = [inspectCommand];
+const COMMANDS: readonly Command[] = [inspectCommand, cacheCommand];
 
 /** Commands the documentation names that this build lacks, and what to do meanwhile. */
 const UNAVAILABLE: Readonly<Record<string, string>> = {

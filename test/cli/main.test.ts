@@ -19,7 +19,7 @@ describe('joblib-ts', () => {
       expect(stderr).toBe('');
       expect(status).toBe(0);
       expect(stdout).toMatch(/^Usage: joblib-ts <command> \[options\]\n/);
-      expect(stdout).toMatch(/\nCommands:\n {2}inspect FILE +what a dump holds.*\n\n/);
+      expect(stdout).toMatch(/\nCommands:\n {2}inspect FILE +what a dump holds.*\n {2}cache ls\|prune\|clear DIR … +list, prune or clear a Memory cache folder\n\n/);
       expect(stdout).not.toContain('worker');
       expect(stdout).toContain('Exit status: 0 ok, 1 failure, 2 usage error.');
     }
@@ -32,12 +32,12 @@ describe('joblib-ts', () => {
   });
 
   it.each([
-    [[], 'joblib-ts: a command is needed: inspect.'],
-    [['load', 'x.bin'], 'joblib-ts: unknown command \'load\'. Commands: inspect.'],
+    [[], 'joblib-ts: a command is needed: inspect, cache.'],
+    [['load', 'x.bin'], 'joblib-ts: unknown command \'load\'. Commands: inspect, cache.'],
     [['--verbose'], 'joblib-ts: Unknown option \'--verbose\'.'],
     [['--version', 'inspect'], 'joblib-ts: --version takes nothing after it; got \'inspect\'.'],
     [['worker', '--redis', 'redis://localhost:6379'], 'joblib-ts: \'worker\' is not in this build of joblib-ts: the distributed BullMQ worker ' +
-      '(issue 12) is still to come; until then Parallel runs on this machine (backend \'process\' or \'threads\'). Commands: inspect.'],
+      '(issue 12) is still to come; until then Parallel runs on this machine (backend \'process\' or \'threads\'). Commands: inspect, cache.'],
   ])('refuses %j with a message and exit status 2', async (args, message) => {
     const { status, stdout, stderr } = await runCli(args);
     expect(status).toBe(2);
@@ -81,9 +81,9 @@ describe('the CLI\'s place in the layers', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('imports persistence, serialization and the ground floor, not parallel', () => {
+  it('imports persistence, memory, serialization and the ground floor, not parallel', () => {
     const used = new Set(sources.filter((f) => f.startsWith(`cli${path.sep}`)).flatMap(importsOf)
       .filter((spec) => spec.startsWith('../')).map((spec) => spec.split('/')[1]!));
-    expect([...used].sort()).toEqual(['byte-size.js', 'errors.js', 'persistence', 'serialization']);
+    expect([...used].sort()).toEqual(['byte-size.js', 'errors.js', 'memory', 'persistence', 'serialization']);
   });
 });
