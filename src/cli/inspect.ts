@@ -108,6 +108,10 @@ the largest blocks. Typed arrays are not read into values and nothing in the fil
 any dump can be inspected, whatever types it names. A damaged file is reported with the
 message load() would give, and exit status 1.
 
+A file compressed with a method added by registerCompressor (zstd, …) is recognised when
+that registration runs first, as Node's --import runs a module:
+  node --import ./register-zstd.mjs node_modules/.bin/joblib-ts inspect FILE
+
 Options:
   --depth N     levels of the tree below the root to list (default ${DEFAULT_DEPTH}; 0: the root only);
                 containers list their first ${MAX_CHILDREN} children, and say how many more

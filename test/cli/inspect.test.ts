@@ -1,13 +1,13 @@
 // `joblib-ts inspect`, run as users run it, on real dumps written by the built package: each
 // compression method, a big typed array, every kind of value, a registered type this process
 // never registers; --json, --depth, --no-verify; damaged files refused with load's message.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InspectReport } from '../../src/cli/inspect.js';
-import { ROOT, runCli, runCliJson, runFixture } from './run-cli.js';
+import { CLI, FIXTURES, ROOT, runCli, runCliJson, runFixture } from './run-cli.js';
 
 let dir: string;
 beforeAll(() => {
@@ -133,6 +133,18 @@ describe('joblib-ts inspect', () => {
     expect(stdout).toContain('checksums   XXH3 not verified (--no-verify)\n');
     expect(stdout).toContain('.weights  Float64Array(4000000)');
     expect((await runCliJson(['inspect', file, '--no-verify']) as InspectReport).container.checksumsVerified).toBe(false);
+  });
+
+  it('recognises a registered compressor when node --import registers it first, and only then', async () => {
+    const without = await runCli(['inspect', at('small.rev')]);
+    expect(without.status).toBe(1);
+    expect(without.stderr).toContain('It is not a joblib-ts file: it starts with fe ed');
+    const registered = spawnSync(process.execPath, ['--import', path.join(FIXTURES, 'register-reversed.mjs'), CLI, 'inspect', at('small.rev')],
+      { cwd: ROOT, encoding: 'utf8' });
+    expect(registered.stderr).toBe('');
+    expect(registered.status).toBe(0);
+    expect(registered.stdout).toContain('\nwrapper     reversed, no level recorded; 128 B uncompressed, ratio ');
+    expect(registered.stdout).toContain('\nArray(3)\n  [0]  number 1\n  [1]  string "two"\n  [2]  null\n');
   });
 
   it('says which file it cannot read', async () => {
