@@ -33,6 +33,7 @@ const summary = (functions: readonly CachedFunction[]): string => {
   return `${plural(entries, 'entry', 'entries')} (${formatBytes(bytes)}) of ${plural(functions.length, 'function')}`;
 };
 
+/** `joblib-ts cache clear`. */
 export const cacheClearCommand: Command = {
   name: 'clear',
   summary: 'remove cached functions, or everything (--yes)',

@@ -50,6 +50,7 @@ function entryTable(entries: readonly CachedEntry[], now: number): string {
   );
 }
 
+/** `joblib-ts cache ls`. */
 export const cacheLsCommand: Command = {
   name: 'ls',
   summary: 'the cached functions: entries, size, last access',

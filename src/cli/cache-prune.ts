@@ -26,6 +26,7 @@ const itemJson = (e: CacheItem): Record<string, unknown> => ({
   lastAccess: new Date(e.lastAccessMs).toISOString(),
 });
 
+/** `joblib-ts cache prune`. */
 export const cachePruneCommand: Command = {
   name: 'prune',
   summary: 'remove entries until limits hold (Memory.reduceSize)',

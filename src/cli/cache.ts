@@ -7,6 +7,7 @@ import { cacheLsCommand } from './cache-ls.js';
 import { cachePruneCommand } from './cache-prune.js';
 import { commandGroup } from './command.js';
 
+/** `joblib-ts cache`: its subcommands, one entry each. */
 export const cacheCommand = commandGroup({
   name: 'cache',
   summary: 'list, prune or clear a Memory cache folder',

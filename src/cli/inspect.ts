@@ -95,6 +95,7 @@ export async function inspectFile(
   };
 }
 
+/** `joblib-ts inspect`. */
 export const inspectCommand: Command = {
   name: 'inspect',
   summary: 'what a dump holds, without loading it or running anything',

@@ -68,15 +68,19 @@ export class Children {
   }
 }
 
+/** What reading one value gives the walk: its node, UNLISTED, or a scalar the base reader returned. */
 export type Read = Node | typeof UNLISTED | number | bigint | boolean | null;
+/** One step of a path: a key as it is shown (`.a`, `<item 0>`), or an array index. */
 export type Segment = string | number;
 
 /** A whole number in [0, end): a sparse array's length or index (the decoder's rule). */
 export const isArrayIndex = (n: unknown, end: number): n is number =>
   Number.isInteger(n) && (n as number) >= 0 && (n as number) < end;
 
+/** `text`, cut to `max` characters with an ellipsis. */
 export const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);
 
+/** How a path segment is written: an index as `[3]`, a key as it is. */
 export const segmentText = (segment: Segment): string => (typeof segment === 'number' ? `[${segment}]` : segment);
 
 /** The scalars the base reader returns as values: their type and preview. */
@@ -87,9 +91,11 @@ export function scalarNode(value: number | bigint | boolean | null): Node {
   return withPreview(new Node('number', 'number'), Object.is(value, -0) ? '-0' : String(value));
 }
 
+/** The `type` a scalar is counted under. */
 export const scalarType = (value: number | bigint | boolean | null): string =>
   value === null ? 'null' : typeof value === 'bigint' ? 'BigInt' : typeof value;
 
+/** Sets a node's preview, returning the node. */
 export function withPreview(node: Node, preview: string): Node {
   node.preview = preview;
   return node;

@@ -38,6 +38,7 @@ export interface WalkOptions {
   readonly largestBlocks: number;
 }
 
+/** One walk over one structure; `run` once. */
 export class StructureWalk extends MessagePackReader {
   /** Whether the value being read gets a node. */
   private listing = true;
