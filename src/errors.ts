@@ -19,6 +19,8 @@ export type JoblibErrorCode =
   | 'ERR_JOBLIB_EXECUTOR_SHUTDOWN'
   | 'ERR_JOBLIB_PARALLEL_BUSY'
   | 'ERR_JOBLIB_CACHE_ENTRY'
+  | 'ERR_JOBLIB_CACHE_LOCATION'
+  | 'ERR_JOBLIB_USAGE'
   | 'ERR_JOBLIB_TEMP_FOLDER'
   | 'ERR_JOBLIB_FRAME_TOO_LARGE'
   | 'ERR_JOBLIB_BACKEND_UNAVAILABLE'
@@ -262,6 +264,33 @@ export class CacheEntryError extends JoblibError {
 }
 
 /**
+ * A folder given as a Memory location to administer (`joblib-ts cache`) is not one (it does not
+ * exist, or holds no marker of a Memory having written there), or holds no function of the
+ * name given. Nothing in it was changed.
+ */
+export class CacheLocationError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_CACHE_LOCATION';
+  /** The folder given. */
+  readonly location: string;
+
+  constructor(message: string, location: string) {
+    super('CacheLocationError', 'ERR_JOBLIB_CACHE_LOCATION', message);
+    this.location = location;
+  }
+}
+
+/**
+ * The `joblib-ts` command line is not one it accepts: an unknown command or option, a missing
+ * or malformed argument. The message says what was wrong and how to get help.
+ */
+export class UsageError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_USAGE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UsageError', 'ERR_JOBLIB_USAGE', message, options);
+  }
+}
+
+/**
  * A large argument (over `maxNbytes`) could not be written to the temporary folder that
  * process workers read it from: the folder is missing, not writable, or full. Nothing is left
  * behind; set `tempFolder` (or `JOBLIB_TEMP_FOLDER`) to a folder with room, or `maxNbytes: null`.
@@ -329,8 +358,8 @@ export class NoWorkersError extends JoblibError {
 const ERROR_CLASSES: Readonly<Record<string, { readonly prototype: JoblibError }>> = {
   JoblibError, SerializationError, FormatError, UnregisteredTypeError, InvalidOptionError, DumpError,
   FunctionReferenceError, TypeReferenceError, TerminatedWorkerError, TaskTimeoutError, RemoteTaskError,
-  ShutdownExecutorError, ParallelBusyError, CacheEntryError, TempFolderError, FrameTooLargeError,
-  BackendUnavailableError, NoWorkersError,
+  ShutdownExecutorError, ParallelBusyError, CacheEntryError, CacheLocationError, UsageError, TempFolderError,
+  FrameTooLargeError, BackendUnavailableError, NoWorkersError,
 };
 
 /**

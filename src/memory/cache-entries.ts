@@ -13,7 +13,7 @@ import { hash } from '../serialization/hash.js';
 import {
   asyncIO, type CacheIO, decode, encode, exists, list, move, type Program, read, remove, syncIO, touch, write,
 } from './cache-program.js';
-import type { ItemPath, StoreBackend } from './stores/store.js';
+import type { ItemPath, StoreBackend, StoreItem } from './stores/store.js';
 
 export const METADATA = 'metadata.json';
 export const FUNCTION_CODE = 'func_code.js';
@@ -49,6 +49,12 @@ export interface SizeLimitsInBytes {
   readonly bytesLimit: number;
   readonly itemsLimit: number;
   readonly ageLimit: number;
+}
+
+/** What a reduction removes and keeps, each least recently used first. */
+export interface Reduction {
+  readonly removed: readonly StoreItem[];
+  readonly kept: readonly StoreItem[];
 }
 
 /** What reading an entry's output found. */
@@ -190,30 +196,41 @@ export class CacheEntries {
   }
 
   /**
-   * Removes entries until the cache fits the limits: first those unused for longer than
+   * Which entries `reduce` removes, and which it keeps: first those unused for longer than
    * `ageLimit`, then the least recently used until at most `itemsLimit` entries and
-   * `bytesLimit` bytes remain (joblib's reduce_size).
+   * `bytesLimit` bytes remain (joblib's reduce_size). Removes nothing.
    */
-  * reduce(limits: SizeLimitsInBytes): Program<{ removedItems: number; removedBytes: number }> {
+  * planReduction(limits: SizeLimitsInBytes): Program<Reduction> {
     const items = (yield* list())
       .filter((item) => !item.path[0]?.startsWith(LOCATION_MARKER))
       .sort((a, b) => a.lastAccessMs - b.lastAccessMs); // least recently used first
     let totalBytes = items.reduce((sum, item) => sum + item.sizeBytes, 0);
     let count = items.length;
     const now = Date.now();
-    let removedItems = 0;
-    let removedBytes = 0;
+    let removed = 0;
     for (const item of items) {
       // Sorted by access, so once one entry is young enough and the limits hold, all later ones are kept.
       const fits = totalBytes <= limits.bytesLimit && count <= limits.itemsLimit;
       if (fits && now - item.lastAccessMs <= limits.ageLimit) break;
-      yield* remove(item.path);
       totalBytes -= item.sizeBytes;
       count -= 1;
-      removedItems += 1;
-      removedBytes += item.sizeBytes;
+      removed += 1;
     }
-    return { removedItems, removedBytes };
+    return { removed: items.slice(0, removed), kept: items.slice(removed) };
+  }
+
+  /** Removes the entries `planReduction` names, least recently used first; returns the plan. */
+  * reduce(limits: SizeLimitsInBytes): Program<Reduction> {
+    const plan = yield* this.planReduction(limits);
+    for (const item of plan.removed) yield* remove(item.path);
+    return plan;
+  }
+
+  /** Writes the location's marker (once per instance), as every write into the location does first. */
+  * markLocation(): Program<void> {
+    if (this.marked) return;
+    if (!(yield* exists([LOCATION_MARKER]))) yield* write([LOCATION_MARKER], [Buffer.from('joblib-ts cache, format 1\n')]);
+    this.marked = true;
   }
 
   /** Removes everything in the location. */
@@ -227,11 +244,5 @@ export class CacheEntries {
   /** Whether the location was made by Memory (a shelved result read from a file acts only in one). */
   * isCacheLocation(): Program<boolean> {
     return yield* exists([LOCATION_MARKER]);
-  }
-
-  private* markLocation(): Program<void> {
-    if (this.marked) return;
-    if (!(yield* exists([LOCATION_MARKER]))) yield* write([LOCATION_MARKER], [Buffer.from('joblib-ts cache, format 1\n')]);
-    this.marked = true;
   }
 }

@@ -11,7 +11,7 @@ import type { AnyFunction } from '../serialization/functions/any-function.js';
 import { markWrapper } from '../serialization/functions/function-ref.js';
 import { refuseUnknownOptions } from '../unknown-options.js';
 import { checkIgnore, signatureOf } from './arguments.js';
-import { CacheEntries, type CacheMetadata } from './cache-entries.js';
+import { CacheEntries, type CacheMetadata, type Reduction, type SizeLimitsInBytes } from './cache-entries.js';
 import { runSync } from './cache-program.js';
 import { identify } from './function-identity.js';
 import {
@@ -164,15 +164,11 @@ export class Memory {
    * `bytesLimit` bytes. Returns what was removed.
    */
   reduceSize(limits: SizeLimits = {}): { removedItems: number; removedBytes: number } {
-    refuseUnknownOptions(limits, SIZE_LIMITS, 'reduceSize');
-    const bytesLimit = limits.bytesLimit === undefined ? Infinity : parseBytes(limits.bytesLimit, 'bytesLimit');
-    const itemsLimit = limits.itemsLimit ?? Infinity;
-    if (!(itemsLimit >= 0)) throw new InvalidOptionError(`itemsLimit must be a non-negative integer, got ${itemsLimit}.`);
-    const ageLimit = limits.ageLimit === undefined ? Infinity : durationMs(limits.ageLimit, 'ageLimit');
+    const resolved = sizeLimitsInBytes(limits);
     const entries = this.entries;
     if (!entries) return { removedItems: 0, removedBytes: 0 };
-    return runSync(entries.reduce({ bytesLimit, itemsLimit, ageLimit }), entries.syncIO(), () => entries.asyncIO()) as
-      { removedItems: number; removedBytes: number };
+    const { removed } = runSync(entries.reduce(resolved), entries.syncIO(), () => entries.asyncIO()) as Reduction;
+    return { removedItems: removed.length, removedBytes: removed.reduce((sum, item) => sum + item.sizeBytes, 0) };
   }
 
   /** Removes every cached result in this location. */
@@ -183,3 +179,13 @@ export class Memory {
 }
 
 const SIZE_LIMITS = new Set(['bytesLimit', 'itemsLimit', 'ageLimit']);
+
+/** `reduceSize`'s limits checked and in bytes, a count and milliseconds (Infinity where not given). */
+export function sizeLimitsInBytes(limits: SizeLimits): SizeLimitsInBytes {
+  refuseUnknownOptions(limits, SIZE_LIMITS, 'reduceSize');
+  const bytesLimit = limits.bytesLimit === undefined ? Infinity : parseBytes(limits.bytesLimit, 'bytesLimit');
+  const itemsLimit = limits.itemsLimit ?? Infinity;
+  if (!(itemsLimit >= 0)) throw new InvalidOptionError(`itemsLimit must be a non-negative integer, got ${itemsLimit}.`);
+  const ageLimit = limits.ageLimit === undefined ? Infinity : durationMs(limits.ageLimit, 'ageLimit');
+  return { bytesLimit, itemsLimit, ageLimit };
+}

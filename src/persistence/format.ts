@@ -107,20 +107,43 @@ function checksumOf(bytes: Uint8Array): bigint {
   return sum.digest();
 }
 
+/** The fields of a container header (FORMAT.md, "Container"), checked against the file's size. */
+export interface ContainerHeader {
+  /** The format version: 1. */
+  readonly version: number;
+  /** The flags word; bit 0 = the structure holds references. */
+  readonly flags: number;
+  /** Whether the structure holds references (flag bit 0). */
+  readonly hasReferences: boolean;
+  /** Where the structure starts: 64. */
+  readonly headerBytes: number;
+  readonly structureLength: number;
+  /** A multiple of 64, at least `headerBytes + structureLength`. */
+  readonly dataOffset: number;
+  readonly dataLength: number;
+  /** XXH3-64 of the structure, as the header records it. */
+  readonly structureChecksum: bigint;
+  /** XXH3-64 of the data section, as the header records it. */
+  readonly dataChecksum: bigint;
+  /** The writer's tag: 16 hex digits, all zero when unused. */
+  readonly tag: string;
+}
+
 /**
- * Rebuilds the value of an uncompressed file held entirely in `bytes`. `checksums: false` skips
- * the two XXH3 checks when a compression layer already verified every byte of the content.
+ * Reads and checks the header of a container whose first bytes are `head` (at least the first
+ * 64, or the whole file when it is shorter) and whose whole length is `size`: the magic number,
+ * the version, the flags, the section offsets, and that the sizes agree with `size`. Throws the
+ * FormatError `load` throws for each of these.
  */
-export function decodeFile(bytes: Uint8Array, { checksums = true }: { checksums?: boolean } = {}): unknown {
-  const size = bytes.byteLength;
-  if (!startsWithFileMagic(bytes))
+export function readHeader(head: Uint8Array, size = head.byteLength): ContainerHeader {
+  if (!startsWithFileMagic(head))
     throw new FormatError('Not a joblib-ts file: the magic number is missing.');
-  if (size < HEADER_BYTES) {
+  if (size < HEADER_BYTES || head.byteLength < HEADER_BYTES) {
     throw new FormatError(
       `The file is truncated: ${size} bytes, shorter than the ${HEADER_BYTES}-byte header.`,
     );
   }
-  const header = Buffer.from(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+  const header = Buffer.from(head.buffer, head.byteOffset, HEADER_BYTES);
   const version = header.readUInt16LE(8);
   if (version !== FORMAT_VERSION) {
     throw new FormatError(
@@ -154,18 +177,53 @@ export function decodeFile(bytes: Uint8Array, { checksums = true }: { checksums?
         : `The file has ${BigInt(size) - expected} unexpected trailing bytes after its data section.`,
     );
   }
-  const structure = bytes.subarray(headerBytes, Number(structureEnd));
-  // The padding is covered by no checksum: zeros, as the writer writes. (The tag is the writer's
-  // own business: load ignores it, and Memory checks it against the entry's key.)
-  if (bytes.subarray(Number(structureEnd), Number(dataOffset)).some((b) => b !== 0)) {
+  // Every length is now at most `size`, a safe integer.
+  return {
+    version,
+    flags,
+    hasReferences: (flags & FLAG_REFERENCES) !== 0,
+    headerBytes,
+    structureLength: Number(structureLength),
+    dataOffset: Number(dataOffset),
+    dataLength: Number(dataLength),
+    structureChecksum: header.readBigUInt64LE(40),
+    dataChecksum: header.readBigUInt64LE(48),
+    tag: tagOf(head),
+  };
+}
+
+/** Checks the padding between the structure and the data section: zeros, as the writer writes. */
+export function checkPadding(padding: Uint8Array): void {
+  // No checksum covers it. (The tag is the writer's own business: load ignores it, and Memory
+  // checks it against the entry's key.)
+  if (padding.some((b) => b !== 0)) {
     throw new FormatError('The file is corrupt: the padding after its structure is not zero.');
   }
-  if (checksums && checksumOf(structure) !== header.readBigUInt64LE(40)) {
-    throw new FormatError('The file is corrupt: the checksum of its structure section does not match.');
-  }
-  const data = bytes.subarray(Number(dataOffset), size);
-  if (checksums && checksumOf(data) !== header.readBigUInt64LE(48)) {
-    throw new FormatError('The file is corrupt: the checksum of its data section does not match.');
-  }
-  return decodeValue(structure, data, (flags & FLAG_REFERENCES) !== 0);
+}
+
+/** A running XXH3-64 (seed 0), as the header's checksums are computed, for sections read in pieces. */
+export const sectionChecksum = (): { update(bytes: Uint8Array): unknown; digest(): bigint } => xxh3.Xxh3.withSeed(0n);
+
+/** The error for a section whose checksum does not match the header's. */
+export const checksumMismatch = (section: 'structure' | 'data'): FormatError =>
+  new FormatError(`The file is corrupt: the checksum of its ${section} section does not match.`);
+
+/** Checks a section held whole in memory against the checksum the header records for it. */
+export function verifySection(section: 'structure' | 'data', bytes: Uint8Array, expected: bigint): void {
+  if (checksumOf(bytes) !== expected) throw checksumMismatch(section);
+}
+
+/**
+ * Rebuilds the value of an uncompressed file held entirely in `bytes`. `checksums: false` skips
+ * the two XXH3 checks when a compression layer already verified every byte of the content.
+ */
+export function decodeFile(bytes: Uint8Array, { checksums = true }: { checksums?: boolean } = {}): unknown {
+  const header = readHeader(bytes);
+  const structureEnd = header.headerBytes + header.structureLength;
+  const structure = bytes.subarray(header.headerBytes, structureEnd);
+  checkPadding(bytes.subarray(structureEnd, header.dataOffset));
+  if (checksums) verifySection('structure', structure, header.structureChecksum);
+  const data = bytes.subarray(header.dataOffset, bytes.byteLength);
+  if (checksums) verifySection('data', data, header.dataChecksum);
+  return decodeValue(structure, data, header.hasReferences);
 }

@@ -7,9 +7,8 @@ import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { FormatError, InvalidOptionError } from '../errors.js';
-import type { Compressor, Decompressed } from '../serialization/compression/compressor.js';
-import { detectCompressor } from '../serialization/compression/registry.js';
-import { declaredSize, decodeFile, FILE_MAGIC, startsWithFileMagic, tagOf } from './format.js';
+import { decodeFile, tagOf } from './format.js';
+import { type Unwrapped, unwrap, unwrapSync } from './unwrap.js';
 
 /** What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor. */
 export type LoadSource = string | URL | Uint8Array | NodeJS.ReadableStream | FileHandle | number;
@@ -22,38 +21,15 @@ function describeSource(source: LoadSource): string {
   return 'the stream';
 }
 
-/** The first bytes in hex, as `od` shows them: what a reader needs to tell what the file is. */
-const firstBytes = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.subarray(0, 8)).toString('hex').replace(/(..)/g, '$1 ').trim();
-
-function unknownFormat(bytes: Uint8Array): FormatError {
-  if (bytes.byteLength === 0) return new FormatError('It is empty (0 bytes).');
-  const head = firstBytes(bytes);
-  const pickle =
-    bytes[0] === 0x80
-      ? ' It looks like a Python pickle (joblib.dump); joblib-ts reads only its own format.'
-      : '';
-  return new FormatError(
-    `It is not a joblib-ts file: it starts with ${head}, which is neither the joblib-ts magic number nor that of a ` +
-      `registered compressor.${pickle}`,
-  );
-}
-
 /** A decoded file and its header's tag. */
 export interface TaggedValue {
   readonly value: unknown;
   readonly tag: string;
 }
 
-/** Checks what a compressor produced is our format, then decodes it. */
-function decodeInner(compressor: Compressor, { bytes: inner, verified }: Decompressed): TaggedValue {
-  if (!startsWithFileMagic(inner)) {
-    throw new FormatError(
-      `The ${compressor.name} stream decompressed fine but does not hold a joblib-ts file.`,
-    );
-  }
-  return { value: decodeFile(inner, { checksums: !verified }), tag: tagOf(inner) };
-}
+/** Decodes an unwrapped container; its checksums are skipped when the compression already verified every byte. */
+const decodeUnwrapped = ({ container, verified }: Unwrapped): TaggedValue =>
+  ({ value: decodeFile(container, { checksums: !verified }), tag: tagOf(container) });
 
 function withSource<T>(source: LoadSource, run: () => T): T {
   try {
@@ -70,31 +46,12 @@ function explain(source: LoadSource, error: unknown): unknown {
   return error;
 }
 
-/**
- * Sizes a decompressor's output from our header, and stops it at the first bytes when the
- * content is not ours, instead of inflating a possibly huge foreign stream only to refuse it.
- */
-function sizeHint(head: Uint8Array): number | null {
-  if (head.byteLength >= FILE_MAGIC.byteLength && !startsWithFileMagic(head)) {
-    throw new FormatError(
-      `It is compressed, but does not hold a joblib-ts file: its content starts with ${firstBytes(head)}.`,
-    );
-  }
-  return declaredSize(head);
-}
-
 function decodeBytesSync(bytes: Uint8Array): TaggedValue {
-  if (startsWithFileMagic(bytes)) return { value: decodeFile(bytes), tag: tagOf(bytes) };
-  const compressor = detectCompressor(bytes);
-  if (!compressor) throw unknownFormat(bytes);
-  return decodeInner(compressor, compressor.decompressSync(bytes, sizeHint));
+  return decodeUnwrapped(unwrapSync(bytes));
 }
 
 async function decodeBytes(bytes: Uint8Array): Promise<TaggedValue> {
-  if (startsWithFileMagic(bytes)) return { value: decodeFile(bytes), tag: tagOf(bytes) };
-  const compressor = detectCompressor(bytes);
-  if (!compressor) throw unknownFormat(bytes);
-  return decodeInner(compressor, await compressor.decompress(bytes, sizeHint));
+  return decodeUnwrapped(await unwrap(bytes));
 }
 
 function checkSize(size: number): void {
@@ -119,7 +76,8 @@ function readFdSync(fd: number): Buffer {
   return filled === size ? buf : buf.subarray(0, filled);
 }
 
-async function readHandle(handle: FileHandle): Promise<Buffer> {
+/** The whole file behind `handle`, in one fresh buffer (refused past what a Buffer can hold). */
+export async function readHandle(handle: FileHandle): Promise<Buffer> {
   const { size } = await handle.stat();
   checkSize(size);
   const buf = Buffer.allocUnsafeSlow(size);

@@ -350,6 +350,19 @@ describe('Memory.reduceSize and clear', () => {
     expect(() => memory.reduceSize({ bytesLimit: 'lots' })).toThrow(/bytesLimit must be a byte count/);
   });
 
+  it('counts only recorded accesses: reading an entry\'s files (a backup, a listing) does not make it recent', () => {
+    const memory = new Memory(dir, { verbose: 0 });
+    memory.cache(blob)(1);
+    const store = new FileSystemStore(dir);
+    const [item] = store.sync.list();
+    const past = new Date(Date.now() - 86_400_000);
+    fs.utimesSync(path.join(dir, ...item!.path, 'metadata.json'), past, past); // last used a day ago
+    const before = store.sync.list()[0]!.lastAccessMs;
+    for (const file of fs.readdirSync(path.join(dir, ...item!.path))) fs.readFileSync(path.join(dir, ...item!.path, file));
+    expect(store.sync.list()[0]!.lastAccessMs).toBe(before);
+    expect(memory.reduceSize({ ageLimit: { hours: 1 } }).removedItems).toBe(1);
+  });
+
   it('runs on a registered store backend and refuses an unknown one', () => {
     registerStoreBackend('nested', (location) => new FileSystemStore(path.join(location, 'nested')));
     const memory = new Memory(dir, { verbose: 0, store: 'nested' });

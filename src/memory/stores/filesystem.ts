@@ -1,6 +1,7 @@
 // The default store: items are files under a local folder, written atomically (temporary
 // file, then rename). An access is recorded by setting the times of an entry's metadata.json
-// explicitly (atime alone is unreliable: noatime and relatime mounts).
+// explicitly, and read back from its mtime alone: atime is unreliable (noatime and relatime
+// mounts), and any reader (a backup, `grep`, `joblib-ts cache ls`) would bump it.
 
 import fs from 'node:fs';
 import { dirname, join, sep } from 'node:path';
@@ -126,7 +127,7 @@ export class FileSystemStore implements StoreBackend {
         }
         try {
           const meta = fs.statSync(join(folder, METADATA));
-          items.push({ path: segments, sizeBytes: size, lastAccessMs: Math.max(meta.atimeMs, meta.mtimeMs) });
+          items.push({ path: segments, sizeBytes: size, lastAccessMs: meta.mtimeMs });
         } catch {
           // removed while we looked
         }

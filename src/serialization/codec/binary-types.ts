@@ -13,32 +13,36 @@ export interface BinaryKind {
   readonly code: number;
   /** The name written in FORMAT.md and shown to Python readers (numpy dtype where one exists). */
   readonly name: string;
+  /** The JS class a value of this kind is rebuilt as: `Float64Array`, `Buffer`, `ArrayBuffer`… */
+  readonly className: string;
   readonly bytesPerElement: number;
   /** Absent for ArrayBuffer and SharedArrayBuffer, which own their memory. */
   readonly view?: ViewFactory;
 }
 
-const kind = (code: number, name: string, bytesPerElement: number, View?: ViewConstructor): BinaryKind =>
+const kind = (
+  code: number, name: string, className: string, bytesPerElement: number, View?: ViewConstructor,
+): BinaryKind =>
   View
-    ? { code, name, bytesPerElement, view: (b, o, l) => new View(b, o, l) }
-    : { code, name, bytesPerElement };
+    ? { code, name, className, bytesPerElement, view: (b, o, l) => new View(b, o, l) }
+    : { code, name, className, bytesPerElement };
 
 export const BINARY_KINDS: readonly BinaryKind[] = [
-  kind(1, 'int8', 1, Int8Array),
-  kind(2, 'uint8', 1, Uint8Array),
-  kind(3, 'uint8clamped', 1, Uint8ClampedArray),
-  kind(4, 'int16', 2, Int16Array),
-  kind(5, 'uint16', 2, Uint16Array),
-  kind(6, 'int32', 4, Int32Array),
-  kind(7, 'uint32', 4, Uint32Array),
-  kind(8, 'float32', 4, Float32Array),
-  kind(9, 'float64', 8, Float64Array),
-  kind(10, 'int64', 8, BigInt64Array),
-  kind(11, 'uint64', 8, BigUint64Array),
-  kind(12, 'dataview', 1, DataView as unknown as ViewConstructor),
-  { code: 13, name: 'buffer', bytesPerElement: 1, view: (b, o, l) => Buffer.from(b as ArrayBuffer, o, l) },
-  kind(14, 'arraybuffer', 1),
-  kind(15, 'sharedarraybuffer', 1),
+  kind(1, 'int8', 'Int8Array', 1, Int8Array),
+  kind(2, 'uint8', 'Uint8Array', 1, Uint8Array),
+  kind(3, 'uint8clamped', 'Uint8ClampedArray', 1, Uint8ClampedArray),
+  kind(4, 'int16', 'Int16Array', 2, Int16Array),
+  kind(5, 'uint16', 'Uint16Array', 2, Uint16Array),
+  kind(6, 'int32', 'Int32Array', 4, Int32Array),
+  kind(7, 'uint32', 'Uint32Array', 4, Uint32Array),
+  kind(8, 'float32', 'Float32Array', 4, Float32Array),
+  kind(9, 'float64', 'Float64Array', 8, Float64Array),
+  kind(10, 'int64', 'BigInt64Array', 8, BigInt64Array),
+  kind(11, 'uint64', 'BigUint64Array', 8, BigUint64Array),
+  kind(12, 'dataview', 'DataView', 1, DataView as unknown as ViewConstructor),
+  { code: 13, name: 'buffer', className: 'Buffer', bytesPerElement: 1, view: (b, o, l) => Buffer.from(b as ArrayBuffer, o, l) },
+  kind(14, 'arraybuffer', 'ArrayBuffer', 1),
+  kind(15, 'sharedarraybuffer', 'SharedArrayBuffer', 1),
 ];
 
 const byCode: (BinaryKind | undefined)[] = [];

@@ -11,7 +11,7 @@ import {
 } from './builtin-types.js';
 import { BINARY_BLOCK, BINARY_EXTERNAL, BINARY_INLINE } from './ext-codes.js';
 import { defineData, newError, setErrorField } from './error-values.js';
-import { MessagePackReader } from './msgpack-reader.js';
+import { asNestingError, MessagePackReader } from './msgpack-reader.js';
 import { KeyCache, MAX_CACHED_KEY } from './short-strings.js';
 import { type RegisteredType, registeredTypeByName } from './type-registry.js';
 
@@ -353,12 +353,7 @@ export function decodeValue(
   try {
     value = decoder.readValue();
   } catch (error) {
-    if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      throw new FormatError('The structure is nested too deeply to rebuild (call stack exceeded).', {
-        cause: error,
-      });
-    }
-    throw error;
+    throw asNestingError(error);
   }
   decoder.finish();
   return value;

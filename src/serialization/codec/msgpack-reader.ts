@@ -8,6 +8,17 @@ import { MAX_CACHED_KEY, shortAscii } from './short-strings.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+/**
+ * What a walk over a structure throws when the engine's stack overflowed: a FormatError (the
+ * structure is nested too deeply); any other error as it is.
+ */
+export function asNestingError(error: unknown): unknown {
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    return new FormatError('The structure is nested too deeply to rebuild (call stack exceeded).', { cause: error });
+  }
+  return error;
+}
+
 export abstract class MessagePackReader {
   protected pos = 0;
   protected readonly view: DataView;
@@ -123,7 +134,8 @@ export abstract class MessagePackReader {
     return count;
   }
 
-  protected readString(length: number): string {
+  /** A string value of `length` bytes, its header read (a walk that only describes values may override it). */
+  protected readString(length: number): unknown {
     return this.stringAt(this.take(length), length);
   }
 

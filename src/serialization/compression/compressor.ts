@@ -36,6 +36,21 @@ export interface Decompressed {
 }
 
 /**
+ * What a stream's own header says about the level it was written with: zlib's FLEVEL bits and
+ * gzip's XFL byte name a range of levels, not the level itself; LZ4 frames record none.
+ */
+export interface StreamLevel {
+  /** The header field: `'FLEVEL'` (zlib) or `'XFL'` (gzip). */
+  readonly field: string;
+  /** The field's value. */
+  readonly value: number;
+  /** What the field means: `'fastest'`, `'fast'`, `'default'`, `'maximum'` or `'unspecified'`. */
+  readonly meaning: string;
+  /** The levels a writer sets that value for (inclusive), or null when the value is not one writers use. */
+  readonly levels: readonly [number, number] | null;
+}
+
+/**
  * A registered method. The file content arrives as a list of parts, never concatenated by us;
  * decompression may use `sizeHint` to place its output straight into one buffer of the right size.
  */
@@ -49,4 +64,6 @@ export interface Compressor {
   compress(parts: readonly Uint8Array[], level: number): Promise<Uint8Array[]>;
   decompressSync(data: Uint8Array, sizeHint?: SizeHint): Decompressed;
   decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Decompressed>;
+  /** What the stream's header says of its compression level, for methods whose header says anything. */
+  streamLevel?(data: Uint8Array): StreamLevel | null;
 }

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { FormatError } from '../../errors.js';
 import type { Compressor, Decompressed, SizeHint } from './compressor.js';
-import { deflateChunkedSync, deflateParallel } from './parallel-deflate.js';
+import { deflateChunkedSync, deflateParallel, levelInHeader } from './parallel-deflate.js';
 
 /** Output chunk size when the size is unknown: Node's 16 KiB default took 1.9x as long on 200 MB. */
 const INFLATE_CHUNK = 1024 * 1024;
@@ -146,6 +146,7 @@ export function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension:
     levels: [0, 9],
     compressSync: (parts, level) => deflateChunkedSync(parts, level, name),
     compress: (parts, level) => deflateParallel(parts, level, name),
+    streamLevel: (data) => levelInHeader(name, data),
     // Node's inflate checks the adler32 (zlib) or CRC-32 and length (gzip) trailer.
     decompressSync(data, sizeHint) {
       let size: number | null = null;

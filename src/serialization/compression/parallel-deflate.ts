@@ -7,6 +7,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { byteLengthOf, chunksOf } from './chunks.js';
+import type { StreamLevel } from './compressor.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** Chunks compressing at once; more than the pool's 4 threads only queues. */
@@ -43,6 +44,29 @@ function header(format: DeflateFormat, level: number): Buffer {
   let flg = flevel << 6;
   flg += 31 - ((cmf * 256 + flg) % 31);
   return Buffer.from([cmf, flg]);
+}
+
+/** zlib's FLEVEL (RFC 1950), by value: what it means and the levels zlib (and `header`) set it for. */
+const FLEVELS: readonly (readonly [string, readonly [number, number]])[] = [
+  ['fastest', [0, 1]], ['fast', [2, 5]], ['default', [6, 6]], ['maximum', [7, 9]],
+];
+
+/**
+ * What a zlib or gzip stream's header says of its level (the reverse of `header`, and of zlib's
+ * own writer): zlib's FLEVEL bits, gzip's XFL byte. Null when the header is incomplete.
+ */
+export function levelInHeader(format: DeflateFormat, stream: Uint8Array): StreamLevel | null {
+  if (format === 'zlib') {
+    if (stream.byteLength < 2) return null;
+    const value = stream[1]! >> 6;
+    const [meaning, levels] = FLEVELS[value]!;
+    return { field: 'FLEVEL', value, meaning, levels };
+  }
+  if (stream.byteLength < 10) return null;
+  const value = stream[8]!;
+  if (value === 2) return { field: 'XFL', value, meaning: 'maximum', levels: [9, 9] };
+  if (value === 4) return { field: 'XFL', value, meaning: 'fastest', levels: [0, 1] };
+  return { field: 'XFL', value, meaning: 'unspecified', levels: value === 0 ? [2, 8] : null };
 }
 
 function trailer(format: DeflateFormat, checksum: number, length: number): Buffer {

@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FormatError, load, loadSync } from '../../../src/index.js';
 import { encodeFile } from '../../../src/persistence/format.js';
+import { resolveCompression } from '../../../src/serialization/compression/registry.js';
 
 const DIST = pathToFileURL(path.join(import.meta.dirname, '..', '..', '..', 'dist', 'index.js')).href;
 
@@ -81,5 +82,24 @@ describe('a gzip file', () => {
     const bytes = Buffer.concat([zlib.gzipSync(dumped), zlib.gzipSync(Buffer.alloc(0))]);
     expect(() => loadSync(bytes)).toThrow(/more than one gzip member/);
     await expect(load(bytes)).rejects.toThrow(/more than one gzip member/);
+  });
+});
+
+describe.each(['zlib', 'gzip'] as const)('the level a %s stream header records', (method) => {
+  const { compressor } = resolveCompression(method);
+  const zlibOwn = method === 'zlib' ? zlib.deflateSync : zlib.gzipSync;
+
+  it.each([0, 1, 2, 3, 5, 6, 7, 9])('names a range holding level %i, for our writer and for zlib\'s own', (level) => {
+    for (const stream of [Buffer.concat(compressor!.compressSync([dumped], level)), zlibOwn(dumped, { level })]) {
+      const found = compressor!.streamLevel!(stream)!;
+      expect(found.field).toBe(method === 'zlib' ? 'FLEVEL' : 'XFL');
+      expect(found.levels).not.toBeNull();
+      expect(level).toBeGreaterThanOrEqual(found.levels![0]);
+      expect(level).toBeLessThanOrEqual(found.levels![1]);
+    }
+  });
+
+  it('says nothing about a header too short to hold the field', () => {
+    expect(compressor!.streamLevel!(Uint8Array.of(method === 'zlib' ? 0x78 : 0x1f))).toBeNull();
   });
 });
