@@ -31,12 +31,13 @@ async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
+/** `joblib-ts worker` processes with one slot each (ready once they say so). */
 async function startWorkers(url, queue, count) {
-  const script = path.join(ROOT, 'test', 'parallel', 'fixtures', 'bullmq-worker.mjs');
+  const cli = path.join(ROOT, 'dist', 'cli', 'main.js');
   return Promise.all(Array.from({ length: count }, () => new Promise((resolve) => {
-    const child = spawn(process.execPath, [script, url, queue, '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, JOBLIB_TS_TEST_WORKER: JSON.stringify({ log: undefined, lockDurationMs: 15000, stalledIntervalMs: 5000 }) } });
-    child.stdout.on('data', (d) => String(d).includes('ready:') && resolve(child));
+    const child = spawn(process.execPath, [cli, 'worker', '--redis', url, '--queue', queue, '--concurrency', '1'],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (d) => String(d).includes('ready:') && resolve(child));
   })));
 }
 

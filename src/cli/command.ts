@@ -81,8 +81,6 @@ export interface GroupSpec {
   readonly commands: readonly Command[];
   /** Lines on options the group itself takes, after the commands (besides --help). */
   readonly options?: string;
-  /** Commands named in documentation but not in this build, and what to say instead of "unknown command". */
-  readonly unavailable?: Readonly<Record<string, string>>;
   /** Handles the group's own options besides --help (`--version`): an exit code, or null to go on. */
   readonly own?: (args: readonly string[], invocation: Invocation) => number | null;
 }
@@ -120,12 +118,7 @@ export function commandGroup(spec: GroupSpec): Command {
         throw new UsageError(`the command comes before its options; got '${positionals[0] ?? first}'.`);
       }
       const command = byName.get(first);
-      if (!command) {
-        const why = spec.unavailable && Object.hasOwn(spec.unavailable, first) ? spec.unavailable[first] : undefined;
-        throw new UsageError(why === undefined
-          ? `unknown command '${first}'. Commands: ${names()}.`
-          : `'${first}' is not in this build of joblib-ts: ${why} Commands: ${names()}.`);
-      }
+      if (!command) throw new UsageError(`unknown command '${first}'. Commands: ${names()}.`);
       invocation.words.push(command.name);
       return command.run(args.slice(1), invocation);
     },

@@ -1,23 +1,18 @@
 #!/usr/bin/env node
 // The `joblib-ts` program: a table of commands chosen by the first argument, and one place that
 // turns what a command throws into a message and an exit status: 0 ok, 1 failure, 2 usage
-// error. The CLI is the top floor: it calls persistence, memory and serialization; nothing
-// imports it. A command is one entry in COMMANDS (and its own file).
+// error. The CLI is the top floor: it calls persistence, memory, parallel (the BullMQ worker)
+// and serialization; nothing imports it. A command is one entry in COMMANDS (and its own file).
 
 import fs from 'node:fs';
 import { JoblibError, UsageError } from '../errors.js';
 import { cacheCommand } from './cache.js';
 import { type Command, commandGroup, type Invocation } from './command.js';
 import { inspectCommand } from './inspect.js';
+import { workerCommand } from './worker.js';
 
 /** The commands, in the order `joblib-ts --help` lists them. */
-const COMMANDS: readonly Command[] = [inspectCommand, cacheCommand];
-
-/** Commands the documentation names that this build lacks, and what to do meanwhile. */
-const UNAVAILABLE: Readonly<Record<string, string>> = {
-  worker: 'the distributed BullMQ worker (issue 12) is still to come; until then Parallel runs on this machine ' +
-    '(backend \'process\' or \'threads\').',
-};
+const COMMANDS: readonly Command[] = [inspectCommand, cacheCommand, workerCommand];
 
 function version(): string {
   const manifest = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,11 +21,10 @@ function version(): string {
 
 const program = commandGroup({
   name: 'joblib-ts',
-  summary: 'tools for joblib-ts dumps and Memory caches',
-  description: 'Tools for joblib-ts dump files and Memory cache folders. Nothing in what they read is run: dumps\n' +
-    'are inspected, not loaded.',
+  summary: 'tools for joblib-ts dumps, Memory caches and worker machines',
+  description: 'Tools for joblib-ts dump files and Memory cache folders (nothing in what they read is run: dumps\n' +
+    'are inspected, not loaded), and the worker of the BullMQ backend.',
   commands: COMMANDS,
-  unavailable: UNAVAILABLE,
   options: '  --version    print the version of joblib-ts\n',
   own: (args, invocation) => {
     if (args[0] !== '--version') return null;

@@ -19,8 +19,8 @@ describe('joblib-ts', () => {
       expect(stderr).toBe('');
       expect(status).toBe(0);
       expect(stdout).toMatch(/^Usage: joblib-ts <command> \[options\]\n/);
-      expect(stdout).toMatch(/\nCommands:\n {2}inspect FILE +what a dump holds.*\n {2}cache ls\|prune\|clear DIR … +list, prune or clear a Memory cache folder\n\n/);
-      expect(stdout).not.toContain('worker');
+      expect(stdout).toMatch(/\nCommands:\n {2}inspect FILE +what a dump holds.*\n {2}cache ls\|prune\|clear DIR … +list, prune or clear a Memory cache folder\n/);
+      expect(stdout).toMatch(/\n {2}worker --redis URL --queue NAME +serve a BullMQ queue/);
       expect(stdout).toContain('Exit status: 0 ok, 1 failure, 2 usage error.');
     }
   });
@@ -32,12 +32,10 @@ describe('joblib-ts', () => {
   });
 
   it.each([
-    [[], 'joblib-ts: a command is needed: inspect, cache.'],
-    [['load', 'x.bin'], 'joblib-ts: unknown command \'load\'. Commands: inspect, cache.'],
+    [[], 'joblib-ts: a command is needed: inspect, cache, worker.'],
+    [['load', 'x.bin'], 'joblib-ts: unknown command \'load\'. Commands: inspect, cache, worker.'],
     [['--verbose'], 'joblib-ts: Unknown option \'--verbose\'.'],
     [['--version', 'inspect'], 'joblib-ts: --version takes nothing after it; got \'inspect\'.'],
-    [['worker', '--redis', 'redis://localhost:6379'], 'joblib-ts: \'worker\' is not in this build of joblib-ts: the distributed BullMQ worker ' +
-      '(issue 12) is still to come; until then Parallel runs on this machine (backend \'process\' or \'threads\'). Commands: inspect, cache.'],
   ])('refuses %j with a message and exit status 2', async (args, message) => {
     const { status, stdout, stderr } = await runCli(args);
     expect(status).toBe(2);
@@ -81,9 +79,11 @@ describe('the CLI\'s place in the layers', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('imports persistence, memory, serialization and the ground floor, not parallel', () => {
-    const used = new Set(sources.filter((f) => f.startsWith(`cli${path.sep}`)).flatMap(importsOf)
-      .filter((spec) => spec.startsWith('../')).map((spec) => spec.split('/')[1]!));
-    expect([...used].sort()).toEqual(['byte-size.js', 'errors.js', 'memory', 'persistence', 'serialization']);
+  it('imports persistence, memory, serialization, the ground floor, and of parallel only the BullMQ worker', () => {
+    const imports = sources.filter((f) => f.startsWith(`cli${path.sep}`)).flatMap(importsOf).filter((spec) => spec.startsWith('../'));
+    const used = new Set(imports.map((spec) => spec.split('/')[1]!));
+    expect([...used].sort()).toEqual(['byte-size.js', 'errors.js', 'memory', 'parallel', 'persistence', 'serialization']);
+    expect(imports.filter((spec) => spec.startsWith('../parallel/')).every((spec) => spec.startsWith('../parallel/backends/bullmq/')))
+      .toBe(true);
   });
 });

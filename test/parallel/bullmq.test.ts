@@ -19,7 +19,8 @@ import { hasRedis, type RedisServer, startRedis } from '../redis-server.js';
 import * as t from './fixtures/remote-tasks.mjs';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
-const WORKER = path.join(import.meta.dirname, 'fixtures', 'bullmq-worker.mjs');
+/** The worker machines are the real command: `joblib-ts worker`, with short lock times for the tests. */
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
 let redis: RedisServer;
 let client: Redis;
@@ -36,11 +37,11 @@ interface Worker {
 }
 
 /** Starts `count` worker machines on the current queue and waits until each is registered. */
-async function startWorkers(count: number, slots = 1, options: Record<string, unknown> = {}): Promise<Worker[]> {
+async function startWorkers(count: number, slots = 1, flags: readonly string[] = []): Promise<Worker[]> {
+  const args = [CLI, 'worker', '--redis', redis.url, '--queue', queue, '--concurrency', String(slots), '--lock-duration',
+    '2000', '--stalled-interval', '1000', '--beat', '300', '--drain-timeout', '5000', '-v', ...flags];
   const started = await Promise.all(Array.from({ length: count }, () => new Promise<Worker>((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, redis.url, queue, String(slots)], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, JOBLIB_TS_TEST_WORKER: JSON.stringify(options) },
-    });
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     const worker: Worker = {
@@ -279,7 +280,7 @@ describe.skipIf(!hasRedis())('the BullMQ backend, on a real redis-server with wo
     fs.mkdirSync(fixture, { recursive: true });
     fs.writeFileSync(path.join(root, 'package.json'), '{"name":"joblib-ts","type":"module"}');
     fs.writeFileSync(path.join(fixture, 'remote-tasks.mjs'), 'export const square = (x) => x * x * x; // another version\n');
-    await startWorkers(1, 1, { root, allowSource: false });
+    await startWorkers(1, 1, ['--root', root, '--no-source']);
     const skew = await onQueue()([delayed(t.square)(2)]).catch((e: unknown) => e);
     expect(skew).toBeInstanceOf(FunctionReferenceError);
     expect((skew as Error).message).toMatch(/test\/parallel\/fixtures\/remote-tasks\.mjs, which differs on this worker .*hash [0-9a-f]{32}.*hash [0-9a-f]{32}/);

@@ -108,6 +108,8 @@ class WorkerMachine implements RunningWorker {
   private readonly active = new Map<string, { job: Job; token: string | undefined }>();
   private readonly timers: NodeJS.Timeout[] = [];
   private worker: Worker | undefined;
+  /** BullMQ's own connection (it does not close one it was given). */
+  private workerConnection: Redis | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerMachineOptions, private readonly redis: Redis,
@@ -126,8 +128,10 @@ class WorkerMachine implements RunningWorker {
     const beatMs = this.options.beatMs ?? 2000;
     this.timers.push(setInterval(() => void this.beat().catch(() => undefined), beatMs));
     this.timers.push(setInterval(() => void this.checkCalls(), CALL_CHECK_MS));
+    this.workerConnection = this.redis.duplicate({ maxRetriesPerRequest: null });
+    this.workerConnection.on('error', () => undefined); // BullMQ reports it through the worker's 'error'
     this.worker = new WorkerClass(this.options.queue, (job, token) => this.process(job, token), {
-      connection: this.redis.duplicate({ maxRetriesPerRequest: null }),
+      connection: this.workerConnection,
       prefix: this.keys.prefix,
       concurrency: this.slots,
       lockDuration: this.options.lockDurationMs ?? 15_000,
@@ -303,6 +307,7 @@ class WorkerMachine implements RunningWorker {
     await this.pool.shutdown({ kill: true });
     await leave(this.redis, this.keys, this.id).catch(() => undefined);
     this.subscriber.disconnect();
+    this.workerConnection?.disconnect();
     this.redis.disconnect();
     this.log('stopped');
   }
