@@ -46,9 +46,10 @@ async function rawRoundTrip(url) {
   const connection = new Redis(url, { maxRetriesPerRequest: null });
   const queue = new Queue('raw', { connection });
   const reply = new Redis(url);
+  const workerConnection = connection.duplicate();
   const worker = new Worker('raw', async (job) => {
     await reply.rpush(`raw:${job.id}`, '1');
-  }, { connection: connection.duplicate(), concurrency: 8 });
+  }, { connection: workerConnection, concurrency: 8 });
   await worker.waitUntilReady();
   const waiter = new Redis(url, { maxRetriesPerRequest: null });
   const times = [];
@@ -74,7 +75,7 @@ async function rawRoundTrip(url) {
   const rate = 1000 / ((performance.now() - t0) / 1000);
   await worker.close();
   await queue.close();
-  for (const client of [connection, reply, waiter]) client.disconnect();
+  for (const client of [connection, workerConnection, reply, waiter]) client.disconnect();
   return { medianMs: times[100], rate };
 }
 
