@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { FormatError, InvalidOptionError } from '../errors.js';
 import type { Compressor, Decompressed } from '../serialization/compression/compressor.js';
 import { detectCompressor } from '../serialization/compression/registry.js';
-import { declaredSize, decodeFile, FILE_MAGIC, startsWithFileMagic, tagOf } from './format.js';
+import {
+  ChecksumsAhead, type ContainerChecksums, declaredSize, decodeFile, FILE_MAGIC, startsWithFileMagic, tagOf,
+} from './format.js';
 
 /** What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor. */
 export type LoadSource = string | URL | Uint8Array | NodeJS.ReadableStream | FileHandle | number;
@@ -90,8 +92,8 @@ function decodeBytesSync(bytes: Uint8Array): TaggedValue {
   return decodeInner(compressor, compressor.decompressSync(bytes, sizeHint));
 }
 
-async function decodeBytes(bytes: Uint8Array): Promise<TaggedValue> {
-  if (startsWithFileMagic(bytes)) return { value: decodeFile(bytes), tag: tagOf(bytes) };
+async function decodeBytes(bytes: Uint8Array, precomputed?: ContainerChecksums): Promise<TaggedValue> {
+  if (startsWithFileMagic(bytes)) return { value: decodeFile(bytes, { precomputed }), tag: tagOf(bytes) };
   const compressor = detectCompressor(bytes);
   if (!compressor) throw unknownFormat(bytes);
   return decodeInner(compressor, await compressor.decompress(bytes, sizeHint));
@@ -119,17 +121,86 @@ function readFdSync(fd: number): Buffer {
   return filled === size ? buf : buf.subarray(0, filled);
 }
 
-async function readHandle(handle: FileHandle): Promise<Buffer> {
+/**
+ * A big file is read in chunks this size, several at once: the first touch of each fresh page of
+ * the buffer is a page fault, and concurrent reads on libuv's threads take those faults on
+ * several cores (200 MB here: 68–72 ms against 106 ms in one read, medians of 9).
+ */
+const READ_CHUNK = 8 * 1024 * 1024;
+/** libuv's default thread pool size. */
+const READS_IN_FLIGHT = 4;
+
+/** A file read whole, and its container checksums when they were computed while it was read. */
+interface ReadFile {
+  readonly bytes: Buffer;
+  readonly checksums: ContainerChecksums | undefined;
+}
+
+async function readHandle(handle: FileHandle): Promise<ReadFile> {
+  const ahead = new ChecksumsAhead();
+  const bytes = await readInChunks(handle, (buf, filled) => ahead.feed(buf, filled));
+  return { bytes, checksums: ahead.result(bytes) };
+}
+
+/** Reads a whole file; `arrived(buf, n)` is told each time the first `n` bytes are all in. */
+async function readInChunks(handle: FileHandle, arrived: (buf: Buffer, filled: number) => void): Promise<Buffer> {
   const { size } = await handle.stat();
   checkSize(size);
   const buf = Buffer.allocUnsafeSlow(size);
-  let filled = 0;
-  while (filled < size) {
-    const { bytesRead } = await handle.read(buf, filled, size - filled, null);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
+  if (size <= 2 * READ_CHUNK) {
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(buf, filled, size - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === size ? buf : buf.subarray(0, filled);
   }
-  return filled === size ? buf : buf.subarray(0, filled);
+  // Positioned reads, so that the handle's own position is not what orders them. A file that
+  // shrank meanwhile ends where its first short chunk does (decoding then reports it truncated).
+  let next = 0;
+  let end = size;
+  let failed = false;
+  // Chunks finish out of order: `contiguous` is how far every chunk from the start is in.
+  const done = new Uint8Array(Math.ceil(size / READ_CHUNK));
+  let contiguous = 0;
+  const finished = (start: number): void => {
+    done[start / READ_CHUNK] = 1;
+    let k = contiguous / READ_CHUNK;
+    while (k < done.length && done[k] === 1) k++;
+    const reached = Math.min(k * READ_CHUNK, size);
+    if (reached > contiguous) {
+      contiguous = reached;
+      arrived(buf, contiguous);
+    }
+  };
+  const readChunks = async (): Promise<void> => {
+    while (next < end && !failed) {
+      const start = next;
+      const stop = Math.min(start + READ_CHUNK, end);
+      next = stop;
+      let at = start;
+      while (at < stop && !failed) {
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await handle.read(buf, at, stop - at, at));
+        } catch (error) {
+          failed = true; // the other readers stop at their next chunk
+          throw error;
+        }
+        if (bytesRead === 0) {
+          end = Math.min(end, at);
+          return;
+        }
+        at += bytesRead;
+      }
+      if (at === stop) finished(start);
+    }
+  };
+  // Every reader settles before this returns: the caller closes the handle next.
+  const settled = await Promise.allSettled(Array.from({ length: READS_IN_FLIGHT }, readChunks));
+  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+  return end === size ? buf : buf.subarray(0, end);
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -183,19 +254,20 @@ function invalidSource(source: unknown, sync: boolean): InvalidOptionError {
 export async function load<T = unknown>(source: LoadSource): Promise<T> {
   try {
     let bytes: Uint8Array;
+    let checksums: ContainerChecksums | undefined;
     if (typeof source === 'string' || source instanceof URL) {
       const handle = await fs.promises.open(typeof source === 'string' ? source : fileURLToPath(source), 'r');
       try {
-        bytes = await readHandle(handle);
+        ({ bytes, checksums } = await readHandle(handle));
       } finally {
         await handle.close();
       }
     } else if (source instanceof Uint8Array) bytes = source;
     else if (typeof source === 'number') bytes = readFdSync(source);
-    else if (isFileHandle(source)) bytes = await readHandle(source);
+    else if (isFileHandle(source)) ({ bytes, checksums } = await readHandle(source));
     else if (isReadable(source)) bytes = await readStream(source);
     else throw invalidSource(source, false);
-    return (await decodeBytes(bytes)).value as T;
+    return (await decodeBytes(bytes, checksums)).value as T;
   } catch (error) {
     throw explain(source, error);
   }
