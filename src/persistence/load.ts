@@ -85,18 +85,21 @@ function sizeHint(head: Uint8Array): number | null {
   return declaredSize(head);
 }
 
-function decodeBytesSync(bytes: Uint8Array): TaggedValue {
+/** `disposable`: `bytes` is a buffer this load read itself; a decompressor may overwrite it. */
+function decodeBytesSync(bytes: Uint8Array, disposable = false): TaggedValue {
   if (startsWithFileMagic(bytes)) return { value: decodeFile(bytes), tag: tagOf(bytes) };
   const compressor = detectCompressor(bytes);
   if (!compressor) throw unknownFormat(bytes);
-  return decodeInner(compressor, compressor.decompressSync(bytes, sizeHint));
+  return decodeInner(compressor, compressor.decompressSync(bytes, sizeHint, disposable));
 }
 
-async function decodeBytes(bytes: Uint8Array, precomputed?: ContainerChecksums): Promise<TaggedValue> {
+async function decodeBytes(
+  bytes: Uint8Array, disposable = false, precomputed?: ContainerChecksums,
+): Promise<TaggedValue> {
   if (startsWithFileMagic(bytes)) return { value: decodeFile(bytes, { precomputed }), tag: tagOf(bytes) };
   const compressor = detectCompressor(bytes);
   if (!compressor) throw unknownFormat(bytes);
-  return decodeInner(compressor, await compressor.decompress(bytes, sizeHint));
+  return decodeInner(compressor, await compressor.decompress(bytes, sizeHint, disposable));
 }
 
 function checkSize(size: number): void {
@@ -267,7 +270,7 @@ export async function load<T = unknown>(source: LoadSource): Promise<T> {
     else if (isFileHandle(source)) ({ bytes, checksums } = await readHandle(source));
     else if (isReadable(source)) bytes = await readStream(source);
     else throw invalidSource(source, false);
-    return (await decodeBytes(bytes, checksums)).value as T;
+    return (await decodeBytes(bytes, bytes !== source, checksums)).value as T;
   } catch (error) {
     throw explain(source, error);
   }
@@ -287,7 +290,7 @@ export function loadSync<T = unknown>(source: string | URL | Uint8Array | number
     } else if (source instanceof Uint8Array) bytes = source;
     else if (typeof source === 'number') bytes = readFdSync(source);
     else throw invalidSource(source, true);
-    return decodeBytesSync(bytes).value as T;
+    return decodeBytesSync(bytes, bytes !== source).value as T;
   });
 }
 

@@ -61,3 +61,19 @@ describe('loading a file read in concurrent chunks', () => {
     await expect(load(path.join(dir, 'short.bin'))).rejects.toThrow(/truncated/);
   });
 });
+
+describe('an LZ4 file decoded from the buffer load read itself', () => {
+  it('loads the same from a path (its buffer reused for the blocks) as from bytes, which stay untouched', async () => {
+    const value = { values: new Float64Array(1_500_000).map((_, i) => Math.round(Math.sin(i) * 100) / 100) };
+    const file = path.join(dir, 'big.lz4');
+    await dump(value, file, { compress: 'lz4' });
+    const bytes = fs.readFileSync(file);
+    const before = Buffer.from(bytes);
+    const fromPath = (await load(file)) as typeof value;
+    const fromBytes = (await load(bytes)) as typeof value;
+    const fromPathSync = loadSync(file) as typeof value;
+    expect(bytes.equals(before)).toBe(true);
+    const raw = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    for (const loaded of [fromPath, fromBytes, fromPathSync]) expect(raw(loaded.values).equals(raw(value.values))).toBe(true);
+  });
+});
