@@ -1,12 +1,13 @@
-# The joblib 1.2 anchor for bench/persistence.mjs: the same measurement in a fresh process.
-# Usage: /usr/bin/python3 bench/joblib_persistence.py <dump|load|hash> <array|objects> <method> <file>
+# The joblib 1.2 anchor for bench/persistence.mjs: the same measurement in its own process.
+# Usage: /usr/bin/python3 bench/joblib_persistence.py <dump|load|hash> <array|objects> <method> <file> [--repeat K]
 import json, os, resource, sys, time
 import numpy as np
 import joblib
 
 op, dataset, method, path = sys.argv[1:5]
+repeat = int(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[5] == "--repeat" else 1
 ARRAY_BYTES = int(float(os.environ.get("BENCH_ARRAY_MB", 200)) * 1024 * 1024)
-OBJECTS = int(os.environ.get("BENCH_OBJECTS", 1_000_000))
+OBJECTS = int(os.environ.get("BENCH_OBJECTS", 200_000))
 rng = np.random.default_rng()
 
 def make():
@@ -21,31 +22,31 @@ def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
-def peak():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def usage():
+    return resource.getrusage(resource.RUSAGE_SELF)
 
 compress = 0 if method == "none" else (method, 3) if method in ("zlib", "gzip") else method
-if op == "dump":
-    value = make()
-    data_bytes = value.nbytes if dataset == "array" else 0
-    base = rss()
-    t0 = time.perf_counter()
-    joblib.dump(value, path, compress=compress)
-    seconds = time.perf_counter() - t0
-elif op == "load":
-    base = rss()
-    t0 = time.perf_counter()
-    value = joblib.load(path)
-    seconds = time.perf_counter() - t0
-    data_bytes = value.nbytes if dataset == "array" else 0
-    base += data_bytes
-else:
-    value = make()
-    data_bytes = value.nbytes
+value = None if op == "load" else make()
+if op == "hash":
     joblib.hash(value)
+runs, data_bytes = [], 0
+for _ in range(repeat):
     base = rss()
+    f0 = usage().ru_minflt
     t0 = time.perf_counter()
-    for _ in range(3):
+    if op == "dump":
+        if os.path.exists(path):
+            os.remove(path)
+        joblib.dump(value, path, compress=compress)
+        data_bytes = value.nbytes if dataset == "array" else 0
+    elif op == "load":
+        loaded = joblib.load(path)
+        data_bytes = loaded.nbytes if dataset == "array" else 0
+        base += data_bytes
+        del loaded
+    else:
         joblib.hash(value)
-    seconds = (time.perf_counter() - t0) / 3
-print(json.dumps({"seconds": seconds, "overData": max(0, peak() - base), "dataBytes": data_bytes}))
+        data_bytes = value.nbytes
+    seconds = time.perf_counter() - t0
+    runs.append({"seconds": seconds, "faults": usage().ru_minflt - f0, "overData": max(0, usage().ru_maxrss * 1024 - base)})
+print(json.dumps({"runs": runs, "dataBytes": data_bytes}))

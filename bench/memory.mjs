@@ -1,26 +1,22 @@
 // `npm run bench -- memory`: Memory.cache against joblib 1.2's Memory, side by side in one run,
-// each case in a fresh process on a fresh cache folder, median of BENCH_REPEATS.
-import { execFileSync } from 'node:child_process';
+// each process on a fresh cache folder, in both forms: the first calls of a fresh process, and
+// the steady state of calls repeated in one process.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { hasPython, PYTHON } from './anchors.mjs';
+import { describeRun, FORMS, measureForms, printTable, progress, ratio, runCase, spread, statsOf } from './harness.mjs';
 
 const here = import.meta.dirname;
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 
-function run(command, script, which) {
+function inFreshFolder(command, script, which, repeat) {
   const location = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-bench-memory-'));
   try {
-    const out = execFileSync(command, [path.join(here, script), which, location], { encoding: 'utf8' });
-    return JSON.parse(out.trim().split('\n').pop()).seconds;
+    return runCase(command, [path.join(here, script), which, location, '--repeat', String(repeat)]);
   } finally {
     fs.rmSync(location, { recursive: true, force: true });
   }
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const show = (s) => (s < 1e-3 ? `${(s * 1e6).toFixed(1)} µs` : `${(s * 1e3).toFixed(2)} ms`);
 
 export function memory() {
   const anchor = hasPython(['joblib', 'numpy']);
@@ -29,18 +25,22 @@ export function memory() {
     ['hit, 10 MB Float64Array argument', 'big-hit'],
     ['miss + store, small argument', 'miss'],
   ];
-  console.log(`\nMemory.cache (median of ${REPEATS} fresh processes; speed-up = joblib's time / ours)`);
-  console.log('| case | joblib-ts | joblib 1.2 | speed-up |');
-  console.log('|---|---|---|---|');
+  const rows = [];
   for (const [name, which] of cases) {
-    const ours = [];
-    const theirs = [];
-    for (let i = 0; i < REPEATS; i++) {
-      ours.push(run(process.execPath, 'memory-case.mjs', which));
-      if (anchor) theirs.push(run(PYTHON, 'joblib_memory.py', which));
+    const result = measureForms({
+      ours: (repeat) => inFreshFolder(process.execPath, 'memory-case.mjs', which, repeat),
+      joblib: anchor ? (repeat) => inFreshFolder(PYTHON, 'joblib_memory.py', which, repeat) : undefined,
+    });
+    for (const form of FORMS) {
+      const us = statsOf(result[form].ours, 'seconds');
+      const them = statsOf(result[form].joblib, 'seconds');
+      rows.push([name, form, spread(us), spread(them), ratio(them, us)]);
     }
-    const us = median(ours);
-    const them = anchor ? median(theirs) : undefined;
-    console.log(`| ${name} | ${show(us)} | ${them === undefined ? 'n/a' : show(them)} | ${them === undefined ? 'n/a' : `${(them / us).toFixed(2)}×`} |`);
+    progress(`memory/${which} done`);
   }
+  console.log('\n### Memory.cache\n');
+  console.log(`${describeRun(anchor ? 'anchor: joblib 1.2 via /usr/bin/python3' : 'anchor absent')}.`);
+  console.log('Fresh: the first calls of a new process (small hit: 200 hits; big hit: 5; miss: 20). Repeated: later batches ' +
+    '(5,000 small hits, 20 big hits, 100 misses), per call. Speed-up = joblib\'s median / ours.\n');
+  printTable(['case', 'form', 'joblib-ts', 'joblib 1.2', 'speed-up'], rows);
 }

@@ -1,10 +1,13 @@
-// One persistence measurement in a fresh process, so that peak RSS belongs to it alone.
-// Usage: node bench/persistence-case.mjs <dump|load|hash> <array|objects> <none|zlib|gzip|lz4> <file>
+// One persistence measurement in its own process, so that peak RSS and page faults belong to it.
+// Usage: node bench/persistence-case.mjs <dump|load|hash> <array|objects> <none|zlib|gzip|lz4> <file> [--repeat K]
+// Prints { runs: [{ seconds, faults, overData }], dataBytes }: K samples taken in this one process.
+import fs from 'node:fs';
 import { dump, hash, load } from 'joblib-ts';
 
-const [op, dataset, method, file] = process.argv.slice(2);
+const [op, dataset, method, file, flag, count] = process.argv.slice(2);
+const repeat = flag === '--repeat' ? Number(count) : 1;
 const ARRAY_BYTES = Number(process.env.BENCH_ARRAY_MB ?? 200) * 1024 * 1024;
-const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 1_000_000);
+const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 200_000);
 
 function normals(n) {
   const out = new Float64Array(n);
@@ -28,32 +31,30 @@ const make = () =>
 
 const rss = () => process.memoryUsage.rss();
 const peak = () => process.resourceUsage().maxRSS * 1024;
+const faults = () => process.resourceUsage().minorPageFault;
 const compress = method === 'none' ? false : method;
 
-let seconds;
-let dataBytes;
-let base;
-if (op === 'dump') {
-  const value = make();
-  dataBytes = dataset === 'array' ? value.byteLength : 0;
-  base = rss();
+const runs = [];
+let dataBytes = 0;
+const value = op === 'load' ? undefined : make();
+if (op === 'hash') hash(value);
+for (let i = 0; i < repeat; i++) {
+  let base = rss();
+  const f0 = faults();
   const t0 = performance.now();
-  await dump(value, file, { compress });
-  seconds = (performance.now() - t0) / 1000;
-} else if (op === 'load') {
-  base = rss();
-  const t0 = performance.now();
-  const value = await load(file);
-  seconds = (performance.now() - t0) / 1000;
-  dataBytes = dataset === 'array' ? value.byteLength : 0;
-  base += dataBytes; // what the loaded value itself must occupy
-} else {
-  const value = make();
-  dataBytes = value.byteLength;
-  hash(value);
-  base = rss();
-  const t0 = performance.now();
-  for (let i = 0; i < 5; i++) hash(value);
-  seconds = (performance.now() - t0) / 1000 / 5;
+  if (op === 'dump') {
+    fs.rmSync(file, { force: true }); // a new file each time, as a fresh process writes one
+    await dump(value, file, { compress });
+    dataBytes = dataset === 'array' ? value.byteLength : 0;
+  } else if (op === 'load') {
+    const loaded = await load(file);
+    dataBytes = dataset === 'array' ? loaded.byteLength : 0;
+    base += dataBytes; // what the loaded value itself must occupy
+  } else {
+    hash(value);
+    dataBytes = value.byteLength;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  runs.push({ seconds, faults: faults() - f0, overData: Math.max(0, peak() - base) });
 }
-process.stdout.write(JSON.stringify({ seconds, overData: Math.max(0, peak() - base), dataBytes }));
+process.stdout.write(`${JSON.stringify({ runs, dataBytes })}\n`);

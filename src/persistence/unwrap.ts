@@ -67,16 +67,19 @@ export function wrapperOf(bytes: Uint8Array): Compressor | null {
   return compressor;
 }
 
-/** The container in a whole dump, decompressed on this thread. Throws FormatError as `load` does. */
-export function unwrapSync(bytes: Uint8Array): Unwrapped {
+/**
+ * The container in a whole dump, decompressed on this thread. Throws FormatError as `load` does.
+ * `disposable`: `bytes` is a buffer the caller read itself and drops after; a decompressor may reuse it.
+ */
+export function unwrapSync(bytes: Uint8Array, disposable = false): Unwrapped {
   const compressor = wrapperOf(bytes);
   if (!compressor) return { compressor, container: bytes, verified: false };
-  return checked(compressor, compressor.decompressSync(bytes, sizeHint));
+  return checked(compressor, compressor.decompressSync(bytes, sizeHint, disposable));
 }
 
-/** The container in a whole dump; decompression may use libuv's thread pool. Throws FormatError as `load` does. */
-export async function unwrap(bytes: Uint8Array): Promise<Unwrapped> {
+/** The container in a whole dump; decompression may use libuv's thread pool. As `unwrapSync` otherwise. */
+export async function unwrap(bytes: Uint8Array, disposable = false): Promise<Unwrapped> {
   const compressor = wrapperOf(bytes);
   if (!compressor) return { compressor, container: bytes, verified: false };
-  return checked(compressor, await compressor.decompress(bytes, sizeHint));
+  return checked(compressor, await compressor.decompress(bytes, sizeHint, disposable));
 }

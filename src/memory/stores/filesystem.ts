@@ -16,6 +16,44 @@ const UNSAFE_SEGMENT = /[/\\\0]|^\.\.?$|^$/;
 
 const missing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
+/** Most items (a small output, metadata, source) fit in one read of this size. */
+const SMALL_ITEM = 64 * 1024;
+let scratch: Buffer | undefined;
+
+/**
+ * A file's bytes (undefined when it does not exist), in three calls when it is small: open, one
+ * read into a reused buffer, close. readFileSync also asks fstat for the size first and builds
+ * its buffer in JS: 2.5 µs against 1.5 µs here, on every cache hit. Items are replaced by
+ * rename, never written in place, so a short read is the end of the file.
+ */
+function readSmallFileSync(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    if (missing(error)) return undefined;
+    throw error;
+  }
+  try {
+    scratch ??= Buffer.allocUnsafeSlow(SMALL_ITEM);
+    const head = fs.readSync(fd, scratch, 0, SMALL_ITEM, 0);
+    // A copy: what is decoded from it may keep views into it, and the scratch is reused.
+    if (head < SMALL_ITEM) return Buffer.from(scratch.subarray(0, head));
+    const size = fs.fstatSync(fd).size;
+    const bytes = Buffer.allocUnsafeSlow(Math.max(size, head));
+    scratch.copy(bytes, 0, 0, head);
+    let filled = head;
+    while (filled < bytes.byteLength) {
+      const n = fs.readSync(fd, bytes, filled, bytes.byteLength - filled, filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return filled === bytes.byteLength ? bytes : bytes.subarray(0, filled);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export class FileSystemStore implements StoreBackend {
   readonly sync: SyncStorePrimitives;
   /** Nothing is created until the first item is written. */
@@ -24,14 +62,7 @@ export class FileSystemStore implements StoreBackend {
   constructor(readonly location: string) {
     this.prefix = location.endsWith(sep) ? location : location + sep;
     this.sync = {
-      read: (path) => {
-        try {
-          return fs.readFileSync(this.resolve(path));
-        } catch (error) {
-          if (missing(error)) return undefined;
-          throw error;
-        }
-      },
+      read: (path) => readSmallFileSync(this.resolve(path)),
       write: (path, parts) => {
         const file = this.resolve(path);
         fs.mkdirSync(dirname(file), { recursive: true });

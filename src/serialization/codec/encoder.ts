@@ -2,6 +2,13 @@
 // project's extension types (ext-codes.ts), numbers every object in pre-order so shared and
 // cyclic references become EXT_REF, and sets large binary blocks aside (not copied) for the
 // file's aligned data section.
+//
+// Tracking identity (a Map insert per object) cost as much as the rest of the walk, and most
+// values share nothing. So the walk first runs without it, only listing the objects it meets and
+// bounding its depth; one Set built from that list at the end proves no object came twice.
+// A value with a shared object (the Set is smaller than the list) or nesting deep enough to be a
+// cycle is walked again with tracking, which writes the references. Getters, Proxy traps and
+// registered types' `encode` then run twice for that value.
 
 import { JoblibError, SerializationError } from '../../errors.js';
 import { type BinaryKind, type BinaryValue, binaryKindOf, bytesOf } from './binary-types.js';
@@ -10,57 +17,21 @@ import {
   EXT_SET, EXT_SPARSE_ARRAY, EXT_UNDEFINED,
 } from './builtin-types.js';
 import { BINARY_BLOCK, BINARY_EXTERNAL, BINARY_INLINE, BLOCK_THRESHOLD } from './ext-codes.js';
+import type { Block, EncodedValue, EncodeOptions, ExternalHook } from './encoded-value.js';
 import { alignUp, BLOCK_ALIGNMENT } from './layout.js';
 import { MessagePackWriter } from './msgpack-writer.js';
 import { registeredTypeOf } from './type-registry.js';
 import {
-  asPathed, describeClass, isStackOverflow, keySegment, PathedError, unreadableBinary, withSegment,
+  asPathed, describeClass, isStackOverflow, keySegment, NeedsTracking, PathedError, unreadableBinary, withSegment,
 } from './value-path.js';
 
-/** A binary block of the data section: the caller's bytes (not copied) and where they go. */
-export interface Block {
-  readonly bytes: Uint8Array;
-  readonly offset: number;
-}
-
-export interface EncodedValue {
-  /** The MessagePack structure; a view into the encoder's buffer. */
-  readonly structure: Uint8Array;
-  /** Whether any EXT_REF was written (a shared or cyclic reference); decoding can skip numbering if not. */
-  readonly hasReferences: boolean;
-  readonly blocks: readonly Block[];
-  /** Length of the data section: blocks at 64-byte aligned offsets, the last one padded. */
-  readonly dataLength: number;
-}
-
-/** Where an external binary value's bytes are: `offset` bytes into the region named `key`. */
-export interface ExternalPlace {
-  readonly key: string;
-  readonly offset: number;
-}
-
 /**
- * Chooses, for each binary value, whether its bytes travel by reference (a place both sides can
- * reach) instead of inside the message; `undefined` keeps them in the message.
+ * How deep an untracked walk goes before it assumes a cycle and starts again with tracking: far
+ * deeper than data usually nests, far shallower than the stack allows.
  */
-export type ExternalHook = (bytes: Uint8Array) => ExternalPlace | undefined;
+const UNTRACKED_DEPTH = 256;
 
-export interface EncodeOptions {
-  /** Binary values of at least this many bytes become blocks; `Infinity` keeps all inline. */
-  readonly blockThreshold?: number;
-  /** Messages between processes and threads only (never files): binary values sent by reference. */
-  readonly external?: ExternalHook | undefined;
-  /**
-   * Called with the name of each registered type as an instance of it is written (a message
-   * learns which types its reader must have); throwing aborts the encoding with that error.
-   */
-  readonly onRegisteredType?: ((name: string) => void) | undefined;
-  /**
-   * Write the structure into a buffer shared by such calls: no allocation per message, but the
-   * returned `structure` is only valid until the next scratch encode; the caller copies it first.
-   */
-  readonly scratch?: boolean;
-}
+export type { Block, EncodedValue, EncodeOptions, ExternalHook, ExternalPlace } from './encoded-value.js';
 
 /** The shared buffer of `scratch` encodes, and whether one is running (a nested one gets its own). */
 let scratchBuffer: Buffer | undefined;
@@ -68,16 +39,20 @@ let scratchInUse = false;
 
 class Encoder extends MessagePackWriter {
   private readonly seen = new Map<object, number>();
-  /** The objects of `seen` in id order, so a rewound array can forget what it numbered. */
-  private readonly numbered: object[] = [];
+  /** Every object met, in pre-order (its id): checked for repeats after an untracked walk; rewound by sparse arrays. */
+  readonly numbered: object[] = [];
+  /** Containers open in an untracked walk. */
+  private depth = 0;
   readonly blocks: Block[] = [];
   dataLength = 0;
   hasReferences = false;
   /** Registered instances whose state is being written: a reference back to one could not be rebuilt. */
   private readonly openRegistered = new Set<object>();
 
+  /** `track`: look every object up as it is met (and write EXT_REF for repeats), or only list them. */
   constructor(private readonly blockThreshold: number, private readonly external: ExternalHook | undefined,
-    private readonly onRegisteredType: ((name: string) => void) | undefined, initial: Buffer | undefined) {
+    private readonly onRegisteredType: ((name: string) => void) | undefined, initial: Buffer | undefined,
+    private readonly track: boolean) {
     super(initial);
   }
 
@@ -123,71 +98,79 @@ class Encoder extends MessagePackWriter {
     this.pos += this.buf.write(digits, this.pos, 'latin1');
   }
 
+  /**
+   * One frame per level of nesting (with writeValue and the container's own writer), as before
+   * untracked walks existed: how deep a value may nest before the stack runs out is unchanged.
+   */
   private writeObject(value: object): void {
-    const id = this.seen.get(value);
-    if (id !== undefined) {
-      if (this.openRegistered.has(value)) {
-        throw new PathedError(
-          `refers back to the ${registeredTypeOf(Object.getPrototypeOf(value)?.constructor)?.name} instance whose ` +
-            'state is being written; its decode could not rebuild that cycle. Break the cycle in encode.',
-        );
-      }
-      this.hasReferences = true;
-      this.writeExtHeader(EXT_REF, 5);
-      this.buf[this.pos++] = 0xce;
-      this.view.setUint32(this.pos, id);
-      this.pos += 4;
-      return;
-    }
-    this.seen.set(value, this.numbered.length);
+    if (this.track) {
+      const id = this.seen.get(value);
+      if (id !== undefined) return this.writeReference(value, id);
+      this.seen.set(value, this.numbered.length);
+    } else if (++this.depth > UNTRACKED_DEPTH) throw new NeedsTracking();
     this.numbered.push(value);
     const proto = Object.getPrototypeOf(value);
-    if (proto === Object.prototype) return this.writeProperties(value as Record<string, unknown>);
-    if (proto === Array.prototype) return this.writeArray(value as unknown[]);
-    if (proto === null) {
+    if (proto === Object.prototype) this.writeProperties(value as Record<string, unknown>);
+    else if (proto === Array.prototype) this.writeArray(value as unknown[]);
+    else if (proto === null) {
       const start = this.openExt(EXT_NULL_PROTO_OBJECT);
       this.writeProperties(value as Record<string, unknown>);
-      return this.closeExt(start);
-    }
-    const cls = (proto as { constructor?: unknown }).constructor;
-    const registered = registeredTypeOf(cls);
-    if (registered) {
-      this.onRegisteredType?.(registered.name);
-      const start = this.openExt(EXT_REGISTERED);
-      this.writeArrayHeader(2);
-      this.writeString(registered.name);
-      this.openRegistered.add(value);
-      try {
-        this.writeValue(registered.encode(value));
-      } catch (error) {
-        throw withSegment(error, `<${registered.name} state>`);
-      } finally {
-        this.openRegistered.delete(value);
+      this.closeExt(start);
+    } else {
+      const cls = (proto as { constructor?: unknown }).constructor;
+      const registered = registeredTypeOf(cls);
+      const kind = registered ? undefined : binaryKindOf(cls);
+      if (registered) {
+        this.onRegisteredType?.(registered.name);
+        const start = this.openExt(EXT_REGISTERED);
+        this.writeArrayHeader(2);
+        this.writeString(registered.name);
+        this.openRegistered.add(value);
+        try {
+          this.writeValue(registered.encode(value));
+        } catch (error) {
+          throw withSegment(error, `<${registered.name} state>`);
+        } finally {
+          this.openRegistered.delete(value);
+        }
+        this.closeExt(start);
+      } else if (kind) this.writeBinary(value as BinaryValue, kind);
+      else if (cls === Map) this.writeMap(value as Map<unknown, unknown>);
+      else if (cls === Set) this.writeSet(value as Set<unknown>);
+      else if (cls === Date) {
+        this.writeExtHeader(EXT_DATE, 8);
+        this.view.setFloat64(this.pos, (value as Date).getTime(), true);
+        this.pos += 8;
+      } else if (cls === RegExp) {
+        const start = this.openExt(EXT_REGEXP);
+        this.writeArrayHeader(2);
+        this.writeString((value as RegExp).source);
+        this.writeString((value as RegExp).flags);
+        this.closeExt(start);
+      } else if (value instanceof Error) this.writeError(value);
+      else {
+        throw new PathedError(
+          `is ${describeClass(value)}, which joblib-ts cannot rebuild. ` +
+            'Register the class with registerType(Class, { name, encode, decode }), or pass a plain object.',
+        );
       }
-      return this.closeExt(start);
     }
-    const kind = binaryKindOf(cls);
-    if (kind) return this.writeBinary(value as BinaryValue, kind);
-    if (cls === Map) return this.writeMap(value as Map<unknown, unknown>);
-    if (cls === Set) return this.writeSet(value as Set<unknown>);
-    if (cls === Date) {
-      this.writeExtHeader(EXT_DATE, 8);
-      this.view.setFloat64(this.pos, (value as Date).getTime(), true);
-      this.pos += 8;
-      return;
+    this.depth--;
+  }
+
+  /** An object met before: EXT_REF to its number. */
+  private writeReference(value: object, id: number): void {
+    if (this.openRegistered.has(value)) {
+      throw new PathedError(
+        `refers back to the ${registeredTypeOf(Object.getPrototypeOf(value)?.constructor)?.name} instance whose ` +
+          'state is being written; its decode could not rebuild that cycle. Break the cycle in encode.',
+      );
     }
-    if (cls === RegExp) {
-      const start = this.openExt(EXT_REGEXP);
-      this.writeArrayHeader(2);
-      this.writeString((value as RegExp).source);
-      this.writeString((value as RegExp).flags);
-      return this.closeExt(start);
-    }
-    if (value instanceof Error) return this.writeError(value);
-    throw new PathedError(
-      `is ${describeClass(value)}, which joblib-ts cannot rebuild. ` +
-        'Register the class with registerType(Class, { name, encode, decode }), or pass a plain object.',
-    );
+    this.hasReferences = true;
+    this.writeExtHeader(EXT_REF, 5);
+    this.buf[this.pos++] = 0xce;
+    this.view.setUint32(this.pos, id);
+    this.pos += 4;
   }
 
   private writeProperties(object: Record<string, unknown>): void {
@@ -208,6 +191,7 @@ class Encoder extends MessagePackWriter {
   private writeArray(array: unknown[]): void {
     const start = this.pos;
     const dataMark = this.dataLength;
+    const numberedMark = this.numbered.length; // the array itself is the last one numbered
     const length = array.length;
     this.writeArrayHeader(length);
     let i = 0;
@@ -215,7 +199,7 @@ class Encoder extends MessagePackWriter {
       for (; i < length; i++) {
         const item = array[i];
         if (item === undefined && !(i in array)) {
-          this.rewind(start, array, dataMark);
+          this.rewind(start, numberedMark, dataMark);
           return this.writeSparseArray(array);
         }
         this.writeValue(item);
@@ -225,10 +209,9 @@ class Encoder extends MessagePackWriter {
     }
   }
 
-  /** Forgets everything written since `array` was numbered, so it can be written again. */
-  private rewind(position: number, array: unknown[], dataMark: number): void {
+  /** Forgets everything written since an array was numbered (`keep` objects stay), so it can be written again. */
+  private rewind(position: number, keep: number, dataMark: number): void {
     this.pos = position;
-    const keep = this.seen.get(array)! + 1;
     while (this.numbered.length > keep) this.seen.delete(this.numbered.pop()!);
     while (this.blocks.length > 0 && this.blocks[this.blocks.length - 1]!.offset >= dataMark)
       this.blocks.pop();
@@ -364,11 +347,19 @@ class Encoder extends MessagePackWriter {
  */
 export function encodeValue(value: unknown, options: EncodeOptions = {}): EncodedValue {
   const scratch = options.scratch === true && !scratchInUse;
-  const encoder = new Encoder(options.blockThreshold ?? BLOCK_THRESHOLD, options.external, options.onRegisteredType,
-    scratch ? scratchBuffer : undefined);
+  const threshold = options.blockThreshold ?? BLOCK_THRESHOLD;
+  let encoder = new Encoder(threshold, options.external, options.onRegisteredType, scratch ? scratchBuffer : undefined,
+    false);
   if (scratch) scratchInUse = true;
   try {
-    encoder.writeValue(value);
+    try {
+      encoder.writeValue(value);
+      if (new Set(encoder.numbered).size !== encoder.numbered.length) throw new NeedsTracking();
+    } catch (error) {
+      if (!(error instanceof NeedsTracking)) throw error;
+      encoder = new Encoder(threshold, options.external, options.onRegisteredType, encoder.buf, true);
+      encoder.writeValue(value);
+    }
   } catch (error) {
     if (error instanceof JoblibError) throw error;
     if (isStackOverflow(error)) {

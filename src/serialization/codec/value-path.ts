@@ -45,8 +45,15 @@ export function asPathed(error: unknown): PathedError {
   );
 }
 
-/** Passed on as they are: the stack overflow (one error for the walk, not a path per frame) and ours. */
-const passesThrough = (error: unknown): boolean => isStackOverflow(error) || error instanceof JoblibError;
+/**
+ * Thrown by a walk that does not track references when it meets what only a tracking walk can
+ * write (a nesting deep enough to be a cycle); the encoder then walks again, tracking.
+ */
+export class NeedsTracking extends Error {}
+
+/** Passed on as they are: the stack overflow (one error for the walk, not a path per frame), ours, and a restart. */
+const passesThrough = (error: unknown): boolean =>
+  isStackOverflow(error) || error instanceof JoblibError || error instanceof NeedsTracking;
 
 export function withSegment(error: unknown, segment: string): unknown {
   if (passesThrough(error)) return error;

@@ -62,8 +62,13 @@ export interface Compressor {
   readonly levels: readonly [number, number];
   compressSync(parts: readonly Uint8Array[], level: number): Uint8Array[];
   compress(parts: readonly Uint8Array[], level: number): Promise<Uint8Array[]>;
-  decompressSync(data: Uint8Array, sizeHint?: SizeHint): Decompressed;
-  decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Decompressed>;
+  /**
+   * `disposable`: the input is a buffer the caller read for this call alone and drops after it,
+   * so the method may overwrite its bytes instead of copying them (LZ4 writes its binding's size
+   * prefix in place of each block's header word).
+   */
+  decompressSync(data: Uint8Array, sizeHint?: SizeHint, disposable?: boolean): Decompressed;
+  decompress(data: Uint8Array, sizeHint?: SizeHint, disposable?: boolean): Promise<Decompressed>;
   /** What the stream's header says of its compression level, for methods whose header says anything. */
   streamLevel?(data: Uint8Array): StreamLevel | null;
 }

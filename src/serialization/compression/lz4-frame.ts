@@ -193,7 +193,8 @@ class FrameDecoding {
   private readonly checksum = new Xxh32(0);
   private readonly assembly: OutputAssembly;
 
-  constructor(private readonly buf: Buffer, private readonly layout: FrameLayout, sizeHint: SizeHint | undefined) {
+  constructor(private readonly buf: Buffer, private readonly layout: FrameLayout, sizeHint: SizeHint | undefined,
+    private readonly disposable: boolean) {
     this.assembly = new OutputAssembly('LZ4', buf.byteLength * MAX_RATIO + 65536, sizeHint, layout.contentSize);
   }
 
@@ -245,8 +246,16 @@ class FrameDecoding {
     return Math.max(0, Math.min(this.layout.blockMax, (block.end - block.start) * MAX_RATIO, this.assembly.room()));
   }
 
-  /** lz4-napi's input: the size prefix, then the block. */
+  /**
+   * lz4-napi's input: the size prefix, then the block. In a disposable input the prefix takes
+   * the place of the block's own header word (already read by layoutOf), so nothing is copied:
+   * copying each compressed block cost a fresh buffer and a pass over it.
+   */
   private prefixed(block: Block, bound: number): Buffer {
+    if (this.disposable) {
+      this.buf.writeUInt32LE(bound, block.start - 4);
+      return this.buf.subarray(block.start - 4, block.end);
+    }
     const input = Buffer.allocUnsafe(4 + block.end - block.start);
     input.writeUInt32LE(bound, 0);
     this.buf.copy(input, 4, block.start, block.end);
@@ -267,12 +276,12 @@ const checksummed = (data: Uint8Array): boolean => (data[4]! & 0x04) !== 0;
 
 const bufferOf = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 
-export function lz4DecompressSync(data: Uint8Array, sizeHint?: SizeHint): Decompressed {
+export function lz4DecompressSync(data: Uint8Array, sizeHint?: SizeHint, disposable = false): Decompressed {
   try {
     const layout = layoutOf(data);
     const verified = checksummed(data);
     if (!layout) return { bytes: decompressFrameSync(bufferOf(data)), verified };
-    const decoding = new FrameDecoding(bufferOf(data), layout, sizeHint);
+    const decoding = new FrameDecoding(bufferOf(data), layout, sizeHint, disposable);
     for (let i = 0; i < decoding.blockCount; i++) decoding.add(decoding.decodeSync(i));
     return { bytes: decoding.finish(), verified };
   } catch (error) {
@@ -286,13 +295,15 @@ export function lz4DecompressSync(data: Uint8Array, sizeHint?: SizeHint): Decomp
  * thrown: a corrupt file then rejects once, and no decode rejects later with nobody listening
  * (Node exits on an unhandled rejection, even when the caller wrapped `load` in try/catch).
  */
-export async function lz4Decompress(data: Uint8Array, sizeHint?: SizeHint): Promise<Decompressed> {
+export async function lz4Decompress(
+  data: Uint8Array, sizeHint?: SizeHint, disposable = false,
+): Promise<Decompressed> {
   const inFlight: Promise<SettledBlock>[] = [];
   try {
     const layout = layoutOf(data);
     const verified = checksummed(data);
     if (!layout) return { bytes: await decompressFrame(bufferOf(data)), verified };
-    const decoding = new FrameDecoding(bufferOf(data), layout, sizeHint);
+    const decoding = new FrameDecoding(bufferOf(data), layout, sizeHint, disposable);
     for (let i = 0; i < decoding.blockCount; i++) {
       // Until the file header inside has been read, one block at a time: it bounds the rest.
       if (!decoding.sized) while (inFlight.length > 0) decoding.add(bytesOf(await inFlight.shift()!));
