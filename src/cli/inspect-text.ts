@@ -2,9 +2,52 @@
 // structure as an indented tree (`.weights  Float64Array(25000000)  200.0 MB (block @0)`),
 // then counts by type and the largest blocks.
 
-import type { StructureNode } from '../serialization/codec/structure-summary.js';
-import type { InspectReport } from './inspect.js';
+import type { StreamLevel } from '../serialization/compression/compressor.js';
+import type { StructureNode, StructureSummary } from '../serialization/codec/structure-summary.js';
 import { formatBytes, plural } from './units.js';
+
+/**
+ * What `joblib-ts inspect --json` prints: one JSON document. Its field names are stable; new
+ * fields may be added.
+ */
+export interface InspectReport {
+  /** The path given. */
+  readonly file: string;
+  /** How the container is stored in the file. */
+  readonly wrapper: {
+    /** `'none'`, `'zlib'`, `'gzip'`, `'lz4'` or a registered compressor's name (from the magic number). */
+    readonly method: string;
+    /** What the stream's header says of its compression level (zlib FLEVEL, gzip XFL); null when nothing. */
+    readonly level: StreamLevel | null;
+    readonly fileBytes: number;
+    /** The container's size, uncompressed. */
+    readonly containerBytes: number;
+    /** `containerBytes / fileBytes`. */
+    readonly ratio: number;
+    /** Whether the compression stream's own checksum covered the whole container. */
+    readonly streamVerified: boolean;
+  };
+  /** The container header (FORMAT.md, "Container"). */
+  readonly container: {
+    readonly version: number;
+    readonly flags: number;
+    /** Flag bit 0: the structure holds references. */
+    readonly hasReferences: boolean;
+    /** The writer's tag, 16 hex digits; null when zero (unused). */
+    readonly tag: string | null;
+    readonly headerBytes: number;
+    readonly structureLength: number;
+    readonly dataOffset: number;
+    readonly dataLength: number;
+    /** The XXH3-64 checksums the header records, 16 hex digits. */
+    readonly structureChecksum: string;
+    readonly dataChecksum: string;
+    /** Whether both were computed and matched (false with --no-verify; a mismatch is an error). */
+    readonly checksumsVerified: boolean;
+  };
+  /** The structure: a tree to `depth` levels below the root, type counts and the largest blocks. */
+  readonly structure: StructureSummary & { readonly depth: number; readonly maxChildren: number };
+}
 
 const LABEL_WIDTH = 11;
 const line = (label: string, text: string): string => `${label.padEnd(LABEL_WIDTH)} ${text}\n`;

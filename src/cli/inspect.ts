@@ -3,60 +3,18 @@
 // from summarizeStructure (a walk over the structure's bytes); this file turns them into one
 // report, printed as text (inspect-text.ts) or as one JSON document.
 
-import type { StreamLevel } from '../serialization/compression/compressor.js';
 import { readDumpInfo } from '../persistence/dump-info.js';
-import { type StructureSummary, summarizeStructure } from '../serialization/codec/structure-summary.js';
+import { summarizeStructure } from '../serialization/codec/structure-summary.js';
 import { JoblibError, UsageError } from '../errors.js';
 import { type Command, HELP_OPTION, parseCommandLine } from './command.js';
-import { renderInspectReport } from './inspect-text.js';
+import { type InspectReport, renderInspectReport } from './inspect-text.js';
+
+export type { InspectReport } from './inspect-text.js';
 import { parseCount } from './units.js';
 
 /** Children listed per container. */
 const MAX_CHILDREN = 20;
 const DEFAULT_DEPTH = 3;
-
-/**
- * What `joblib-ts inspect --json` prints: one JSON document. Its field names are stable; new
- * fields may be added.
- */
-export interface InspectReport {
-  /** The path given. */
-  readonly file: string;
-  /** How the container is stored in the file. */
-  readonly wrapper: {
-    /** `'none'`, `'zlib'`, `'gzip'`, `'lz4'` or a registered compressor's name (from the magic number). */
-    readonly method: string;
-    /** What the stream's header says of its compression level (zlib FLEVEL, gzip XFL); null when nothing. */
-    readonly level: StreamLevel | null;
-    readonly fileBytes: number;
-    /** The container's size, uncompressed. */
-    readonly containerBytes: number;
-    /** `containerBytes / fileBytes`. */
-    readonly ratio: number;
-    /** Whether the compression stream's own checksum covered the whole container. */
-    readonly streamVerified: boolean;
-  };
-  /** The container header (FORMAT.md, "Container"). */
-  readonly container: {
-    readonly version: number;
-    readonly flags: number;
-    /** Flag bit 0: the structure holds references. */
-    readonly hasReferences: boolean;
-    /** The writer's tag, 16 hex digits; null when zero (unused). */
-    readonly tag: string | null;
-    readonly headerBytes: number;
-    readonly structureLength: number;
-    readonly dataOffset: number;
-    readonly dataLength: number;
-    /** The XXH3-64 checksums the header records, 16 hex digits. */
-    readonly structureChecksum: string;
-    readonly dataChecksum: string;
-    /** Whether both were computed and matched (false with --no-verify; a mismatch is an error). */
-    readonly checksumsVerified: boolean;
-  };
-  /** The structure: a tree to `depth` levels below the root, type counts and the largest blocks. */
-  readonly structure: StructureSummary & { readonly depth: number; readonly maxChildren: number };
-}
 
 const OPTIONS = {
   ...HELP_OPTION,

@@ -2,7 +2,7 @@
 // mutable form, the list of a container's children (the first few listed, the rest counted),
 // and the previews of scalars.
 
-import type { BlockSummary, StructureKind, StructureNode } from './structure-summary.js';
+import type { BlockSummary, StructureKind, StructureNode } from './structure-types.js';
 
 /** Characters of a string shown in a preview; other texts (messages, patterns) are cut at PREVIEW_TEXT. */
 export const PREVIEW_STRING = 60;

@@ -16,27 +16,8 @@ import {
   BlockRanking, Children, cut, isArrayIndex, Node, PREVIEW_TEXT, type Read, scalarNode, scalarType, type Segment,
   segmentText, stringNode, UNLISTED, withPreview,
 } from './structure-node.js';
-import type { StructureKind } from './structure-summary.js';
+import type { StructureKind, WalkOptions, WalkResult } from './structure-types.js';
 import { keySegment } from './value-path.js';
-
-/** What a walk found: the tree, and tallies of the whole structure. */
-export interface WalkResult {
-  readonly root: Node;
-  /** Values by type. */
-  readonly counts: ReadonlyMap<string, number>;
-  readonly objects: number;
-  readonly references: number;
-  readonly blocks: BlockRanking;
-}
-
-/** The resolved options of a walk. */
-export interface WalkOptions {
-  readonly hasReferences: boolean;
-  readonly dataLength: number;
-  readonly depth: number;
-  readonly maxChildren: number;
-  readonly largestBlocks: number;
-}
 
 /** One walk over one structure; `run` once. */
 export class StructureWalk extends MessagePackReader {
