@@ -13,6 +13,7 @@ import { formatBytes, plural } from './units.js';
 
 const OPTIONS = {
   ...HELP_OPTION,
+  function: { type: 'string', short: 'f', multiple: true },
   yes: { type: 'boolean', short: 'y' },
   json: { type: 'boolean' },
 } as const;
@@ -46,6 +47,7 @@ in DIR, as memory.clear() does; DIR stays a cache location. Nothing is removed w
 at a terminal, clear asks instead.
 
 Options:
+  -f, --function NAME   the same as a FUNCTION argument (repeatable)
   -y, --yes     remove without asking
   --json        print one JSON document: {location, all, removed: [{module, function,
                 entryCount, sizeBytes}], entryCount, sizeBytes}
@@ -60,7 +62,8 @@ answered no; 2 usage error (also: no --yes and no terminal to ask at).
       invocation.stdout.write(cacheClearCommand.help(invocation.words));
       return 0;
     }
-    const [dir, ...selectors] = positionals;
+    const [dir, ...named] = positionals;
+    const selectors = [...named, ...(values.function ?? [])];
     if (dir === undefined) throw new UsageError('a cache folder DIR is needed.');
     const location = CacheLocation.open(dir);
     const all = selectors.length === 0;

@@ -12,6 +12,7 @@ import { formatAgo, formatBytes, formatDuration, plural } from './units.js';
 
 const OPTIONS = {
   ...HELP_OPTION,
+  function: { type: 'string', short: 'f', multiple: true },
   entries: { type: 'boolean' },
   sort: { type: 'string' },
   json: { type: 'boolean' },
@@ -63,6 +64,7 @@ computed, then a totals line. FUNCTION names one function, by its name or as mod
 (as the rows show it), to list only those.
 
 Options:
+  -f, --function NAME   the same as a FUNCTION argument (repeatable)
   --entries     also list each function's entries: key, size, last access, how long the
                 call took to compute (from its metadata), and the call
   --sort KEY    size (largest first), access (most recent first) or name (default)
@@ -81,7 +83,8 @@ Exit status: 0 ok, 1 DIR is not a cache location or FUNCTION names no cached fun
       invocation.stdout.write(cacheLsCommand.help(invocation.words));
       return 0;
     }
-    const [dir, ...selectors] = positionals;
+    const [dir, ...named] = positionals;
+    const selectors = [...named, ...(values.function ?? [])];
     if (dir === undefined) throw new UsageError('a cache folder DIR is needed.');
     const sort = (values.sort ?? 'name') as SortKey;
     if (!SORTS.includes(sort)) throw new UsageError(`--sort takes size, access or name; got '${values.sort}'.`);

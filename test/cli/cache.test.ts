@@ -122,6 +122,8 @@ describe('joblib-ts cache ls', () => {
   it('lists entries with their metadata, and only the functions named', async () => {
     const listing = await runCliJson(['cache', 'ls', dir, 'train', '--entries', '--sort', 'access']) as Listing;
     expect(listing.functions.map((f) => f.function)).toEqual(['train']);
+    const byOption = await runCliJson(['cache', 'ls', dir, '--function', 'train', '-f', 'embed']) as Listing;
+    expect(byOption.functions.map((f) => f.function)).toEqual(['embed', 'train']);
     const entries = listing.functions[0]!.entries!;
     expect(entries.map((e) => e.call)).toEqual(BY_AGE.slice(2, 6).reverse());
     expect(entries.map((e) => e.key)).toEqual(keysOf(BY_AGE.slice(2, 6).reverse()));
@@ -217,8 +219,8 @@ describe('joblib-ts cache clear', () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it('removes one function\'s folder with --yes, and nothing else', async () => {
-    const { status, stdout } = await runCli(['cache', 'clear', dir, 'score', '--yes']);
+  it.each([[['score']], [['--function', 'score']]])('removes one function\'s folder with --yes, and nothing else (%j)', async (named) => {
+    const { status, stdout } = await runCli(['cache', 'clear', dir, ...named, '--yes']);
     expect(status).toBe(0);
     const bytes = total(BY_AGE.slice(0, 2));
     expect(stdout).toMatch(new RegExp(`^removed +entries +size\\nmake-cache/score +2 +${bytes} B\\n` +
