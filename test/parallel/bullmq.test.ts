@@ -129,8 +129,14 @@ describe.skipIf(!hasRedis())('the BullMQ backend, on a real redis-server with wo
   it('runs tasks on worker machines: results in order, generators, by-source functions, errors with their class and host', async () => {
     fresh();
     await startWorkers(2, 2);
-    expect(await onQueue({ nJobs: -1 })(Array.from({ length: 40 }, (_, i) => delayed(t.square)(i))))
+    const progress: [number, number | undefined][] = [];
+    expect(await onQueue({ nJobs: -1, onProgress: ({ completed, total }) => progress.push([completed, total]) })(
+      Array.from({ length: 40 }, (_, i) => delayed(t.square)(i))))
       .toEqual(Array.from({ length: 40 }, (_, i) => i * i));
+    // Progress as on the local pool: per finished batch, counting tasks, ending at the total.
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.at(-1)).toEqual([40, 40]);
+    expect(progress.map(([completed]) => completed)).toEqual([...progress.map(([completed]) => completed)].sort((a, b) => a - b));
     const inScript = (x: number): string => `<${x}>`;
     const seen: string[] = [];
     for await (const value of onQueue({ returnAs: 'generatorUnordered', batchSize: 1 })([1, 2, 3].map((x) => delayed(inScript)(x)))) {
@@ -349,5 +355,18 @@ describe.skipIf(!hasRedis())('the BullMQ backend, on a real redis-server with wo
     expect(JSON.stringify(failure) + String((failure as Error).message)).not.toContain('s3cret');
     queue = `q${queues++}`;
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-bullmq-'));
+  });
+
+  it('exits 1 from `joblib-ts worker` with the Redis it could not reach, its password removed', async () => {
+    fresh();
+    const closed = `redis://user:s3cret@127.0.0.1:${redis.port + 1}`;
+    const child = spawn(process.execPath, [CLI, 'worker', '--redis', closed, '--queue', queue], { cwd: ROOT });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((done) => child.once('exit', done));
+    expect(code).toBe(1);
+    expect(output).toMatch(/redis:\/\/user:\*\*\*@127\.0\.0\.1:\d+/);
+    expect(output).not.toContain('s3cret');
   });
 });
