@@ -183,12 +183,13 @@ class WorkerMachine implements RunningWorker {
   }
 
   /** A batch whose every run so far ended with its worker gone: report it instead of killing another. */
-  private givenUp(data: JobData, attempts: number): RemoteOutcome {
+  private givenUp(data: JobData, started: number): RemoteOutcome {
     const last = data.first + data.count - 1;
+    const attempts = started - 1; // this start is the one that gives up
     const error = new TerminatedWorkerError(`Tasks #${data.first}–${last} were started ${attempts} times on the ` +
       `workers of queue '${this.options.queue}', and each time the worker running them stopped (killed, out of memory, ` +
       `or it lost its lock); this worker (${this.host}) gives up on them. Look for the task that brings its worker down.`,
-    { pid: undefined, exitCode: null, signal: null, taskIndex: data.first, host: this.host, attempts: attempts - 1 });
+    { pid: undefined, exitCode: null, signal: null, taskIndex: data.first, host: this.host, attempts });
     return { ok: false, error, index: 0, partial: [], stack: undefined, pid: process.pid, host: this.host };
   }
 
