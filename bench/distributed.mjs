@@ -3,7 +3,7 @@
 // worker machines as separate processes. Rows: the raw BullMQ round trip (one job at a time, and
 // 16 in flight), 10k tasks of 10 ms over 2 and 4 workers (overhead per task and speed-up), and
 // one 80 MB argument to 100 tasks (uploaded once). BENCH_TASKS changes the 10k.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Queue, Worker } from 'bullmq';
@@ -86,6 +86,12 @@ async function timeIt(run) {
 }
 
 export async function distributed() {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    console.log('\nParallel through Redis: skipped, redis-server is not installed (apt-get install redis-server).');
+    return;
+  }
   const redis = await startRedis();
   registerBullmqBackend();
   const rows = [];

@@ -1,10 +1,11 @@
 // `npm run bench [-- suite...]`: runs the named benchmark suites (all by default).
 import { codec } from './codec.mjs';
+import { distributed } from './distributed.mjs';
 import { memory } from './memory.mjs';
 import { parallel } from './parallel.mjs';
 import { persistence } from './persistence.mjs';
 
-const suites = { parallel, memory, persistence, codec };
+const suites = { parallel, memory, persistence, codec, distributed };
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !(name in suites));
 if (unknown.length > 0) {
