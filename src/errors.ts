@@ -371,6 +371,14 @@ export function joblibErrorPrototype(name: string): JoblibError | undefined {
 }
 
 /**
+ * Whether `error` is the engine's stack overflow (a walk nested too deeply). It compares the
+ * message, never matches it: a regular expression run at the stack's limit can overflow itself,
+ * and Node 24 then throws a SyntaxError in its place.
+ */
+export const isStackOverflow = (error: unknown): error is RangeError =>
+  error instanceof RangeError && error.message === 'Maximum call stack size exceeded';
+
+/**
  * "TypeError: message" for any thrown value, for messages that wrap a user's error. Never
  * throws itself: what a getter or a decode throws may be anything, even a hostile Proxy.
  */

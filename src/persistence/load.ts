@@ -65,22 +65,39 @@ async function decodeBytes(
   return decodeUnwrapped(await unwrap(bytes, disposable), precomputed);
 }
 
-function checkSize(size: number): void {
+/**
+ * A fresh buffer of `size` bytes for a whole file (offset 0 of its own ArrayBuffer, so 64-byte
+ * aligned). Refused past what a Buffer can hold (4 GiB on Node 20), and named when the memory is
+ * not there (Node 22 and later allow Buffers up to 2^53 bytes, so that is where they fail).
+ */
+function allocateFor(size: number): Buffer {
   if (size > bufferConstants.MAX_LENGTH) {
     throw new FormatError(
       `It is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} a Node Buffer can hold.`,
     );
   }
+  try {
+    return Buffer.allocUnsafeSlow(size);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new FormatError(
+      `It is ${size} bytes; load reads a file whole, and a buffer that size could not be allocated ` +
+        `(${error.message}). Free memory, or split the value into several dumps.`,
+      { cause: error },
+    );
+  }
 }
+
+/** The most one read asks for: Node refuses lengths past 2^31 - 1. */
+const MAX_READ = 2 ** 30;
 
 /** A fresh, 64-byte aligned buffer (offset 0 of its own ArrayBuffer) holding the whole file. */
 function readFdSync(fd: number): Buffer {
   const size = fs.fstatSync(fd).size;
-  checkSize(size);
-  const buf = Buffer.allocUnsafeSlow(size);
+  const buf = allocateFor(size);
   let filled = 0;
   while (filled < size) {
-    const n = fs.readSync(fd, buf, filled, size - filled, null);
+    const n = fs.readSync(fd, buf, filled, Math.min(size - filled, MAX_READ), null);
     if (n === 0) break;
     filled += n;
   }
@@ -117,8 +134,7 @@ async function readChecked(handle: FileHandle): Promise<ReadFile> {
 /** Reads a whole file; `arrived(buf, n)` is told each time the first `n` bytes are all in. */
 async function readInChunks(handle: FileHandle, arrived: (buf: Buffer, filled: number) => void): Promise<Buffer> {
   const { size } = await handle.stat();
-  checkSize(size);
-  const buf = Buffer.allocUnsafeSlow(size);
+  const buf = allocateFor(size);
   if (size <= 2 * READ_CHUNK) {
     let filled = 0;
     while (filled < size) {
@@ -181,10 +197,10 @@ async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     total += bytes.byteLength;
-    checkSize(total);
+    if (total > bufferConstants.MAX_LENGTH) allocateFor(total); // refuses it
     chunks.push(bytes);
   }
-  const buf = Buffer.allocUnsafeSlow(total);
+  const buf = allocateFor(total);
   let offset = 0;
   for (const chunk of chunks) {
     buf.set(chunk, offset);

@@ -5,7 +5,7 @@
 // Large binary blocks are fed to the hash in place, never copied.
 
 import { xxh3 } from '@node-rs/xxhash';
-import { SerializationError } from '../errors.js';
+import { isStackOverflow, SerializationError } from '../errors.js';
 import { type BinaryValue, binaryKindOf, bytesOf } from './codec/binary-types.js';
 import { BUILTIN_TYPES } from './codec/builtin-types.js';
 import { registeredTypeOf } from './codec/type-registry.js';
@@ -373,7 +373,7 @@ export function hash(value: unknown): string {
     return sink.digest();
   } catch (error) {
     sink.digest(); // reset the streams so the sink is clean for the next call
-    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    if (isStackOverflow(error)) {
       throw new SerializationError(
         'Cannot hash value: it is nested too deeply (the walk exceeded the call stack). ' +
           'Flatten long linked structures into arrays.',

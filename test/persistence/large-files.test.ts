@@ -77,3 +77,26 @@ describe('an LZ4 file decoded from the buffer load read itself', () => {
     for (const loaded of [fromPath, fromBytes, fromPathSync]) expect(raw(loaded.values).equals(raw(value.values))).toBe(true);
   });
 });
+
+describe('a file over 2 GiB, past what one read may ask for', () => {
+  // In /dev/shm when it is there: 2 GiB of page cache, not of disk writes. The array is zeros (no
+  // page touched to make it) but for marks at both ends, which must come back.
+  const shm = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/joblib-ts-large-') : dir;
+  afterAll(() => fs.rmSync(shm, { recursive: true, force: true }));
+
+  it('loads with loadSync and load (reads of at most 1 GiB each)', async () => {
+    const file = path.join(shm, 'over-2-gib.bin');
+    const length = 2 ** 31 + 4096;
+    {
+      const bytes = new Uint8Array(length);
+      bytes[0] = 7;
+      bytes[length - 1] = 9;
+      await dump({ bytes }, file);
+    }
+    expect(fs.statSync(file).size).toBeGreaterThan(2 ** 31);
+    for (const loaded of [loadSync(file), await load(file)] as { bytes: Uint8Array }[]) {
+      expect(loaded.bytes.length).toBe(length);
+      expect([loaded.bytes[0], loaded.bytes[1], loaded.bytes[length - 2], loaded.bytes[length - 1]]).toEqual([7, 0, 0, 9]);
+    }
+  });
+});

@@ -10,7 +10,7 @@
 // cycle is walked again with tracking, which writes the references. Getters, Proxy traps and
 // registered types' `encode` then run twice for that value.
 
-import { JoblibError, SerializationError } from '../../errors.js';
+import { isStackOverflow, JoblibError, SerializationError } from '../../errors.js';
 import { type BinaryKind, type BinaryValue, binaryKindOf, bytesOf } from './binary-types.js';
 import {
   EXT_BIGINT, EXT_BINARY, EXT_DATE, EXT_ERROR, EXT_MAP, EXT_NULL_PROTO_OBJECT, EXT_REF, EXT_REGEXP, EXT_REGISTERED,
@@ -22,7 +22,7 @@ import { alignUp, BLOCK_ALIGNMENT } from './layout.js';
 import { MessagePackWriter } from './msgpack-writer.js';
 import { registeredTypeOf } from './type-registry.js';
 import {
-  asPathed, describeClass, isStackOverflow, keySegment, NeedsTracking, PathedError, unreadableBinary, withSegment,
+  asPathed, describeClass, keySegment, NeedsTracking, PathedError, unreadableBinary, withSegment,
 } from './value-path.js';
 
 /**

@@ -3,7 +3,7 @@
 // payloads start with. It builds no containers: decoder.ts rebuilds maps, arrays and extension
 // values through the hooks at the end.
 
-import { FormatError } from '../../errors.js';
+import { FormatError, isStackOverflow } from '../../errors.js';
 import { MAX_CACHED_KEY, shortAscii } from './short-strings.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -13,7 +13,7 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * structure is nested too deeply); any other error as it is.
  */
 export function asNestingError(error: unknown): unknown {
-  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+  if (isStackOverflow(error)) {
     return new FormatError('The structure is nested too deeply to rebuild (call stack exceeded).', { cause: error });
   }
   return error;

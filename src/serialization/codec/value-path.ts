@@ -2,7 +2,7 @@
 // "Cannot serialize value.model.layers[1].init": each container the error passes on its way
 // up adds its own key, so the hot path keeps no path state at all.
 
-import { describeThrown, JoblibError } from '../../errors.js';
+import { describeThrown, isStackOverflow, JoblibError } from '../../errors.js';
 import type { BinaryValue } from './binary-types.js';
 
 /** Thrown inside the walk; the containers on the way up prepend their key to `segments`. */
@@ -25,10 +25,6 @@ export function describeClass(value: object): string {
     ?.name;
   return name ? `an instance of class ${name}` : 'an object with a custom prototype';
 }
-
-/** Whether `error` is the engine's stack overflow, which the walk reports as nesting, not by path. */
-export const isStackOverflow = (error: unknown): error is RangeError =>
-  error instanceof RangeError && /call stack/i.test(error.message);
 
 /**
  * `error` as a PathedError. Any other error thrown during the walk, but our own (a JoblibError,
