@@ -55,8 +55,9 @@ describe('threadLaunch', () => {
       '--experimental-vm-modules', '--max-old-space-size=4096', '--max_semi_space_size=32', '--stack-size=2000',
       '--expose-gc', '--title', 'app', '--stack-trace-limit=50', '--jitless', '--allow-natives-syntax', '--cpu-prof']))
       .toEqual({
+        // --cpu-prof: a thread option from Node 22 on (each thread writes its profile); not one on 20.
         execArgv: ['--import', 'tsx', '-r', './setup.cjs', '--conditions=dev', '--enable-source-maps', '--no-warnings',
-          '--experimental-vm-modules'],
+          '--experimental-vm-modules', ...(process.allowedNodeEnvironmentFlags.has('--cpu-prof') ? ['--cpu-prof'] : [])],
         // A thread's default stack (4 MB) already holds 2000 KB.
         resourceLimits: { maxOldGenerationSizeMb: 4096, maxYoungGenerationSizeMb: 96, stackSizeMb: 4 },
       });

@@ -85,19 +85,20 @@ export interface ThreadLaunch {
 /**
  * Options of the whole process and V8's own, which `new Worker(…, { execArgv })` refuses
  * (ERR_WORKER_INVALID_EXEC_ARGV) though `process.allowedNodeEnvironmentFlags` lists them: found
- * by creating a thread with each listed flag on Node 20.20, and checked again on the running Node
- * by test/parallel/worker-launch.test.ts. Names without `--`, `no-` and a value.
+ * by creating a thread with each listed flag on Node 20.20, 22.23 and 24.22, and checked again on
+ * the running Node by test/parallel/worker-launch.test.ts. Names without `--`, `no-` and a value.
  */
 const REFUSED_BY_THREADS: ReadonlySet<string> = new Set([
   'abort-on-uncaught-exception', 'debug-arraybuffer-allocations', 'disable-proto', 'disable-wasm-trap-handler',
-  'disallow-code-generation-from-strings', 'enable-etw-stack-walking', 'enable-fips', 'experimental-shadow-realm',
+  'disallow-code-generation-from-strings', 'enable-etw-stack-walking', 'enable-fips', 'enable-fips-indicator-events',
+  'experimental-shadow-realm',
   'expose-gc', 'force-fips', 'huge-max-old-generation-size', 'icu-data-dir', 'interpreted-frames-native-stack',
-  'jitless', 'max-old-space-size', 'max-semi-space-size', 'node-memory-debug', 'node-snapshot', 'openssl-config',
+  'jitless', 'max-heap-size', 'max-old-space-size', 'max-semi-space-size', 'node-memory-debug', 'node-snapshot', 'openssl-config',
   'openssl-legacy-provider', 'openssl-shared-config', 'perf-basic-prof', 'perf-basic-prof-only-functions', 'perf-prof',
   'perf-prof-unwinding-info', 'report-compact', 'report-dir', 'report-directory', 'report-filename',
   'report-on-fatalerror', 'secure-heap', 'secure-heap-min', 'snapshot-blob', 'stack-trace-limit', 'title',
   'tls-cipher-list', 'trace-event-categories', 'trace-event-file-pattern', 'trace-events-enabled', 'trace-sigint',
-  'use-bundled-ca', 'use-largepages', 'use-openssl-ca', 'v8-pool-size', 'watch', 'watch-path', 'zero-fill-buffers',
+  'use-bundled-ca', 'use-largepages', 'use-openssl-ca', 'use-system-ca', 'v8-pool-size', 'watch', 'watch-path', 'zero-fill-buffers',
 ]);
 
 /** Node's default stack for a thread, and the margin it keeps below the stack's end (node_worker.h). */
