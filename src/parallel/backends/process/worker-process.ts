@@ -8,6 +8,7 @@ import type { LargeArguments } from '../pool/large-arguments.js';
 import { type BatchMessage, frameTag, type ParentMessage } from '../wire/messages.js';
 import { PoolWorker, type Spawner, type WorkerEvents } from '../pool/pool-worker.js';
 import { workerEntry, workerExecArgv } from '../pool/worker-launch.js';
+import { withHugePages } from '../wire/worker-env.js';
 
 export interface SpawnOptions {
   /** The worker's entry module. */
@@ -91,9 +92,12 @@ export class WorkerProcess extends PoolWorker<PipeFrame> {
   }
 }
 
-/** The process runtime: each worker a `node` child running process/entry.js with the parent's loaders. */
+/**
+ * The process runtime: each worker a `node` child running process/entry.js with the parent's
+ * loaders, and huge pages for its big allocations (`withHugePages`).
+ */
 export const spawnProcesses: Spawner = (settings, pool) => {
   const entry = workerEntry('process');
   const execArgv = workerExecArgv();
-  return (events) => new WorkerProcess({ entry, execArgv, env: settings.env(pool.maxWorkers) }, events);
+  return (events) => new WorkerProcess({ entry, execArgv, env: withHugePages(settings.env(pool.maxWorkers)) }, events);
 };
