@@ -11,6 +11,7 @@ import type { WorkerPool } from './worker-pool.js';
 import type { JobOutcome } from './jobs.js';
 import { LargeArguments } from './large-arguments.js';
 import { NESTED_BACKEND } from './pool-settings.js';
+import { largeArgumentCacheBytes } from '../wire/large-argument-files.js';
 import type { Spawner } from './pool-worker.js';
 import { sharedPool } from './shared-pool.js';
 
@@ -46,6 +47,8 @@ export class PoolBackend implements ParallelBackend {
         maxWorkers: this.nJobs, idleTimeout, maxTasksPerWorker, workerMemoryLimit, env, innerMaxNumThreads,
       }, registeredInit);
     }
+    // A wrong JOBLIB_TS_LARGE_ARGUMENT_CACHE fails the call before anything is sent.
+    if (this.settings.maxNbytes !== Infinity) largeArgumentCacheBytes();
     // Workers take a while to boot: start them before resolving functions (which may take as long).
     this.pool.prestart(Math.min(this.nJobs, taskCount));
     await Promise.all([...functions].map((fn) => registerFunction(fn)));
@@ -69,8 +72,11 @@ export class PoolBackend implements ParallelBackend {
     this.ended.add(owner);
     const large = this.large.get(owner);
     this.large.delete(owner);
-    this.pool?.cancel(owner, large?.files);
+    const files = large?.files;
+    // First, so that workers are told to drop the copies of files removed past the cache's bound
+    // rather than to check them.
     large?.dispose();
+    this.pool?.cancel(owner, files);
   }
 
   private largeArguments(owner: object): LargeArguments | undefined {

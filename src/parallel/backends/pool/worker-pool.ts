@@ -16,6 +16,7 @@ import type { PoolSettings } from './pool-settings.js';
 import type { PoolWorker, Spawner, WorkerFactory } from './pool-worker.js';
 import { undecodableResult } from '../wire/undecodable.js';
 import { crashDuringTask, spawnFailure, startupFailure } from './worker-exit.js';
+import { onKeptFilesRemoved } from './large-argument-cache.js';
 
 /** Batches one worker may hold: the running one and those queued behind it (see PIPELINE_MAX_BATCH_MS). */
 const PIPELINE_DEPTH = 16;
@@ -40,11 +41,14 @@ export class WorkerPool {
   maxWorkers: number;
   /** Starts one worker (a process or a thread). */
   private readonly spawn: WorkerFactory;
+  /** Ends the subscription to removed large-argument files (their copies are dropped in workers). */
+  private readonly stopListening: () => void;
 
   /** A pool of the runtime `spawner` starts; `initializer` runs once in every worker before its first batch. */
   constructor(readonly settings: PoolSettings, spawner: Spawner, readonly initializer?: RegisteredFunction) {
     this.maxWorkers = settings.maxWorkers;
     this.spawn = spawner(settings, this);
+    this.stopListening = onKeptFilesRemoved((files) => this.tellWorkers('release', files));
     livePools.add(this);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
@@ -78,7 +82,8 @@ export class WorkerPool {
 
   /**
    * Ends the owner's call: drops its queued jobs, kills the workers running its others (other
-   * owners' jobs move on), and tells the workers to forget its large-argument files.
+   * owners' jobs move on), and tells the workers that read its large-argument `files` to check
+   * their copies (its tasks may have written into them) before a later call uses them.
    */
   cancel(owner: object, files: readonly string[] = []): void {
     this.queue.remove((job) => job.spec.owner === owner);
@@ -91,15 +96,16 @@ export class WorkerPool {
       if (job.worker) workers.add(job.worker);
     }
     for (const worker of workers) if (!worker.exited) this.killWorker(worker);
-    if (files.length > 0) this.releaseFiles(files);
+    if (files.length > 0) this.tellWorkers('verify', files);
     this.pump();
   }
 
-  private releaseFiles(files: readonly string[]): void {
+  /** Sends `verify` or `release` for `files` to the workers that may hold copies of them. */
+  private tellWorkers(what: 'verify' | 'release', files: readonly string[]): void {
     for (const worker of this.workers) {
       if (worker.exited) continue;
-      const known = files.filter((file) => worker.knownFiles.delete(file));
-      if (known.length > 0) worker.notify({ t: 'release', files: known });
+      const known = files.filter((file) => (what === 'release' ? worker.knownFiles.delete(file) : worker.knownFiles.has(file)));
+      if (known.length > 0) worker.notify({ t: what, files: known });
     }
   }
 
@@ -126,6 +132,7 @@ export class WorkerPool {
   async shutdown({ kill = false } = {}): Promise<void> {
     this.isShutdown = true;
     livePools.delete(this);
+    this.stopListening();
     for (const job of this.queue.remove(() => true)) {
       job.spec.settle(localFailure(new ShutdownExecutorError('The executor was shut down before this task started.')));
     }

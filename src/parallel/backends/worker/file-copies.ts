@@ -1,0 +1,68 @@
+// A worker process's copies of large-argument files: each file is read once and kept for later
+// calls (Node cannot memory-map it as numpy does), until the parent removes the file, a task
+// changed the copy, or the copies pass JOBLIB_TS_LARGE_ARGUMENT_CACHE bytes (least recently used
+// dropped first; never one a running call uses).
+
+import { readFileSync } from 'node:fs';
+import { contentKey, contentKeyOfFile, largeArgumentCacheBytes } from '../wire/large-argument-files.js';
+
+interface Copy {
+  readonly bytes: Uint8Array;
+  /** Used since the parent last said a call using it ended (`verify`): never dropped for room. */
+  inCall: boolean;
+}
+
+export class FileCopies {
+  /** Least recently used first. */
+  private readonly copies = new Map<string, Copy>();
+  private held = 0;
+
+  /** The bytes the copies hold: they are no leak, so the leak guard leaves them out. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** The bytes of the file at `path`, read at its first use. */
+  read(path: string): Uint8Array {
+    let copy = this.copies.get(path);
+    if (copy) {
+      this.copies.delete(path);
+    } else {
+      copy = { bytes: readFileSync(path), inCall: true };
+      this.held += copy.bytes.byteLength;
+    }
+    copy.inCall = true;
+    this.copies.set(path, copy);
+    this.trim();
+    return copy.bytes;
+  }
+
+  /** The parent removed these files. */
+  release(paths: readonly string[]): void {
+    for (const path of paths) this.drop(path);
+  }
+
+  /** A call that used these files ended: keep each copy only if its tasks left it as the file was. */
+  verify(paths: readonly string[]): void {
+    for (const path of paths) {
+      const copy = this.copies.get(path);
+      if (!copy) continue;
+      copy.inCall = false;
+      if (contentKey(copy.bytes) !== contentKeyOfFile(path)) this.drop(path);
+    }
+    this.trim();
+  }
+
+  private trim(): void {
+    const limit = largeArgumentCacheBytes();
+    for (const [path, copy] of this.copies) {
+      if (this.held <= limit) return;
+      if (!copy.inCall) this.drop(path);
+    }
+  }
+
+  private drop(path: string): void {
+    this.held -= this.copies.get(path)?.bytes.byteLength ?? 0;
+    this.copies.delete(path);
+  }
+}
