@@ -40,16 +40,19 @@ export function workerCount(backend: ParallelBackend): number {
   return nJobs;
 }
 
-/** The backend's `abort(owner)`, as a promise that never rejects: a failed release is a warning. */
-function releaseOf(backend: ParallelBackend, owner: object): Promise<void> {
+/**
+ * The backend's `abort(owner)`: undefined when it released at once, else a promise that never
+ * rejects (a failed release is a warning).
+ */
+function releaseOf(backend: ParallelBackend, owner: object): Promise<void> | undefined {
   const warn = (error: unknown): void => emitJoblibWarning('JoblibWarning', 'JOBLIB_BACKEND_RELEASE_FAILED',
     `The backend ${backend.name} could not release what a finished call used: ${error instanceof Error ? error.message : String(error)}`);
   try {
     const release = backend.abort(owner);
-    return isThenable(release) ? Promise.resolve(release).catch(warn) : Promise.resolve();
+    return isThenable(release) ? Promise.resolve(release).catch(warn) : undefined;
   } catch (error) {
     warn(error);
-    return Promise.resolve();
+    return undefined;
   }
 }
 
@@ -70,12 +73,15 @@ export class ParallelCall {
   private readonly readyBatches: { tasks: DelayedTask[]; firstIndex: number }[] = [];
   private dispatching: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
-  private readonly source: TaskSource;
+  /** The input's iterator, unless it is an array. */
+  private readonly source: TaskSource | undefined;
   private readonly known: readonly unknown[] | undefined;
   /** Tasks to read ahead of the workers, once known (at start). */
   private preDispatch = 1;
-  /** The backend's release of this call, once aborted (it may take a while: a remote queue). */
-  private released: Promise<void> = Promise.resolve();
+  /** The backend's release of this call, once aborted (it may take a while: a remote queue); undefined: done. */
+  private released: Promise<void> | undefined;
+  private whenFinished: Promise<void> | undefined;
+  private onFinished: (() => void) | undefined;
 
   constructor(
     private readonly backend: ParallelBackend,
@@ -87,6 +93,8 @@ export class ParallelCall {
     if (Array.isArray(input)) this.known = input;
     this.results = this.known ? new Array<unknown>(this.known.length) : [];
     this.have = this.known ? new Uint8Array(this.known.length) : [];
+    // An array is read by index (`pull`): no iterator.
+    if (this.known) return;
     const asyncIterator = (input as AsyncIterable<unknown>)[Symbol.asyncIterator];
     const syncIterator = (input as Iterable<unknown>)[Symbol.iterator];
     if (typeof syncIterator === 'function') this.source = syncIterator.call(input);
@@ -147,8 +155,13 @@ export class ParallelCall {
   }
 
   /** Resolves once the call ended, successfully or not. */
-  async settled(): Promise<void> {
-    while (!this.finished) await this.changed();
+  settled(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    // One promise for the whole call, not one per finished batch.
+    this.whenFinished ??= new Promise((resolve) => {
+      this.onFinished = resolve;
+    });
+    return this.whenFinished;
   }
 
   isDone(index: number): boolean {
@@ -163,6 +176,7 @@ export class ParallelCall {
    */
   async abortAndRelease(): Promise<void> {
     this.abort();
+    if (!this.released) return; // released at once (the built-in backends): no timer
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, RELEASE_WAIT_MS);
@@ -180,7 +194,7 @@ export class ParallelCall {
     // A signal reused across calls must not collect a listener per call.
     this.settings.signal?.removeEventListener('abort', this.onAbortSignal);
     // Let a generator given as input run its finally blocks.
-    if (!this.exhausted && !this.known) void Promise.resolve(this.source.return?.()).catch(() => undefined);
+    if (!this.exhausted && this.source) void Promise.resolve(this.source.return?.()).catch(() => undefined);
     this.finish();
   }
 
@@ -192,6 +206,7 @@ export class ParallelCall {
 
   private finish(): void {
     this.finished = true;
+    this.onFinished?.();
     this.notify();
   }
 
@@ -233,7 +248,7 @@ export class ParallelCall {
     }
     const tasks: DelayedTask[] = [];
     while (tasks.length < count && !this.exhausted) {
-      const step = this.source.next();
+      const step = this.source!.next();
       const result = step instanceof Promise ? await step : (step as IteratorResult<unknown>);
       if (result.done) {
         this.exhausted = true;

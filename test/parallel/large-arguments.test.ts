@@ -178,9 +178,10 @@ describe('large arguments on processes', () => {
     expect(run.reports).toEqual([[[1, 1], 1], [[2, 2], 2], [[3, 3], 2], [[4, 4], 2]]);
   });
 
-  it('refuses a JOBLIB_TS_LARGE_ARGUMENT_CACHE that is not a size before running anything', async () => {
+  it('refuses a JOBLIB_TS_LARGE_ARGUMENT_CACHE that is not a size before a task given a large argument runs', async () => {
     const run = await runNode(`
-      try { await jl.Parallel({ nJobs: 2 })([jl.delayed(t.touch)(process.env.TEST_FOLDER + '/ran')]); }
+      const values = new Float64Array(500_000);
+      try { await jl.Parallel({ nJobs: 2 })([jl.delayed(t.touch)(process.env.TEST_FOLDER + '/ran', values)]); }
       catch (e) { report([e.name, e.message]); }`,
     { env: { TEST_FOLDER: folder, JOBLIB_TS_LARGE_ARGUMENT_CACHE: 'plenty' } });
     expect(run.reports).toEqual([['InvalidOptionError', expect.stringMatching(/JOBLIB_TS_LARGE_ARGUMENT_CACHE must be a byte count/)]]);

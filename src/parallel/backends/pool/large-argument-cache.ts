@@ -79,9 +79,11 @@ export function onKeptFilesRemoved(listener: (paths: readonly string[]) => void)
 /**
  * The file holding `bytes` (region `region` of their buffer) for worker processes, for one call
  * (`release` it when the call ends): the kept one if a file with these bytes exists for
- * `tempFolder`, else a new one. Throws TempFolderError when it cannot be written.
+ * `tempFolder`, else a new one. Throws TempFolderError when it cannot be written, and
+ * InvalidOptionError when JOBLIB_TS_LARGE_ARGUMENT_CACHE is not a size.
  */
 export function acquireFile(bytes: Uint8Array, region: string, tempFolder: string | undefined): KeptFile {
+  largeArgumentCacheBytes(); // a wrong JOBLIB_TS_LARGE_ARGUMENT_CACHE fails the call before anything is written
   const key = contentKey(bytes);
   // Keyed by the folder asked for, not the one chosen: a file stays valid when /dev/shm fills up.
   const lookupKey = `${tempFolder ?? process.env.JOBLIB_TEMP_FOLDER ?? ''}\0${key}`;
@@ -102,9 +104,11 @@ export function acquireFile(bytes: Uint8Array, region: string, tempFolder: strin
 /**
  * A SharedArrayBuffer holding `bytes` (region `region` of their buffer), for one call (`release`
  * it when the call ends): the kept copy if `bytes` still equal it, else a new copy. The old one
- * is not overwritten: results of earlier calls may view it.
+ * is not overwritten: results of earlier calls may view it. Throws InvalidOptionError when
+ * JOBLIB_TS_LARGE_ARGUMENT_CACHE is not a size.
  */
 export function acquireCopy(bytes: Uint8Array, region: string): KeptCopy {
+  largeArgumentCacheBytes();
   const known = lastCrossing.get(bytes.buffer)?.get(region);
   if (known instanceof KeptCopy && Buffer.compare(bytes, new Uint8Array(known.copy)) === 0) return pin(known);
   // Changed, by the caller or by a task writing into the copy.

@@ -11,7 +11,6 @@ import type { WorkerPool } from './worker-pool.js';
 import type { JobOutcome } from './jobs.js';
 import { LargeArguments } from './large-arguments.js';
 import { NESTED_BACKEND } from './pool-settings.js';
-import { largeArgumentCacheBytes } from '../wire/large-argument-files.js';
 import type { Spawner } from './pool-worker.js';
 import { sharedPool } from './shared-pool.js';
 
@@ -47,11 +46,12 @@ export class PoolBackend implements ParallelBackend {
         maxWorkers: this.nJobs, idleTimeout, maxTasksPerWorker, workerMemoryLimit, env, innerMaxNumThreads,
       }, registeredInit);
     }
-    // A wrong JOBLIB_TS_LARGE_ARGUMENT_CACHE fails the call before anything is sent.
-    if (this.settings.maxNbytes !== Infinity) largeArgumentCacheBytes();
     // Workers take a while to boot: start them before resolving functions (which may take as long).
     this.pool.prestart(Math.min(this.nJobs, taskCount));
-    await Promise.all([...functions].map((fn) => registerFunction(fn)));
+    // A runner's later calls find every function resolved: no promise per function then.
+    let unresolved: Promise<unknown>[] | undefined;
+    for (const fn of functions) if (!registeredFunction(fn)) (unresolved ??= []).push(registerFunction(fn));
+    if (unresolved) await Promise.all(unresolved);
   }
 
   submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void {

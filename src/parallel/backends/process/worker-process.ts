@@ -39,6 +39,7 @@ export class WorkerProcess extends PoolWorker<PipeFrame> {
     this.resultPipe = this.child.stdio[4] as Socket;
     // A dead worker's pipe errors (EPIPE); its exit event reports the death.
     this.taskPipe.on('error', () => undefined);
+    this.taskPipe.unref();
     this.resultPipe.on('error', () => undefined);
     new FrameReader(this.resultPipe, (frame) => this.receive(events, frame));
     this.child.on('error', () => undefined);
@@ -84,10 +85,13 @@ export class WorkerProcess extends PoolWorker<PipeFrame> {
     this.child.kill('SIGKILL');
   }
 
+  /**
+   * The child and its result pipe keep this process alive while results are due (and its exit
+   * must be seen). The task pipe never needs to: a write under way keeps the loop alive by itself.
+   */
   protected reference(referenced: boolean): void {
     const method = referenced ? 'ref' : 'unref';
     this.child[method]();
-    this.taskPipe[method]();
     this.resultPipe[method]();
   }
 }
