@@ -1,13 +1,13 @@
 # The joblib 1.2 anchor for bench/parallel.mjs: the same cases as bench/parallel-case.mjs (loky
 # backend), measured `rounds` times in one fresh process: round 1 is the fresh-process figure,
 # the later rounds the same work repeated in one process. Prints {"rounds": [{...}, ...]}.
-# Usage: /usr/bin/python3 bench/joblib_parallel.py <cold|warm|warm-new|tiny|tiny1m|batch1|batch1-all|cpu|large|large-changed> [rounds]
+# Usage: /usr/bin/python3 bench/joblib_parallel.py <cold|warm|warm-steady|warm-new|tiny|tiny1m|batch1|batch1-all|cpu|large|large-changed> [rounds]
 import json, statistics, sys, time
 from joblib import Parallel, delayed
 
 which = sys.argv[1]
 rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-N_TINY, N_BATCH1, WARM_CALLS = 100_000, 10_000, 100
+N_TINY, N_BATCH1, WARM_CALLS, STEADY_AFTER = 100_000, 10_000, 200, 2000
 
 def tiny(x):
     return x + 1
@@ -43,6 +43,12 @@ def warm_setup():
     parallel = Parallel(n_jobs=2)
     parallel.__enter__()
     parallel(delayed(tiny)(i) for i in range(4))
+    return parallel
+
+def warm_steady_setup():
+    parallel = warm_setup()
+    for _ in range(STEADY_AFTER):
+        parallel(delayed(tiny)(i) for i in range(2))
     return parallel
 
 def warm(parallel, _):
@@ -91,6 +97,7 @@ def large_case(changed):
 CASES = {
     "cold": (None, cold),
     "warm": (warm_setup, warm),
+    "warm-steady": (warm_steady_setup, warm),
     "warm-new": (workers_up, warm_new),
     "tiny": (workers_up, tiny_case(N_TINY)),
     "tiny1m": (workers_up, tiny_case(10 * N_TINY)),

@@ -9,7 +9,9 @@ const [which, roundsArg] = process.argv.slice(2);
 const rounds = Number(roundsArg ?? 1);
 const N_TINY = 100_000;
 const N_BATCH1 = 10_000;
-const WARM_CALLS = 100;
+const WARM_CALLS = 200;
+/** Calls before the steady-state warm case is measured: V8 has compiled the hot paths by then. */
+const STEADY_AFTER = 2000;
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 const workersUp = (backend = 'process') => Parallel({ nJobs: 2, backend })(range(4).map((i) => delayed(tiny)(i)));
@@ -37,6 +39,7 @@ const CASES = {
     },
   },
   'warm': warmCase((parallel) => parallel(range(2).map((i) => delayed(tiny)(i)))),
+  'warm-steady': warmCase((parallel) => parallel(range(2).map((i) => delayed(tiny)(i))), STEADY_AFTER),
   'warm-new': warmCase(() => Parallel({ nJobs: 2 })(range(2).map((i) => delayed(tiny)(i)))),
   'tiny': tinyCase(N_TINY, { nJobs: 2 }),
   'tiny1m': tinyCase(10 * N_TINY, { nJobs: 2 }),
@@ -74,11 +77,12 @@ const CASES = {
   'piscina-large-shared': piscinaLarge(true),
 };
 
-function warmCase(call) {
+function warmCase(call, before = 0) {
   return {
     setup: async () => {
       const parallel = Parallel({ nJobs: 2 });
       await parallel(range(4).map((i) => delayed(tiny)(i)));
+      for (let r = 0; r < before; r++) await call(parallel);
       return parallel;
     },
     round: async (parallel) => {
