@@ -1,14 +1,16 @@
 // Large arguments kept across Parallel calls, as joblib names its memmaps by content and never
 // writes one twice. For processes, a file per distinct content (XXH3 hash and length): a later
-// call with equal bytes reuses it, and the workers their copies of it. For threads, the
-// SharedArrayBuffer copy of a plain array: a later call given the same array reuses it if the
-// array still holds the copy's bytes (compared in full: faster than hashing here, and exact).
-// An array changed in place between calls (an iteration's weights) supersedes what it crossed in
-// before: that is dropped at once, so memory is recycled rather than piled up. The rest no
-// running call uses is bounded by JOBLIB_TS_LARGE_ARGUMENT_CACHE bytes (least recently used
-// dropped first), dropped after EXPIRY_MS unused, and removed at exit (temp-files.ts).
+// call with equal bytes reuses it, and the workers their copies of it. Bytes are hashed only
+// when a kept file has their length (only then can they be a duplicate): the first call of a
+// process writes without hashing, and a file's own key is read from it when first needed. For
+// threads, the SharedArrayBuffer copy of a plain array: a later call given the same array reuses
+// it if the array still holds the copy's bytes (compared in full: faster than hashing here, and
+// exact). An array changed in place between calls (an iteration's weights) supersedes what it
+// crossed in before: that is dropped at once, so memory is recycled rather than piled up. The
+// rest no running call uses is bounded by JOBLIB_TS_LARGE_ARGUMENT_CACHE bytes (least recently
+// used dropped first), dropped after EXPIRY_MS unused, and removed at exit (temp-files.ts).
 
-import { contentKey, fileNameOf, largeArgumentCacheBytes } from '../wire/large-argument-files.js';
+import { contentKey, contentKeyOfFile, largeArgumentCacheBytes } from '../wire/large-argument-files.js';
 import { chooseFolder, isLiveTempFile, removeTempFile, writeTempFile } from './temp-files.js';
 
 /** Kept arguments unused this long are dropped (loky's idle workers exit after as long). */
@@ -25,14 +27,30 @@ abstract class Kept {
   abstract drop(): void;
 }
 
-/** A file holding a large argument, named by its content. */
+/** A file holding a large argument. */
 export class KeptFile extends Kept {
-  constructor(private readonly lookupKey: string, readonly path: string, size: number) {
+  /**
+   * @param group its folder asked for and length: the key of the kept files it could equal
+   * @param key its content key, if computed already
+   */
+  constructor(private readonly group: string, readonly path: string, size: number, private key: string | undefined) {
     super(size);
+    let sameLength = files.get(group);
+    if (!sameLength) {
+      sameLength = new Set();
+      files.set(group, sameLength);
+    }
+    sameLength.add(this);
+  }
+
+  /** Its content key: computed from the file the first time it is needed. */
+  contentKey(): string {
+    return this.key ??= contentKeyOfFile(this.path);
   }
 
   drop(): void {
-    if (files.get(this.lookupKey) === this) files.delete(this.lookupKey);
+    const sameLength = files.get(this.group);
+    if (sameLength?.delete(this) && sameLength.size === 0) files.delete(this.group);
     removeTempFile(this.path);
     for (const listener of removalListeners) listener([this.path]);
   }
@@ -53,8 +71,8 @@ export class KeptCopy extends Kept {
   }
 }
 
-/** Kept files by the folder asked for and content key. */
-const files = new Map<string, KeptFile>();
+/** Kept files by the folder asked for and length: only bytes of the same length can be one of them. */
+const files = new Map<string, Set<KeptFile>>();
 /** Per array (its buffer), per region of it: what it crossed in last. Finds a thread's copy again. */
 const lastCrossing = new WeakMap<ArrayBufferLike, Map<string, Kept>>();
 /** Every kept argument, least recently used first. */
@@ -84,21 +102,34 @@ export function onKeptFilesRemoved(listener: (paths: readonly string[]) => void)
  */
 export function acquireFile(bytes: Uint8Array, region: string, tempFolder: string | undefined): KeptFile {
   largeArgumentCacheBytes(); // a wrong JOBLIB_TS_LARGE_ARGUMENT_CACHE fails the call before anything is written
-  const key = contentKey(bytes);
-  // Keyed by the folder asked for, not the one chosen: a file stays valid when /dev/shm fills up.
-  const lookupKey = `${tempFolder ?? process.env.JOBLIB_TEMP_FOLDER ?? ''}\0${key}`;
-  let kept = files.get(lookupKey);
-  if (kept && !isLiveTempFile(kept.path)) {
-    forget(kept); // removed under us (a signal's cleanup)
-    kept = undefined;
+  // By the folder asked for, not the one chosen: a file stays valid when /dev/shm fills up.
+  const group = `${tempFolder ?? process.env.JOBLIB_TEMP_FOLDER ?? ''}\0${bytes.byteLength}`;
+  let kept: KeptFile | undefined;
+  let key: string | undefined;
+  for (const candidate of files.get(group) ?? []) {
+    key ??= contentKey(bytes);
+    if (keyOf(candidate) === key) {
+      kept = candidate;
+      break;
+    }
   }
   if (!kept) {
-    const path = writeTempFile(bytes, chooseFolder(bytes.byteLength, tempFolder), fileNameOf(key));
-    kept = add(new KeptFile(lookupKey, path, bytes.byteLength));
-    files.set(lookupKey, kept);
+    const path = writeTempFile(bytes, chooseFolder(bytes.byteLength, tempFolder));
+    kept = add(new KeptFile(group, path, bytes.byteLength, key));
   }
   crossed(bytes.buffer, region, kept);
   return pin(kept);
+}
+
+/** A kept file's content key; undefined (and the file forgotten) when it is gone (a signal's cleanup). */
+function keyOf(kept: KeptFile): string | undefined {
+  try {
+    if (isLiveTempFile(kept.path)) return kept.contentKey();
+  } catch {
+    // removed by someone else
+  }
+  forget(kept);
+  return undefined;
 }
 
 /**

@@ -15,6 +15,8 @@ const FOLDER_PREFIX = 'joblib-ts-';
 const WRITE_CHUNK = 16 * 1024 * 1024;
 
 const liveFiles = new Set<string>();
+/** Files written so far: part of each name, so that names never repeat. */
+let written = 0;
 const folders = new Map<string, string>();
 let exitHookInstalled = false;
 let signalHooksInstalled = false;
@@ -38,15 +40,15 @@ export function chooseFolder(size: number, tempFolder: string | undefined): stri
 }
 
 /**
- * Writes `bytes` to a new file `name` in this process's folder under `base` and returns its
- * path. Throws TempFolderError (leaving nothing behind) when it cannot.
+ * Writes `bytes` to a new file in this process's folder under `base` and returns its path.
+ * Throws TempFolderError (leaving nothing behind) when it cannot.
  */
-export function writeTempFile(bytes: Uint8Array, base: string, name: string): string {
+export function writeTempFile(bytes: Uint8Array, base: string): string {
   let path = '';
   let fd: number | undefined;
   try {
     installCleanupHooks();
-    path = join(processFolder(base), name);
+    path = join(processFolder(base), `${bytes.byteLength}-${++written}-${Math.random().toString(36).slice(2)}.bin`);
     fd = openSync(path, 'wx', 0o600);
     liveFiles.add(path);
     for (let at = 0; at < bytes.byteLength;) {

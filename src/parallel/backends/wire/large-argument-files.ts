@@ -1,9 +1,10 @@
-// Large-argument files, as the parent and its worker processes both see them: a file is named by
-// its bytes' XXH3 hash and length (equal bytes: one file, written once), so that a worker can
-// check that its in-memory copy still holds those bytes (a task may have written into it); and
-// how many bytes each side keeps between calls (JOBLIB_TS_LARGE_ARGUMENT_CACHE).
+// Large-argument files, as the parent and its worker processes both see them: the content key
+// that identifies a file's bytes (their XXH3 hash and length: equal bytes, one file, written
+// once), computed from memory or from the file itself; and how many bytes each side keeps
+// between calls (JOBLIB_TS_LARGE_ARGUMENT_CACHE).
 
 import { xxh3 } from '@node-rs/xxhash';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { parseBytes } from '../../../byte-size.js';
 import { cpuCount } from '../../cpu-count.js';
@@ -14,8 +15,9 @@ export const CACHE_BYTES_VARIABLE = 'JOBLIB_TS_LARGE_ARGUMENT_CACHE';
  * Hashing goes through XXH3's streaming state in pieces of this size: the one-shot functions of
  * @node-rs/xxhash run at about 1 GB/s here, the streaming state at 5–6.5 GB/s.
  */
-const PIECE = 8 * 1024 * 1024;
+const PIECE = 1024 * 1024;
 const state = xxh3.Xxh3.withSeed(0n);
+let scratch: Buffer | undefined;
 
 /** The content key of `bytes`: their XXH3-64 hash and their length, `0123456789abcdef-80000000`. */
 export function contentKey(bytes: Uint8Array): string {
@@ -24,14 +26,23 @@ export function contentKey(bytes: Uint8Array): string {
   return `${state.digest().toString(16).padStart(16, '0')}-${bytes.byteLength}`;
 }
 
-/** The file name of a large argument with content key `key`. */
-export function fileNameOf(key: string): string {
-  return `${key}.bin`;
-}
-
-/** The content key a large-argument file's path names, or undefined for another name. */
-export function contentKeyOfFile(path: string): string | undefined {
-  return /([0-9a-f]{16}-\d+)\.bin$/.exec(path)?.[1];
+/** The content key of the file at `path`, read piece by piece (no buffer of its size). */
+export function contentKeyOfFile(path: string): string {
+  scratch ??= Buffer.allocUnsafeSlow(PIECE);
+  const fd = openSync(path, 'r');
+  try {
+    state.reset();
+    let length = 0;
+    for (;;) {
+      const read = readSync(fd, scratch, 0, PIECE, null);
+      if (read === 0) break;
+      state.update(scratch.subarray(0, read));
+      length += read;
+    }
+    return `${state.digest().toString(16).padStart(16, '0')}-${length}`;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The variable's value `budget` was read from (null: not read yet). */

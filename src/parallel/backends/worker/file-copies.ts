@@ -1,7 +1,8 @@
 // A worker process's copies of large-argument files: each file is read once and kept for later
 // calls (Node cannot memory-map it as numpy does), until the parent removes the file, a task
-// changed the copy, or the copies pass JOBLIB_TS_LARGE_ARGUMENT_CACHE bytes (least recently used
-// dropped first; never one a running call uses).
+// changed the copy (checked against the file's content key when a call ends), or the copies pass
+// JOBLIB_TS_LARGE_ARGUMENT_CACHE bytes (least recently used dropped first; never one a running
+// call uses).
 
 import { readFileSync } from 'node:fs';
 import { contentKey, contentKeyOfFile, largeArgumentCacheBytes } from '../wire/large-argument-files.js';
@@ -10,6 +11,8 @@ interface Copy {
   readonly bytes: Uint8Array;
   /** Used since the parent last said a call using it ended (`verify`): never dropped for room. */
   inCall: boolean;
+  /** The file's content key, read from the file at the first check (a file never changes). */
+  fileKey: string | undefined;
 }
 
 export class FileCopies {
@@ -28,7 +31,7 @@ export class FileCopies {
     if (copy) {
       this.copies.delete(path);
     } else {
-      copy = { bytes: readFileSync(path), inCall: true };
+      copy = { bytes: readFileSync(path), inCall: true, fileKey: undefined };
       this.held += copy.bytes.byteLength;
     }
     copy.inCall = true;
@@ -42,13 +45,19 @@ export class FileCopies {
     for (const path of paths) this.drop(path);
   }
 
-  /** A call that used these files ended: keep each copy only if its tasks left it as the file was. */
+  /** A call that used these files ended: keep each copy only if its tasks left it as the file is. */
   verify(paths: readonly string[]): void {
     for (const path of paths) {
       const copy = this.copies.get(path);
       if (!copy) continue;
       copy.inCall = false;
-      if (contentKey(copy.bytes) !== contentKeyOfFile(path)) this.drop(path);
+      try {
+        copy.fileKey ??= contentKeyOfFile(path);
+        if (contentKey(copy.bytes) === copy.fileKey) continue;
+      } catch {
+        // the file is gone (the parent removed it on a signal): the copy goes too
+      }
+      this.drop(path);
     }
     this.trim();
   }
