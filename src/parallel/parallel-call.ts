@@ -40,17 +40,31 @@ export function workerCount(backend: ParallelBackend): number {
   return nJobs;
 }
 
-/** The backend's `abort(owner)`, as a promise that never rejects: a failed release is a warning. */
-function releaseOf(backend: ParallelBackend, owner: object): Promise<void> {
+/**
+ * The backend's `abort(owner)`: undefined when it released at once, else a promise that never
+ * rejects (a failed release is a warning).
+ */
+function releaseOf(backend: ParallelBackend, owner: object): Promise<void> | undefined {
   const warn = (error: unknown): void => emitJoblibWarning('JoblibWarning', 'JOBLIB_BACKEND_RELEASE_FAILED',
     `The backend ${backend.name} could not release what a finished call used: ${error instanceof Error ? error.message : String(error)}`);
   try {
     const release = backend.abort(owner);
-    return isThenable(release) ? Promise.resolve(release).catch(warn) : Promise.resolve();
+    return isThenable(release) ? Promise.resolve(release).catch(warn) : undefined;
   } catch (error) {
     warn(error);
-    return Promise.resolve();
+    return undefined;
   }
+}
+
+/** `promise`, or a timeout of `ms` (a timer that does not keep the process alive), whichever comes first. */
+async function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  await Promise.race([promise, waited]);
+  clearTimeout(timer);
 }
 
 export class ParallelCall {
@@ -70,12 +84,15 @@ export class ParallelCall {
   private readonly readyBatches: { tasks: DelayedTask[]; firstIndex: number }[] = [];
   private dispatching: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
-  private readonly source: TaskSource;
+  /** The input's iterator, unless it is an array. */
+  private readonly source: TaskSource | undefined;
   private readonly known: readonly unknown[] | undefined;
   /** Tasks to read ahead of the workers, once known (at start). */
   private preDispatch = 1;
-  /** The backend's release of this call, once aborted (it may take a while: a remote queue). */
-  private released: Promise<void> = Promise.resolve();
+  /** The backend's release of this call, once aborted (it may take a while: a remote queue); undefined: done. */
+  private released: Promise<void> | undefined;
+  private whenFinished: Promise<void> | undefined;
+  private onFinished: (() => void) | undefined;
 
   constructor(
     private readonly backend: ParallelBackend,
@@ -87,6 +104,8 @@ export class ParallelCall {
     if (Array.isArray(input)) this.known = input;
     this.results = this.known ? new Array<unknown>(this.known.length) : [];
     this.have = this.known ? new Uint8Array(this.known.length) : [];
+    // An array is read by index (`pull`): no iterator.
+    if (this.known) return;
     const asyncIterator = (input as AsyncIterable<unknown>)[Symbol.asyncIterator];
     const syncIterator = (input as Iterable<unknown>)[Symbol.iterator];
     if (typeof syncIterator === 'function') this.source = syncIterator.call(input);
@@ -119,14 +138,19 @@ export class ParallelCall {
       this.preDispatch = preDispatchCount(this.settings.preDispatch, nJobs);
       this.progress.preDispatch = this.preDispatch;
       this.progress.print(`Using backend ${this.backend.name} with ${nJobs} concurrent worker${nJobs > 1 ? 's' : ''}.`);
-      if (this.known) await this.backend.prepare(this.functionsOf(this.known), this.known.length);
-      // One dispatch at a time: a batch finishing during pre-dispatch (an async input, a quick
-      // backend) queues its follow-up behind this loop instead of pulling the same positions.
-      const preDispatch = this.dispatching.then(async () => {
-        while (!this.aborted && this.dispatchedTasks < this.preDispatch && (await this.dispatchOne(true)));
-      });
-      this.dispatching = preDispatch.catch(() => undefined);
-      await preDispatch;
+      if (this.known) {
+        await this.backend.prepare(this.functionsOf(this.known), this.known.length);
+        // An array is dispatched synchronously: nothing can run in between.
+        while (!this.aborted && this.dispatchedTasks < this.preDispatch && (this.dispatchOne(true) as boolean));
+      } else {
+        // One dispatch at a time: a batch finishing during pre-dispatch (an async input, a quick
+        // backend) queues its follow-up behind this loop instead of pulling the same positions.
+        const preDispatch = this.dispatching.then(async () => {
+          while (!this.aborted && this.dispatchedTasks < this.preDispatch && (await this.dispatchOne(true)));
+        });
+        this.dispatching = preDispatch.catch(() => undefined);
+        await preDispatch;
+      }
     } catch (error) {
       this.fail(error);
       return;
@@ -147,8 +171,13 @@ export class ParallelCall {
   }
 
   /** Resolves once the call ended, successfully or not. */
-  async settled(): Promise<void> {
-    while (!this.finished) await this.changed();
+  settled(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    // One promise for the whole call, not one per finished batch.
+    this.whenFinished ??= new Promise((resolve) => {
+      this.onFinished = resolve;
+    });
+    return this.whenFinished;
   }
 
   isDone(index: number): boolean {
@@ -160,16 +189,11 @@ export class ParallelCall {
   /**
    * Stops the call and waits (at most RELEASE_WAIT_MS) for the backend to release what it used:
    * queued batches dropped, running ones stopped, a remote queue's keys removed. Idempotent.
+   * Undefined when the backend released at once (the built-in ones): nothing to wait for.
    */
-  async abortAndRelease(): Promise<void> {
+  abortAndRelease(): Promise<void> | undefined {
     this.abort();
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, RELEASE_WAIT_MS);
-      timer.unref();
-    });
-    await Promise.race([this.released, waited]);
-    clearTimeout(timer);
+    return this.released && waitAtMost(this.released, RELEASE_WAIT_MS);
   }
 
   /** Stops the call: no more dispatch, the backend drops its batches. Idempotent. */
@@ -180,7 +204,7 @@ export class ParallelCall {
     // A signal reused across calls must not collect a listener per call.
     this.settings.signal?.removeEventListener('abort', this.onAbortSignal);
     // Let a generator given as input run its finally blocks.
-    if (!this.exhausted && !this.known) void Promise.resolve(this.source.return?.()).catch(() => undefined);
+    if (!this.exhausted && this.source) void Promise.resolve(this.source.return?.()).catch(() => undefined);
     this.finish();
   }
 
@@ -192,6 +216,7 @@ export class ParallelCall {
 
   private finish(): void {
     this.finished = true;
+    this.onFinished?.();
     this.notify();
   }
 
@@ -223,17 +248,20 @@ export class ParallelCall {
     }
   }
 
+  /** The next `count` tasks of an array input: checked and prepared up front, so a slice. */
+  private take(count: number): DelayedTask[] {
+    const known = this.known!;
+    const tasks = known.slice(this.pulled, this.pulled + count) as DelayedTask[];
+    this.pulled += tasks.length;
+    if (this.pulled === known.length) this.exhausted = true;
+    return tasks;
+  }
+
+  /** The next `count` tasks of an iterator input (fewer at its end), checked and prepared. */
   private async pull(count: number): Promise<DelayedTask[]> {
-    if (this.known) {
-      // Checked and prepared up front: take a slice, no per-item iterator step.
-      const tasks = this.known.slice(this.pulled, this.pulled + count) as DelayedTask[];
-      this.pulled += tasks.length;
-      if (tasks.length < count) this.exhausted = true;
-      return tasks;
-    }
     const tasks: DelayedTask[] = [];
     while (tasks.length < count && !this.exhausted) {
-      const step = this.source.next();
+      const step = this.source!.next();
       const result = step instanceof Promise ? await step : (step as IteratorResult<unknown>);
       if (result.done) {
         this.exhausted = true;
@@ -246,25 +274,36 @@ export class ParallelCall {
     return tasks;
   }
 
-  /** joblib's dispatch_one_batch: refill the ready batches when empty, then send one. */
-  private async dispatchOne(preDispatching: boolean): Promise<boolean> {
-    if (this.readyBatches.length === 0) {
-      const nJobs = workerCount(this.backend);
-      const size = this.settings.batchSize !== 'auto' ? this.settings.batchSize
-        : this.backend.capabilities.autoBatching ? this.batcher.next() : 1;
-      const big = size * nJobs;
-      const want = preDispatching ? Math.min(big, this.preDispatch - this.dispatchedTasks) : big;
-      const firstIndex = this.pulled;
-      const tasks = await this.pull(want);
-      if (tasks.length === 0 || this.aborted) return false;
-      // Near the end of the input, smaller batches so no worker straggles with a big one.
-      const finalSize = !preDispatching && tasks.length < big
-        ? Math.max(1, Math.trunc(tasks.length / (10 * nJobs)))
-        : Math.max(1, Math.trunc(tasks.length / nJobs));
-      for (let start = 0; start < tasks.length; start += finalSize) {
-        this.readyBatches.push({ tasks: tasks.slice(start, start + finalSize), firstIndex: firstIndex + start });
-      }
+  /**
+   * joblib's dispatch_one_batch: refill the ready batches when empty, then send one. False when
+   * there was nothing left to send. Synchronous for an array input (no promise per batch).
+   */
+  private dispatchOne(preDispatching: boolean): boolean | Promise<boolean> {
+    if (this.readyBatches.length > 0) return this.sendReady();
+    const nJobs = workerCount(this.backend);
+    const size = this.settings.batchSize !== 'auto' ? this.settings.batchSize
+      : this.backend.capabilities.autoBatching ? this.batcher.next() : 1;
+    const big = size * nJobs;
+    const want = preDispatching ? Math.min(big, this.preDispatch - this.dispatchedTasks) : big;
+    const firstIndex = this.pulled;
+    if (this.known) return this.cut(this.take(want), firstIndex, preDispatching, nJobs, big);
+    return this.pull(want).then((tasks) => this.cut(tasks, firstIndex, preDispatching, nJobs, big));
+  }
+
+  /** Cuts pulled tasks into ready batches and sends the first; false when there are none. */
+  private cut(tasks: DelayedTask[], firstIndex: number, preDispatching: boolean, nJobs: number, big: number): boolean {
+    if (tasks.length === 0 || this.aborted) return false;
+    // Near the end of the input, smaller batches so no worker straggles with a big one.
+    const finalSize = !preDispatching && tasks.length < big
+      ? Math.max(1, Math.trunc(tasks.length / (10 * nJobs)))
+      : Math.max(1, Math.trunc(tasks.length / nJobs));
+    for (let start = 0; start < tasks.length; start += finalSize) {
+      this.readyBatches.push({ tasks: tasks.slice(start, start + finalSize), firstIndex: firstIndex + start });
     }
+    return this.sendReady();
+  }
+
+  private sendReady(): true {
     const batch = this.readyBatches.shift()!;
     this.submit(batch.tasks, batch.firstIndex);
     this.dispatchedBatches += 1;
@@ -313,16 +352,29 @@ export class ParallelCall {
       return;
     }
     this.notify();
-    this.dispatching = this.dispatching.then(async () => {
-      if (this.aborted) return;
-      try {
-        await this.dispatchOne(false);
-      } catch (error) {
-        this.fail(error);
-        return;
-      }
+    // Every task of an array sent already (a short call, the end of a long one): nothing to dispatch.
+    if (this.known && this.exhausted && this.readyBatches.length === 0) {
       this.checkFinished();
-    });
+      return;
+    }
+    this.dispatching = this.dispatching.then(() => this.dispatchNext());
+  }
+
+  /** One more batch after one finished (queued behind any dispatch under way), then checks the end. */
+  private dispatchNext(): Promise<void> | undefined {
+    if (this.aborted) return undefined;
+    let sent: boolean | Promise<boolean>;
+    try {
+      sent = this.dispatchOne(false);
+    } catch (error) {
+      this.fail(error);
+      return undefined;
+    }
+    if (typeof sent === 'boolean') {
+      this.checkFinished();
+      return undefined;
+    }
+    return sent.then(() => this.checkFinished(), (error: unknown) => this.fail(error));
   }
 
   private record(index: number, value: unknown): void {

@@ -192,4 +192,23 @@ describe('worker environment', () => {
       expect(run.reports[at + 2]).toEqual(['RangeError', 'The worker initializer failingInit failed: no GPU here']);
     }
   });
+
+  it('asks glibc for huge pages in worker processes on Linux unless GLIBC_TUNABLES is set or JOBLIB_TS_HUGE_PAGES is 0', async () => {
+    const run = await runNode(`
+      const tunables = (options) => jl.Parallel({ nJobs: 2, ...options })([jl.delayed(t.env)('GLIBC_TUNABLES')]);
+      report(await tunables({}));
+      report(await tunables({ env: { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' } })); // the user's own, as they are
+      report(await tunables({ env: { JOBLIB_TS_HUGE_PAGES: '0' } }));
+      report(await tunables({ backend: 'threads' })); // a thread shares this process's malloc
+      try { await tunables({ env: { JOBLIB_TS_HUGE_PAGES: 'yes' } }); } catch (e) { report([e.name, e.message]); }`,
+    { env: { GLIBC_TUNABLES: undefined, JOBLIB_TS_HUGE_PAGES: undefined } });
+    expect(run.stderr).toBe('');
+    const [byDefault, theirs, off, thread, refused] = run.reports;
+    expect(byDefault).toEqual([process.platform === 'linux' ? 'glibc.malloc.hugetlb=1' : null]);
+    expect(theirs).toEqual(['glibc.malloc.arena_max=2']);
+    expect(off).toEqual([null]);
+    expect(thread).toEqual([null]);
+    expect(refused).toEqual(['InvalidOptionError',
+      'JOBLIB_TS_HUGE_PAGES must be 0 (worker processes without huge pages) or 1 (with them, the default on Linux), got \'yes\'.']);
+  });
 });

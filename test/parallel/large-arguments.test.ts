@@ -1,6 +1,8 @@
 // Large arguments cross once per call: processes read one temporary file each (removed after
-// the call, on failure, abort, exit and SIGINT; swept after SIGKILL), threads view one
-// SharedArrayBuffer, and `require: 'sharedmem'` lets tasks write into the caller's memory.
+// the call when nothing is kept between calls, on failure, abort, exit and SIGINT; swept after
+// SIGKILL), threads view one SharedArrayBuffer, and `require: 'sharedmem'` lets tasks write into
+// the caller's memory. Kept between calls (the default): a file per content, written once, each
+// worker's copy read once and checked, bounded by JOBLIB_TS_LARGE_ARGUMENT_CACHE.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,9 +20,11 @@ afterEach(() => {
 });
 const filesLeft = (): string[] => fs.readdirSync(folder, { recursive: true, withFileTypes: true })
   .filter((e) => e.isFile()).map((e) => e.name);
+/** Nothing kept between calls: each call's files are removed when it ends. */
+const KEEP_NOTHING = { JOBLIB_TS_LARGE_ARGUMENT_CACHE: '0' };
 
 describe('large arguments on processes', () => {
-  it('writes a 80 MB array once and each worker reads it at most once for a 100-task call', async () => {
+  it('writes a 80 MB array once and each worker reads it at most once for a 100-task call (nothing kept)', async () => {
     const run = await runNode(`
       const values = new Float64Array(10_000_000).map((_, i) => i % 7);
       const tempFolder = process.env.TEST_FOLDER;
@@ -31,7 +35,7 @@ describe('large arguments on processes', () => {
       report(await jl.Parallel({ nJobs: 2, tempFolder })([jl.delayed(t.filesUnder)(tempFolder, values)]));
       report(await jl.Parallel({ nJobs: 2, tempFolder, maxNbytes: null })([jl.delayed(t.filesUnder)(tempFolder, values)]));
       report(await jl.Parallel({ nJobs: 2, tempFolder, maxNbytes: '100M' })([jl.delayed(t.filesUnder)(tempFolder, values)]));`,
-    { env: { TEST_FOLDER: folder }, timeoutMs: 60_000 });
+    { env: { TEST_FOLDER: folder, ...KEEP_NOTHING }, timeoutMs: 60_000 });
     expect(run.stderr).toBe('');
     const [means, distinct, during, disabled, under] = run.reports as [unknown, number[], number[], number[], number[]];
     expect(means).toEqual([100, true]);
@@ -43,7 +47,7 @@ describe('large arguments on processes', () => {
     expect(filesLeft()).toEqual([]); // removed after each call
   });
 
-  it('sends a small view of a big buffer alone, and views covering half of one or more as the whole buffer, once', async () => {
+  it('sends a small view of a big buffer alone, and views covering half of one or more as the whole buffer, once (nothing kept)', async () => {
     const run = await runNode(`
       const tempFolder = process.env.TEST_FOLDER;
       const big = new Float64Array(8_000_000).map((_, i) => i); // 64 MB
@@ -53,7 +57,7 @@ describe('large arguments on processes', () => {
       }
       const halves = [big.subarray(0, 4_000_000), big.subarray(4_000_000)];
       report(await jl.Parallel({ nJobs: 2, tempFolder })([...halves.map((h) => jl.delayed(t.viewInfo)(h)), jl.delayed(t.bytesUnder)(tempFolder, ...halves)]));`,
-    { env: { TEST_FOLDER: folder }, timeoutMs: 60_000 });
+    { env: { TEST_FOLDER: folder, ...KEEP_NOTHING }, timeoutMs: 60_000 });
     expect(run.stderr).toBe('');
     const [processes, threads, halves] = run.reports as unknown[][];
     expect(processes).toEqual([{ length: 250_000, first: 1_000_000, bufferBytes: 2_000_000 }, 2_000_000]); // a 2 MB file
@@ -63,7 +67,7 @@ describe('large arguments on processes', () => {
       { length: 4_000_000, first: 4_000_000, bufferBytes: 64_000_000 }, 64_000_000]);
   });
 
-  it('removes the files when a call fails, is aborted, or the process exits', async () => {
+  it('removes the files when a call fails, is aborted (nothing kept), or the process exits', async () => {
     const run = await runNode(`
       const values = new Float64Array(500_000).fill(1);
       const tempFolder = process.env.TEST_FOLDER;
@@ -76,7 +80,7 @@ describe('large arguments on processes', () => {
       catch (e) { report([e.name, await count()]); }
       setTimeout(() => { report(['exiting', fs.readdirSync(tempFolder, { recursive: true }).length > 0]); process.exit(0); }, 300);
       await jl.Parallel({ nJobs: 2, tempFolder })([jl.delayed(t.sleepSync)(20_000, values)]);`,
-    { env: { TEST_FOLDER: folder }, timeoutMs: 30_000 });
+    { env: { TEST_FOLDER: folder, ...KEEP_NOTHING }, timeoutMs: 30_000 });
     expect(run.reports).toEqual([['FinickyError', 0], ['AbortError', 0], ['exiting', true]]);
     expect(run.code).toBe(0);
     expect(filesLeft()).toEqual([]);
@@ -107,6 +111,95 @@ describe('large arguments on processes', () => {
     expect(run.stderr).toBe('');
     expect(fs.readdirSync(folder).filter((name) => name === left)).toEqual([]);
   }, 30_000);
+
+  it('keeps the file and each worker\'s copy across calls: written once, read once, written again only for new bytes', async () => {
+    const run = await runNode(`
+      const fs = await import('node:fs');
+      const path = await import('node:path');
+      const tempFolder = process.env.TEST_FOLDER;
+      const files = () => fs.readdirSync(tempFolder, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+        .map((e) => { const stat = fs.statSync(path.join(e.parentPath ?? e.path, e.name)); return [e.name, stat.ino, stat.mtimeMs]; });
+      // Two tasks of one each: each worker runs one (an idle worker first).
+      const onBoth = (fn, ...args) => jl.Parallel({ nJobs: 2, tempFolder, batchSize: 1 })([jl.delayed(fn)(...args), jl.delayed(fn)(...args)]);
+      const values = new Float64Array(1_000_000).map((_, i) => i % 7); // 8 MB
+      for (let call = 0; call < 3; call += 1) {
+        report((await onBoth(t.bufferSeen, values)).map((seen) => seen.distinct));
+        report(files());
+      }
+      values[0] = 100;
+      report((await onBoth(t.describeArray, values)).map((d) => d.sum));
+      report((await onBoth(t.bufferSeen, values)).map((seen) => seen.distinct));
+      report(files().length);
+      report((await onBoth(t.describeArray, Float64Array.from(values))).map((d) => d.sum)); // equal bytes, another array
+      report(files().length);`,
+    { env: { TEST_FOLDER: folder, JOBLIB_TS_LARGE_ARGUMENT_CACHE: '64M' }, timeoutMs: 60_000 });
+    expect(run.stderr).toBe('');
+    const [seen1, files1, seen2, files2, seen3, files3, sums, seenChanged, filesChanged, sumsOther, filesOther] = run.reports;
+    // The same copy in each worker for three calls: read once; the same file, never written again.
+    expect([seen1, seen2, seen3]).toEqual([[1, 1], [1, 1], [1, 1]]);
+    expect((files1 as unknown[]).length).toBe(1);
+    expect(files2).toEqual(files1);
+    expect(files3).toEqual(files1);
+    const sum = 2_999_997 + 100; // i % 7 over a million elements, with the first set to 100
+    expect(sums).toEqual([sum, sum]);
+    expect(seenChanged).toEqual([2, 2]); // changed bytes: a new file, read by each worker
+    expect(filesChanged).toBe(1); // the array changed in place: the file of its old bytes is gone
+    expect(sumsOther).toEqual([sum, sum]);
+    expect(filesOther).toBe(1); // found by content: no second file
+    expect(filesLeft()).toEqual([]); // removed at exit
+  });
+
+  it('drops a worker\'s copy a task wrote into, so that the next call sees the caller\'s bytes', async () => {
+    const run = await runNode(`
+      const tempFolder = process.env.TEST_FOLDER;
+      const onBoth = (fn, ...args) => jl.Parallel({ nJobs: 2, tempFolder, batchSize: 1 })([jl.delayed(fn)(...args), jl.delayed(fn)(...args)]);
+      const values = new Float64Array(1_000_000).fill(1);
+      await onBoth(t.writeAt, values, 0, 1e6); // into each worker's copy
+      report((await onBoth(t.describeArray, values)).map((d) => d.sum));
+      report((await onBoth(t.bufferSeen, values)).map((seen) => seen.distinct));`,
+    { env: { TEST_FOLDER: folder }, timeoutMs: 60_000 });
+    expect(run.stderr).toBe('');
+    expect(run.reports).toEqual([[1_000_000, 1_000_000], [1, 1]]);
+  });
+
+  it('keeps at most JOBLIB_TS_LARGE_ARGUMENT_CACHE bytes between calls: the least recently used file goes, and workers read it again', async () => {
+    const run = await runNode(`
+      const fs = await import('node:fs');
+      const tempFolder = process.env.TEST_FOLDER;
+      const onBoth = (fn, ...args) => jl.Parallel({ nJobs: 2, tempFolder, batchSize: 1 })([jl.delayed(fn)(...args), jl.delayed(fn)(...args)]);
+      const count = () => fs.readdirSync(tempFolder, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+      const arrays = [1, 2, 3].map((fill) => new Float64Array(1_000_000).fill(fill)); // 8 MB each
+      for (const values of [...arrays, arrays[0]]) {
+        report([(await onBoth(t.bufferSeen, values)).map((seen) => seen.distinct), count()]);
+      }`,
+    { env: { TEST_FOLDER: folder, JOBLIB_TS_LARGE_ARGUMENT_CACHE: '20M' }, timeoutMs: 60_000 });
+    expect(run.stderr).toBe('');
+    // Three 8 MB files over a 20 MB bound: the first goes; used again, it is written and read anew.
+    expect(run.reports).toEqual([[[1, 1], 1], [[2, 2], 2], [[3, 3], 2], [[4, 4], 2]]);
+  });
+
+  it('refuses a JOBLIB_TS_LARGE_ARGUMENT_CACHE that is not a size before a task given a large argument runs', async () => {
+    const run = await runNode(`
+      const values = new Float64Array(500_000);
+      try { await jl.Parallel({ nJobs: 2 })([jl.delayed(t.touch)(process.env.TEST_FOLDER + '/ran', values)]); }
+      catch (e) { report([e.name, e.message]); }`,
+    { env: { TEST_FOLDER: folder, JOBLIB_TS_LARGE_ARGUMENT_CACHE: 'plenty' } });
+    expect(run.reports).toEqual([['InvalidOptionError', expect.stringMatching(/JOBLIB_TS_LARGE_ARGUMENT_CACHE must be a byte count/)]]);
+    expect(fs.existsSync(path.join(folder, 'ran'))).toBe(false);
+  });
+
+  it('leaves the copies a worker keeps out of its leak guard: it is not recycled for them', async () => {
+    const run = await runNode(`
+      const options = { nJobs: 1 + 1, tempFolder: process.env.TEST_FOLDER, workerMemoryLimit: '30M', batchSize: 1 };
+      const onBoth = (fn, ...args) => jl.Parallel(options)([jl.delayed(fn)(...args), jl.delayed(fn)(...args)]);
+      const before = (await onBoth(t.workerId)).sort();
+      for (let fill = 1; fill <= 2; fill += 1) await onBoth(t.describeArray, new Float64Array(5_000_000).fill(fill)); // 40 MB
+      report([before, (await onBoth(t.workerId)).sort()]);`,
+    { env: { TEST_FOLDER: folder }, timeoutMs: 60_000 });
+    expect(run.stderr).toBe('');
+    const [[before, after]] = run.reports as [[string[], string[]]];
+    expect(after).toEqual(before);
+  });
 
   // A real full filesystem: a 1 MB tmpfs. Root can mount one here and in CI; elsewhere this is skipped.
   it.skipIf(!canMountTmpfs())('raises TempFolderError on a full disk and leaves no partial file', async () => {

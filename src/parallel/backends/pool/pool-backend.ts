@@ -48,7 +48,10 @@ export class PoolBackend implements ParallelBackend {
     }
     // Workers take a while to boot: start them before resolving functions (which may take as long).
     this.pool.prestart(Math.min(this.nJobs, taskCount));
-    await Promise.all([...functions].map((fn) => registerFunction(fn)));
+    // A runner's later calls find every function resolved: no promise per function then.
+    let unresolved: Promise<unknown>[] | undefined;
+    for (const fn of functions) if (!registeredFunction(fn)) (unresolved ??= []).push(registerFunction(fn));
+    if (unresolved) await Promise.all(unresolved);
   }
 
   submit(batch: TaskBatch, done: (outcome: BatchOutcome) => void): void {
@@ -69,8 +72,11 @@ export class PoolBackend implements ParallelBackend {
     this.ended.add(owner);
     const large = this.large.get(owner);
     this.large.delete(owner);
-    this.pool?.cancel(owner, large?.files);
+    const files = large?.files;
+    // First, so that workers are told to drop the copies of files removed past the cache's bound
+    // rather than to check them.
     large?.dispose();
+    this.pool?.cancel(owner, files);
   }
 
   private largeArguments(owner: object): LargeArguments | undefined {

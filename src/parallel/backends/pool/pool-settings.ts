@@ -5,7 +5,7 @@ import { InvalidOptionError } from '../../../errors.js';
 import { cpuCount } from '../../cpu-count.js';
 import type { FunctionDef } from '../wire/function-table.js';
 import { checkDuration, checkEnv, parseBytes } from '../../option-checks.js';
-import { workerEnvironment } from '../wire/worker-env.js';
+import { hugePagesWanted, workerEnvironment } from '../wire/worker-env.js';
 
 /** Options of a worker pool (processes or threads). */
 export interface ExecutorOptions {
@@ -68,6 +68,7 @@ export function poolSettings(options: ExecutorOptions, initializer?: FunctionDef
   const memoryLimit = parseBytes(options.workerMemoryLimit ?? '300M', 'workerMemoryLimit');
   if (options.env !== undefined) checkEnv(options.env, 'env');
   const userEnv = options.env ?? {};
+  hugePagesWanted({ ...process.env, ...userEnv }); // refuses a JOBLIB_TS_HUGE_PAGES other than 0 or 1
   const key = JSON.stringify([idleTimeoutMs, maxTasksPerWorker, memoryLimit, userEnv, inner ?? null,
     initializer?.id ?? null]);
   return {

@@ -33,7 +33,7 @@ export abstract class PoolWorker<Frame = unknown> {
   readonly outstanding: number[] = [];
   /** Function ids this worker has loaded (definitions go once per worker). */
   readonly knownFunctions = new Set<number>();
-  /** Large-argument files this worker may have read (and cached), forgotten at each call's end. */
+  /** Large-argument files this worker may have read and kept: forgotten when they are removed. */
   readonly knownFiles = new Set<string>();
   /** Registered types this worker was sent (definitions go once per worker, ahead of the first batch holding one). */
   readonly knownTypes = new Set<string>();

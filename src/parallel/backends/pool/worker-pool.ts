@@ -5,7 +5,8 @@
 // `idleTimeout`, and never keeps the parent alive while idle.
 
 import {
-  ShutdownExecutorError, TaskTimeoutError, TempFolderError, type TerminatedWorkerError, TypeReferenceError,
+  InvalidOptionError, ShutdownExecutorError, TaskTimeoutError, TempFolderError, type TerminatedWorkerError,
+  TypeReferenceError,
 } from '../../../errors.js';
 import { emitJoblibWarning } from '../../../warnings.js';
 import type { FunctionDef } from '../wire/function-table.js';
@@ -16,6 +17,7 @@ import type { PoolSettings } from './pool-settings.js';
 import type { PoolWorker, Spawner, WorkerFactory } from './pool-worker.js';
 import { undecodableResult } from '../wire/undecodable.js';
 import { crashDuringTask, spawnFailure, startupFailure } from './worker-exit.js';
+import { onKeptFilesRemoved } from './large-argument-cache.js';
 
 /** Batches one worker may hold: the running one and those queued behind it (see PIPELINE_MAX_BATCH_MS). */
 const PIPELINE_DEPTH = 16;
@@ -40,11 +42,14 @@ export class WorkerPool {
   maxWorkers: number;
   /** Starts one worker (a process or a thread). */
   private readonly spawn: WorkerFactory;
+  /** Ends the subscription to removed large-argument files (their copies are dropped in workers). */
+  private readonly stopListening: () => void;
 
   /** A pool of the runtime `spawner` starts; `initializer` runs once in every worker before its first batch. */
   constructor(readonly settings: PoolSettings, spawner: Spawner, readonly initializer?: FunctionDef) {
     this.maxWorkers = settings.maxWorkers;
     this.spawn = spawner(settings, this);
+    this.stopListening = onKeptFilesRemoved((files) => this.tellWorkers('release', files));
     livePools.add(this);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
@@ -78,28 +83,31 @@ export class WorkerPool {
 
   /**
    * Ends the owner's call: drops its queued jobs, kills the workers running its others (other
-   * owners' jobs move on), and tells the workers to forget its large-argument files.
+   * owners' jobs move on), and tells the workers that read its large-argument `files` to check
+   * their copies (its tasks may have written into them) before a later call uses them.
    */
   cancel(owner: object, files: readonly string[] = []): void {
-    this.queue.remove((job) => job.spec.owner === owner);
+    // A call that finished has nothing queued or running: nothing to walk, nothing to allocate.
+    if (this.queue.length > 0) this.queue.remove((job) => job.spec.owner === owner);
     // Forget all of the owner's jobs first, so killing a worker requeues only other owners' jobs.
-    const workers = new Set<PoolWorker>();
-    for (const job of [...this.jobs.values()]) {
+    let workers: Set<PoolWorker> | undefined;
+    for (const job of this.jobs.values()) {
       if (job.spec.owner !== owner) continue;
       this.jobs.delete(job.id);
       clearTimeout(job.timer);
-      if (job.worker) workers.add(job.worker);
+      if (job.worker) (workers ??= new Set()).add(job.worker);
     }
-    for (const worker of workers) if (!worker.exited) this.killWorker(worker);
-    if (files.length > 0) this.releaseFiles(files);
+    for (const worker of workers ?? []) if (!worker.exited) this.killWorker(worker);
+    if (files.length > 0) this.tellWorkers('verify', files);
     this.pump();
   }
 
-  private releaseFiles(files: readonly string[]): void {
+  /** Sends `verify` or `release` for `files` to the workers that may hold copies of them. */
+  private tellWorkers(what: 'verify' | 'release', files: readonly string[]): void {
     for (const worker of this.workers) {
       if (worker.exited) continue;
-      const known = files.filter((file) => worker.knownFiles.delete(file));
-      if (known.length > 0) worker.notify({ t: 'release', files: known });
+      const known = files.filter((file) => (what === 'release' ? worker.knownFiles.delete(file) : worker.knownFiles.has(file)));
+      if (known.length > 0) worker.notify({ t: what, files: known });
     }
   }
 
@@ -126,6 +134,7 @@ export class WorkerPool {
   async shutdown({ kill = false } = {}): Promise<void> {
     this.isShutdown = true;
     livePools.delete(this);
+    this.stopListening();
     for (const job of this.queue.remove(() => true)) {
       job.spec.settle(localFailure(new ShutdownExecutorError('The executor was shut down before this task started.')));
     }
@@ -168,21 +177,21 @@ export class WorkerPool {
     }
   }
 
+  /** An idle worker, else a new one, else the least loaded quick one (see PIPELINE_MAX_BATCH_MS). No array per pick. */
   private pickWorker(): PoolWorker | undefined {
     const { maxTasksPerWorker } = this.settings;
-    const all = this.activeWorkers();
-    const active = maxTasksPerWorker === 0 ? all : all.filter((w) => w.tasksAssigned < maxTasksPerWorker);
-    const idle = active.find((w) => !w.busy);
-    if (idle) return idle;
-    if (all.length < this.maxWorkers && !this.startupFailure) return this.spawnWorker();
+    let running = 0;
     let best: PoolWorker | undefined;
-    for (const worker of active) {
+    for (const worker of this.workers) {
+      if (worker.retiring || worker.exited) continue;
+      running += 1;
+      if (maxTasksPerWorker !== 0 && worker.tasksAssigned >= maxTasksPerWorker) continue;
+      if (!worker.busy) return worker;
       const load = worker.outstanding.length;
       const quick = worker.lastBatchMs < PIPELINE_MAX_BATCH_MS;
-      if (load < PIPELINE_DEPTH && quick && (!best || load < best.outstanding.length)) {
-        best = worker;
-      }
+      if (load < PIPELINE_DEPTH && quick && (!best || load < best.outstanding.length)) best = worker;
     }
+    if (running < this.maxWorkers && !this.startupFailure) return this.spawnWorker();
     return best;
   }
 
@@ -218,8 +227,9 @@ export class WorkerPool {
     try {
       worker.send(message, job.spec.large);
     } catch (error) {
+      // A file that cannot be written, a type that cannot travel, a wrong JOBLIB_TS_LARGE_ARGUMENT_CACHE: as they are.
       job.spec.settle(error instanceof TempFolderError || error instanceof TypeReferenceError
-        ? localFailure(error) : this.encodeFailure(job, error));
+        || error instanceof InvalidOptionError ? localFailure(error) : this.encodeFailure(job, error));
       return;
     }
     for (const [id] of defs) worker.knownFunctions.add(id);

@@ -8,6 +8,7 @@ import type { LargeArguments } from '../pool/large-arguments.js';
 import { type BatchMessage, frameTag, type ParentMessage } from '../wire/messages.js';
 import { PoolWorker, type Spawner, type WorkerEvents } from '../pool/pool-worker.js';
 import { workerEntry, workerExecArgv } from '../pool/worker-launch.js';
+import { withHugePages } from '../wire/worker-env.js';
 
 export interface SpawnOptions {
   /** The worker's entry module. */
@@ -38,6 +39,7 @@ export class WorkerProcess extends PoolWorker<PipeFrame> {
     this.resultPipe = this.child.stdio[4] as Socket;
     // A dead worker's pipe errors (EPIPE); its exit event reports the death.
     this.taskPipe.on('error', () => undefined);
+    this.taskPipe.unref();
     this.resultPipe.on('error', () => undefined);
     new FrameReader(this.resultPipe, (frame) => this.receive(events, frame));
     this.child.on('error', () => undefined);
@@ -83,17 +85,23 @@ export class WorkerProcess extends PoolWorker<PipeFrame> {
     this.child.kill('SIGKILL');
   }
 
+  /**
+   * The child and its result pipe keep this process alive while results are due (and its exit
+   * must be seen). The task pipe never needs to: a write under way keeps the loop alive by itself.
+   */
   protected reference(referenced: boolean): void {
     const method = referenced ? 'ref' : 'unref';
     this.child[method]();
-    this.taskPipe[method]();
     this.resultPipe[method]();
   }
 }
 
-/** The process runtime: each worker a `node` child running process/entry.js with the parent's loaders. */
+/**
+ * The process runtime: each worker a `node` child running process/entry.js with the parent's
+ * loaders, and huge pages for its big allocations (`withHugePages`).
+ */
 export const spawnProcesses: Spawner = (settings, pool) => {
   const entry = workerEntry('process');
   const execArgv = workerExecArgv();
-  return (events) => new WorkerProcess({ entry, execArgv, env: settings.env(pool.maxWorkers) }, events);
+  return (events) => new WorkerProcess({ entry, execArgv, env: withHugePages(settings.env(pool.maxWorkers)) }, events);
 };

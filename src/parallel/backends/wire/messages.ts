@@ -27,8 +27,13 @@ export interface BatchMessage {
 
 /** Parent → worker, besides batches. */
 export type ParentMessage =
-  /** The call that used these large-argument files ended: drop them from the worker's cache. */
+  /** These large-argument files were removed: drop the worker's copies of them. */
   | { readonly t: 'release'; readonly files: readonly string[] }
+  /**
+   * A call that used these large-argument files ended, and its tasks may have written into the
+   * worker's copies: keep a copy for later calls only if it still holds its file's bytes.
+   */
+  | { readonly t: 'verify'; readonly files: readonly string[] }
   /** Finish what was sent, then exit (threads; a process's pipe closing says the same). */
   | { readonly t: 'close' }
   /** Run this function once, before any batch (the pool's `initializer`). */

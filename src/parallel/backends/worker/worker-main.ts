@@ -4,7 +4,6 @@
 // (process/entry.ts), a thread talks through `parentPort` (threads/entry.ts). A batch stays an
 // undecoded frame until its turn, so that the registered types sent ahead of it load first.
 
-import { readFileSync } from 'node:fs';
 import { encodeValue } from '../../../serialization/codec/encoder.js';
 import type { AnyFunction } from '../../../serialization/functions/any-function.js';
 import { loadFunction } from '../../../serialization/functions/load.js';
@@ -12,6 +11,7 @@ import { isThenable } from '../../delayed.js';
 import { decodeFrame, type ReceivedFrame } from '../wire/frames.js';
 import { type BatchMessage, packNumbers, type ParentMessage, unencodableAt, type WorkerMessage } from '../wire/messages.js';
 import { workerMemoryLimit } from '../wire/worker-env.js';
+import { FileCopies } from './file-copies.js';
 import { LeakGuard } from './leak-guard.js';
 import { loadTypeDefs, readBatch } from './worker-types.js';
 
@@ -47,8 +47,8 @@ class WorkerLoop {
   private readonly functions = new Map<number, AnyFunction>();
   /** What to do, in order: batches stay undecoded frames until their turn (their types load first). */
   private readonly queue: (ReceivedFrame | InitMessage | TypesMessage)[] = [];
-  /** Large-argument files read by this worker: one read each, kept until their call ends. */
-  private readonly files = new Map<string, Uint8Array>();
+  /** Large-argument files read by this worker: one read each, kept for later calls. */
+  private readonly files = new FileCopies();
   private readonly guard: LeakGuard;
   /** The initializer's failure: every batch then fails with it. */
   private initFailure: unknown;
@@ -58,11 +58,11 @@ class WorkerLoop {
   private batchStartedAt = 0;
 
   constructor(private readonly transport: Transport) {
-    this.guard = new LeakGuard(workerMemoryLimit(), () => transport.memoryInUse());
+    this.guard = new LeakGuard(workerMemoryLimit(), () => transport.memoryInUse() - this.files.bytes);
   }
 
   start(): void {
-    this.transport.start((frame) => this.onFrame(frame), () => this.onClose(), (path) => this.fileBytes(path));
+    this.transport.start((frame) => this.onFrame(frame), () => this.onClose(), (path) => this.files.read(path));
     this.transport.send({ t: 'ready', pid: process.pid });
   }
 
@@ -85,7 +85,10 @@ class WorkerLoop {
         this.enqueue(message);
         return;
       case 'release':
-        for (const file of message.files) this.files.delete(file);
+        this.files.release(message.files);
+        return;
+      case 'verify':
+        this.files.verify(message.files);
         return;
       case 'close':
         this.onClose();
@@ -100,15 +103,6 @@ class WorkerLoop {
   private onClose(): void {
     this.closing = true;
     if (!this.running) this.transport.exitAfterFlush();
-  }
-
-  private fileBytes(path: string): Uint8Array {
-    let bytes = this.files.get(path);
-    if (!bytes) {
-      bytes = readFileSync(path);
-      this.files.set(path, bytes);
-    }
-    return bytes;
   }
 
   private async drain(): Promise<void> {
