@@ -4,8 +4,9 @@ import { distributed } from './distributed.mjs';
 import { memory } from './memory.mjs';
 import { parallel } from './parallel.mjs';
 import { persistence } from './persistence.mjs';
+import { progress } from './progress.mjs';
 
-const suites = { parallel, memory, persistence, codec, distributed };
+const suites = { parallel, memory, persistence, codec, distributed, progress };
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !(name in suites));
 if (unknown.length > 0) {

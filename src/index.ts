@@ -23,7 +23,7 @@ export {
 } from './errors.js';
 export type { JoblibWarningCode, JoblibWarningType } from './warnings.js';
 export { type DumpOptions, type DumpTarget, dump, dumpSync } from './persistence/dump.js';
-export { type LoadSource, load, loadSync } from './persistence/load.js';
+export { type LoadOptions, type LoadSource, load, loadSync } from './persistence/load.js';
 export type { CompressorSpec } from './serialization/compression/compressor.js';
 export { type CompressOption, registerCompressor } from './serialization/compression/registry.js';
 export { hash } from './serialization/hash.js';

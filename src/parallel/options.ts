@@ -3,6 +3,7 @@
 // into one object the runner and the backend's factory use.
 
 import { InvalidOptionError } from '../errors.js';
+import { checkProgressOption } from '../progress-bar.js';
 import { refuseUnknownOptions } from '../unknown-options.js';
 import type { BackendSettings, ParallelBackend } from './backends/backend.js';
 import { nestingLevel } from './backends/wire/worker-env.js';
@@ -76,6 +77,15 @@ export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
   /** 0 silent; 1–10 progress lines on stderr, more often as it grows; above 10 every batch; 50+ on stdout. */
   readonly verbose?: number;
   /**
+   * A live progress bar on stderr when it is a terminal: done/total (`37/?` while a lazy input is
+   * still being read), a bar, tasks/s, elapsed, ETA, tasks failed so far, redrawn in place at most
+   * 10 times a second and ended by a final line (with the error that ended the call, if one did).
+   * It replaces verbose's `Done …` lines; verbose's other lines print above it. When stderr is not
+   * a terminal (a pipe, a file, CI), the verbose lines of `verbose: 10` are printed instead (or
+   * those of a higher `verbose`). Ignored inside a worker (a nested Parallel). Default false.
+   */
+  readonly progress?: boolean;
+  /**
    * Called after every finished batch, in every mode. If it throws, the call stops as on a task
    * error and rejects with the thrown error itself.
    */
@@ -91,7 +101,7 @@ export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
 }
 
 /** Every option but those of one call (`returnAs`, `onTimeout`, `signal`, `onProgress`). */
-const CONFIGURABLE = ['backend', 'backendParams', 'nJobs', 'prefer', 'require', 'verbose', 'maxNbytes', 'tempFolder', 'innerMaxNumThreads',
+const CONFIGURABLE = ['backend', 'backendParams', 'nJobs', 'prefer', 'require', 'verbose', 'progress', 'maxNbytes', 'tempFolder', 'innerMaxNumThreads',
   'env', 'initializer', 'idleTimeout', 'maxTasksPerWorker', 'workerMemoryLimit', 'batchSize', 'preDispatch',
   'timeout'] as const;
 export const CONFIG_OPTION_NAMES: ReadonlySet<string> = new Set(CONFIGURABLE);
@@ -163,6 +173,7 @@ const OPTION_CHECKS: { readonly [K in keyof ParallelOptions]-?: OptionCheck } = 
   verbose: (value, name) => {
     if (typeof value !== 'number' || !(value >= 0)) throw new InvalidOptionError(`${name} must be a number ≥ 0, got ${describe(value)}.`);
   },
+  progress: checkProgressOption,
   onProgress: (value, name) => {
     if (typeof value !== 'function') {
       throw new InvalidOptionError(`${name} must be a function ({ completed, total, elapsedMs }) => void, got ${describe(value)}.`);
@@ -242,6 +253,8 @@ export interface ResolvedOptions {
   readonly onTimeout: 'abort' | 'continue';
   readonly signal: AbortSignal | undefined;
   readonly verbose: number;
+  /** Draw a live bar (a terminal) or print verbose 10's lines (anything else). */
+  readonly progress: boolean;
   readonly onProgress: ((event: ProgressEvent) => void) | undefined;
   /** `Parallel(nJobs=2)`: how verbose lines name the runner. */
   readonly label: string;
@@ -285,6 +298,8 @@ export function resolveParallelOptions(options: ParallelOptions, config: Paralle
     onTimeout: options.onTimeout ?? 'abort',
     signal: options.signal,
     verbose: pick('verbose') ?? 0,
+    // Inside a worker the terminal is the caller's bar's.
+    progress: nestingLevel() === 0 && (pick('progress') ?? false),
     onProgress: options.onProgress,
     label: `Parallel(nJobs=${pick('nJobs') ?? 'null'})`,
   };

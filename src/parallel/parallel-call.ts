@@ -128,6 +128,7 @@ export class ParallelCall {
 
   async start(): Promise<void> {
     const { signal } = this.settings;
+    this.progress.begin();
     if (signal?.aborted) return this.fail(signal.reason);
     signal?.addEventListener('abort', this.onAbortSignal, { once: true });
     try {
@@ -215,6 +216,11 @@ export class ParallelCall {
   }
 
   private finish(): void {
+    // The first end counts: a call that completed is aborted afterwards too (its release).
+    const { signal } = this.settings;
+    this.progress.end(this.failure !== undefined
+      ? { kind: signal?.aborted && this.failure === signal.reason ? 'aborted' : 'failed', error: this.failure }
+      : { kind: this.aborted ? 'cancelled' : 'done' }, this.completed, this.total);
     this.finished = true;
     this.onFinished?.();
     this.notify();
@@ -334,6 +340,7 @@ export class ParallelCall {
     } else if (outcome.error instanceof TaskTimeoutError && this.settings.onTimeout === 'continue') {
       outcome.partial.slice(0, outcome.index).forEach((value, i) => this.record(firstIndex + i, value));
       this.record(firstIndex + outcome.index, outcome.error);
+      this.progress.countFailure();
       const rest = tasks.slice(outcome.index + 1);
       this.dispatchedTasks -= rest.length;
       if (rest.length > 0) this.submit(rest, firstIndex + outcome.index + 1);

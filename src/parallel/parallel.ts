@@ -46,8 +46,10 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
   // A backend that counts its workers only when a call begins (a cluster) is checked then.
   if (!backend.begin) workerCount(backend);
   const { returnAs, verbose, label, timeoutMs } = resolved;
+  // The batcher outlives a call; its messages go through the running call's reporter (above its bar).
+  let reporter: ProgressReporter | undefined;
   const batcher = new AutoBatcher(backend.capabilities.idealBatchDurationMs, (message) => {
-    if (verbose >= 10) process.stderr.write(`[${label}]: ${message}\n`);
+    if (reporter?.printsBatching) reporter.print(message);
   });
   let running = false;
   if (timeoutMs !== undefined && !backend.capabilities.timeout) {
@@ -62,7 +64,8 @@ export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<
     let call: ParallelCall;
     try {
       const total = Array.isArray(tasks) ? tasks.length : undefined;
-      const progress = new ProgressReporter(label, verbose, resolved.onProgress, total);
+      const progress = new ProgressReporter(label, verbose, resolved.onProgress, total, resolved.progress);
+      reporter = progress;
       call = new ParallelCall(backend, tasks, {
         batchSize: resolved.batchSize, preDispatch: resolved.preDispatch,
         timeoutMs: backend.capabilities.timeout ? timeoutMs : undefined, onTimeout: resolved.onTimeout,

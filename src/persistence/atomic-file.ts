@@ -24,7 +24,7 @@ function temporaryNameFor(target: string): string {
 }
 
 /** The parts with none longer than MAX_WRITE_BYTES (views, no copies) and none empty. */
-function writeSized(parts: readonly Uint8Array[]): Uint8Array[] {
+export function writeSized(parts: readonly Uint8Array[]): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const part of parts) {
     for (let offset = 0; offset < part.byteLength; offset += MAX_WRITE_BYTES) {
@@ -57,32 +57,39 @@ function remainder(parts: readonly Uint8Array[], written: number): Uint8Array[] 
   return rest;
 }
 
+/** Told the byte count of each write call as it completes (for a progress bar). */
+export type WriteProgress = (bytes: number) => void;
+
 /** Writes every byte of `parts` at the descriptor's current position, resuming after short writes. */
-export function writeAllSync(fd: number, parts: readonly Uint8Array[]): void {
+export function writeAllSync(fd: number, parts: readonly Uint8Array[], written?: WriteProgress): void {
   let pending = writeSized(parts);
   while (pending.length > 0) {
     const batch = nextBatch(pending);
-    const written = fs.writevSync(fd, batch);
-    pending = [...remainder(batch, written), ...pending.slice(batch.length)];
+    const bytesWritten = fs.writevSync(fd, batch);
+    written?.(bytesWritten);
+    pending = [...remainder(batch, bytesWritten), ...pending.slice(batch.length)];
   }
 }
 
-export async function writeAll(handle: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+export async function writeAll(
+  handle: FileHandle, parts: readonly Uint8Array[], written?: WriteProgress,
+): Promise<void> {
   let pending = writeSized(parts);
   while (pending.length > 0) {
     const batch = nextBatch(pending);
     const { bytesWritten } = await handle.writev(batch);
+    written?.(bytesWritten);
     pending = [...remainder(batch, bytesWritten), ...pending.slice(batch.length)];
   }
 }
 
 /** Writes `parts` to `target` atomically; on failure removes the temporary file and rethrows. */
-export function writeFileAtomicSync(target: string, parts: readonly Uint8Array[]): void {
+export function writeFileAtomicSync(target: string, parts: readonly Uint8Array[], written?: WriteProgress): void {
   const temporary = temporaryNameFor(target);
   let fd: number | null = null;
   try {
     fd = fs.openSync(temporary, 'wx');
-    writeAllSync(fd, parts);
+    writeAllSync(fd, parts, written);
     fs.closeSync(fd);
     fd = null;
     fs.renameSync(temporary, target);
@@ -93,12 +100,14 @@ export function writeFileAtomicSync(target: string, parts: readonly Uint8Array[]
   }
 }
 
-export async function writeFileAtomic(target: string, parts: readonly Uint8Array[]): Promise<void> {
+export async function writeFileAtomic(
+  target: string, parts: readonly Uint8Array[], written?: WriteProgress,
+): Promise<void> {
   const temporary = temporaryNameFor(target);
   let handle: FileHandle | null = null;
   try {
     handle = await fs.promises.open(temporary, 'wx');
-    await writeAll(handle, parts);
+    await writeAll(handle, parts, written);
     await handle.close();
     handle = null;
     await fs.promises.rename(temporary, target);

@@ -4,8 +4,12 @@
 import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DumpError, InvalidOptionError } from '../errors.js';
+import { byteLengthOf } from '../serialization/compression/chunks.js';
 import { type CompressOption, resolveCompression } from '../serialization/compression/registry.js';
-import { writeAll, writeAllSync, writeFileAtomic, writeFileAtomicSync } from './atomic-file.js';
+import {
+  writeAll, writeAllSync, writeFileAtomic, writeFileAtomicSync, type WriteProgress, writeSized,
+} from './atomic-file.js';
+import { byteProgress, checkTransferOptions, countBytes, countCompressed, endBar } from './byte-progress.js';
 import { encodeFile } from './format.js';
 
 /** Where `dump` writes: a path (string or file URL), a writable stream, a FileHandle or a file descriptor. */
@@ -19,7 +23,16 @@ export interface DumpOptions {
    * `'gzip'`, `'lz4'` or a registered one), `[method, level]`, or `{ method, level }`.
    */
   compress?: CompressOption;
+  /**
+   * A bar in bytes on stderr (written so far, MB/s, ETA; `compressing` first for a compressed
+   * dump) for a value of 64 MiB or more, or a dump lasting over 0.5 s: drawn in place on a
+   * terminal, ending with a final line; not a terminal: only that final line. Smaller, quicker
+   * dumps show nothing. Default false.
+   */
+  progress?: boolean;
 }
+
+const DUMP_OPTION_NAMES: ReadonlySet<string> = new Set(['compress', 'progress']);
 
 const isFileHandle = (target: unknown): target is FileHandle =>
   typeof target === 'object' &&
@@ -60,7 +73,15 @@ function writeFailure(where: string, error: unknown, atomic: boolean): DumpError
   });
 }
 
-async function writeToStream(stream: NodeJS.WritableStream, parts: readonly Uint8Array[]): Promise<void> {
+/** Writes `parts` to `stream`, honouring backpressure; `written(n)` is told as each part is flushed. */
+async function writeToStream(
+  stream: NodeJS.WritableStream, given: readonly Uint8Array[], written?: WriteProgress,
+): Promise<void> {
+  // Counted part by part: big parts are cut (views) so that a bar moves while one array goes out.
+  const parts = written ? writeSized(given) : given;
+  const flushed = written && ((part: Uint8Array) => (error?: Error | null): void => {
+    if (!error) written(part.byteLength);
+  });
   await new Promise<void>((resolve, reject) => {
     let index = 0;
     const onError = (error: Error): void => {
@@ -74,11 +95,14 @@ async function writeToStream(stream: NodeJS.WritableStream, parts: readonly Uint
           stream.write(part, (error) => {
             stream.removeListener('error', onError);
             if (error) reject(error);
-            else resolve();
+            else {
+              flushed?.(part)();
+              resolve();
+            }
           });
           return;
         }
-        if (!stream.write(part)) {
+        if (!(flushed ? stream.write(part, flushed(part)) : stream.write(part))) {
           stream.once('drain', pump);
           return;
         }
@@ -104,25 +128,37 @@ async function writeToStream(stream: NodeJS.WritableStream, parts: readonly Uint
  * await dump({ weights: new Float64Array(25_000_000), meta: { epoch: 3 } }, 'model.lz4');
  */
 export async function dump(value: unknown, target: DumpTarget, options: DumpOptions = {}): Promise<string[]> {
+  checkTransferOptions(options, DUMP_OPTION_NAMES, 'dump');
   const path = pathOf(target);
   if (path === undefined && typeof target !== 'number' && !isFileHandle(target) && !isWritable(target)) {
     throw invalidTarget(target, false);
   }
   const { compressor, level } = resolveCompression(options.compress, path);
-  const raw = encodeFile(value);
-  const parts = compressor ? await compressor.compress(raw, level) : raw;
+  const bar = options.progress ? byteProgress('dump', path) : undefined;
+  let bytes = 0;
   try {
-    if (path !== undefined) await writeFileAtomic(path, parts);
-    else if (typeof target === 'number') writeAllSync(target, parts);
-    else if (isFileHandle(target)) await writeAll(target, parts);
-    else await writeToStream(target as NodeJS.WritableStream, parts);
+    const raw = encodeFile(value);
+    const compressed = bar && compressor ? countCompressed(bar, byteLengthOf(raw)) : undefined;
+    const parts = compressor ? await compressor.compress(raw, level, compressed) : raw;
+    bytes = bar ? byteLengthOf(parts) : 0;
+    const written = bar && countBytes(bar, 'writing', bytes);
+    try {
+      if (path !== undefined) await writeFileAtomic(path, parts, written);
+      else if (typeof target === 'number') writeAllSync(target, parts, written);
+      else if (isFileHandle(target)) await writeAll(target, parts, written);
+      else await writeToStream(target as NodeJS.WritableStream, parts, written);
+    } catch (error) {
+      throw writeFailure(
+        path ?? (typeof target === 'number' ? `file descriptor ${target}` : 'the stream'),
+        error,
+        path !== undefined,
+      );
+    }
   } catch (error) {
-    throw writeFailure(
-      path ?? (typeof target === 'number' ? `file descriptor ${target}` : 'the stream'),
-      error,
-      path !== undefined,
-    );
+    endBar(bar, bytes, error);
+    throw error;
   }
+  endBar(bar, bytes);
   return path === undefined ? [] : [path];
 }
 
@@ -133,17 +169,29 @@ export async function dump(value: unknown, target: DumpTarget, options: DumpOpti
  * @returns `[path]` for a path target, `[]` for a file descriptor.
  */
 export function dumpSync(value: unknown, target: string | URL | number, options: DumpOptions = {}): string[] {
+  checkTransferOptions(options, DUMP_OPTION_NAMES, 'dumpSync');
   const path = pathOf(target);
   if (path === undefined && typeof target !== 'number') throw invalidTarget(target, true);
   const { compressor, level } = resolveCompression(options.compress, path);
-  const raw = encodeFile(value);
-  const parts = compressor ? compressor.compressSync(raw, level) : raw;
+  const bar = options.progress ? byteProgress('dump', path) : undefined;
+  let bytes = 0;
   try {
-    if (path !== undefined) writeFileAtomicSync(path, parts);
-    else writeAllSync(target as number, parts);
+    const raw = encodeFile(value);
+    const compressed = bar && compressor ? countCompressed(bar, byteLengthOf(raw)) : undefined;
+    const parts = compressor ? compressor.compressSync(raw, level, compressed) : raw;
+    bytes = bar ? byteLengthOf(parts) : 0;
+    const written = bar && countBytes(bar, 'writing', bytes);
+    try {
+      if (path !== undefined) writeFileAtomicSync(path, parts, written);
+      else writeAllSync(target as number, parts, written);
+    } catch (error) {
+      throw writeFailure(path ?? `file descriptor ${target}`, error, path !== undefined);
+    }
   } catch (error) {
-    throw writeFailure(path ?? `file descriptor ${target}`, error, path !== undefined);
+    endBar(bar, bytes, error);
+    throw error;
   }
+  endBar(bar, bytes);
   return path === undefined ? [] : [path];
 }
 

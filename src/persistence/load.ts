@@ -7,11 +7,30 @@ import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { FormatError, InvalidOptionError } from '../errors.js';
-import { ChecksumsAhead, type ContainerChecksums, decodeFile, tagOf } from './format.js';
+import type { ProgressBar } from '../progress-bar.js';
+import { byteProgress, checkTransferOptions, endBar } from './byte-progress.js';
+import { ChecksumsAhead, type ContainerChecksums, decodeFile, startsWithFileMagic, tagOf } from './format.js';
 import { type Unwrapped, unwrap, unwrapSync } from './unwrap.js';
+
+/** Options of `load` and `loadSync`. */
+export interface LoadOptions {
+  /**
+   * A bar in bytes on stderr (read so far, MB/s, ETA; then `decompressing` and `decoding`, which
+   * cannot count) for a file of 64 MiB or more, or a load lasting over 0.5 s: drawn in place on a
+   * terminal, ending with a final line; not a terminal: only that final line. Smaller, quicker
+   * loads show nothing. Default false.
+   */
+  progress?: boolean;
+}
+
+const LOAD_OPTION_NAMES: ReadonlySet<string> = new Set(['progress']);
 
 /** What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor. */
 export type LoadSource = string | URL | Uint8Array | NodeJS.ReadableStream | FileHandle | number;
+
+/** The path a source names, if it names one (for the bar's label: a URL is not checked here). */
+const pathOf = (source: LoadSource): string | undefined =>
+  typeof source === 'string' ? source : source instanceof URL ? source.pathname : undefined;
 
 function describeSource(source: LoadSource): string {
   if (typeof source === 'string') return source;
@@ -54,15 +73,27 @@ function explain(source: LoadSource, error: unknown): unknown {
   return error;
 }
 
+/** The bar's step before unwrapping `bytes` (they are what was read). */
+const unwrapping = (bar: ProgressBar | undefined, bytes: Uint8Array): void =>
+  bar?.setPhase(startsWithFileMagic(bytes) ? 'decoding' : 'decompressing', bytes.byteLength);
+
+/** The bar's step after unwrapping: decoding, when a decompression came before. */
+function unwrapped(bar: ProgressBar | undefined, result: Unwrapped): Unwrapped {
+  if (result.compressor) bar?.setPhase('decoding', result.container.byteLength);
+  return result;
+}
+
 /** `disposable`: `bytes` is a buffer this load read itself; a decompressor may overwrite it. */
-function decodeBytesSync(bytes: Uint8Array, disposable = false): TaggedValue {
-  return decodeUnwrapped(unwrapSync(bytes, disposable));
+function decodeBytesSync(bytes: Uint8Array, disposable = false, bar?: ProgressBar): TaggedValue {
+  unwrapping(bar, bytes);
+  return decodeUnwrapped(unwrapped(bar, unwrapSync(bytes, disposable)));
 }
 
 async function decodeBytes(
-  bytes: Uint8Array, disposable = false, precomputed?: ContainerChecksums,
+  bytes: Uint8Array, disposable = false, precomputed?: ContainerChecksums, bar?: ProgressBar,
 ): Promise<TaggedValue> {
-  return decodeUnwrapped(await unwrap(bytes, disposable), precomputed);
+  unwrapping(bar, bytes);
+  return decodeUnwrapped(unwrapped(bar, await unwrap(bytes, disposable)), precomputed);
 }
 
 /**
@@ -91,15 +122,21 @@ function allocateFor(size: number): Buffer {
 /** The most one read asks for: Node refuses lengths past 2^31 - 1. */
 const MAX_READ = 2 ** 30;
 
-/** A fresh, 64-byte aligned buffer (offset 0 of its own ArrayBuffer) holding the whole file. */
-function readFdSync(fd: number): Buffer {
+/**
+ * A fresh, 64-byte aligned buffer (offset 0 of its own ArrayBuffer) holding the whole file; read
+ * in READ_CHUNK pieces when a bar counts them.
+ */
+function readFdSync(fd: number, bar?: ProgressBar): Buffer {
   const size = fs.fstatSync(fd).size;
   const buf = allocateFor(size);
+  const most = bar ? READ_CHUNK : MAX_READ;
+  bar?.setPhase('reading', 0, size);
   let filled = 0;
   while (filled < size) {
-    const n = fs.readSync(fd, buf, filled, Math.min(size - filled, MAX_READ), null);
+    const n = fs.readSync(fd, buf, filled, Math.min(size - filled, most), null);
     if (n === 0) break;
     filled += n;
+    bar?.update(filled, size);
   }
   return filled === size ? buf : buf.subarray(0, filled);
 }
@@ -125,9 +162,13 @@ export function readHandle(handle: FileHandle): Promise<Buffer> {
 }
 
 /** The whole file behind `handle`, with its container checksums computed while it arrived. */
-async function readChecked(handle: FileHandle): Promise<ReadFile> {
+async function readChecked(handle: FileHandle, bar: ProgressBar | undefined): Promise<ReadFile> {
   const ahead = new ChecksumsAhead();
-  const bytes = await readInChunks(handle, (buf, filled) => ahead.feed(buf, filled));
+  bar?.setPhase('reading', 0);
+  const bytes = await readInChunks(handle, (buf, filled) => {
+    ahead.feed(buf, filled);
+    bar?.update(filled, buf.byteLength);
+  });
   return { bytes, checksums: ahead.result(bytes) };
 }
 
@@ -191,12 +232,14 @@ async function readInChunks(handle: FileHandle, arrived: (buf: Buffer, filled: n
   return end === size ? buf : buf.subarray(0, end);
 }
 
-async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+async function readStream(stream: NodeJS.ReadableStream, bar: ProgressBar | undefined): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
+  bar?.setPhase('reading', 0);
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     total += bytes.byteLength;
+    bar?.update(total);
     if (total > bufferConstants.MAX_LENGTH) allocateFor(total); // refuses it
     chunks.push(bytes);
   }
@@ -239,43 +282,58 @@ function invalidSource(source: unknown, sync: boolean): InvalidOptionError {
  * @example
  * const model = await load<{ weights: Float64Array }>('model.lz4');
  */
-export async function load<T = unknown>(source: LoadSource): Promise<T> {
+export async function load<T = unknown>(source: LoadSource, options: LoadOptions = {}): Promise<T> {
+  checkTransferOptions(options, LOAD_OPTION_NAMES, 'load');
+  const bar = options.progress ? byteProgress('load', pathOf(source)) : undefined;
+  let bytes: Uint8Array | undefined;
   try {
-    let bytes: Uint8Array;
     let checksums: ContainerChecksums | undefined;
     if (typeof source === 'string' || source instanceof URL) {
       const handle = await fs.promises.open(typeof source === 'string' ? source : fileURLToPath(source), 'r');
       try {
-        ({ bytes, checksums } = await readChecked(handle));
+        ({ bytes, checksums } = await readChecked(handle, bar));
       } finally {
         await handle.close();
       }
     } else if (source instanceof Uint8Array) bytes = source;
-    else if (typeof source === 'number') bytes = readFdSync(source);
-    else if (isFileHandle(source)) ({ bytes, checksums } = await readChecked(source));
-    else if (isReadable(source)) bytes = await readStream(source);
+    else if (typeof source === 'number') bytes = readFdSync(source, bar);
+    else if (isFileHandle(source)) ({ bytes, checksums } = await readChecked(source, bar));
+    else if (isReadable(source)) bytes = await readStream(source, bar);
     else throw invalidSource(source, false);
-    return (await decodeBytes(bytes, bytes !== source, checksums)).value as T;
+    const { value } = await decodeBytes(bytes, bytes !== source, checksums, bar);
+    endBar(bar, bytes.byteLength);
+    return value as T;
   } catch (error) {
+    // The bar names the file already: its line shows the error itself.
+    endBar(bar, bytes?.byteLength ?? 0, error);
     throw explain(source, error);
   }
 }
 
 /** The synchronous `load`, for a path, a file URL, bytes or a file descriptor. */
-export function loadSync<T = unknown>(source: string | URL | Uint8Array | number): T {
+export function loadSync<T = unknown>(source: string | URL | Uint8Array | number, options: LoadOptions = {}): T {
+  checkTransferOptions(options, LOAD_OPTION_NAMES, 'loadSync');
+  const bar = options.progress ? byteProgress('load', pathOf(source)) : undefined;
+  let bytes: Uint8Array | undefined;
   return withSource(source, () => {
-    let bytes: Uint8Array;
-    if (typeof source === 'string' || source instanceof URL) {
-      const fd = fs.openSync(source, 'r');
-      try {
-        bytes = readFdSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    } else if (source instanceof Uint8Array) bytes = source;
-    else if (typeof source === 'number') bytes = readFdSync(source);
-    else throw invalidSource(source, true);
-    return decodeBytesSync(bytes, bytes !== source).value as T;
+    try {
+      if (typeof source === 'string' || source instanceof URL) {
+        const fd = fs.openSync(source, 'r');
+        try {
+          bytes = readFdSync(fd, bar);
+        } finally {
+          fs.closeSync(fd);
+        }
+      } else if (source instanceof Uint8Array) bytes = source;
+      else if (typeof source === 'number') bytes = readFdSync(source, bar);
+      else throw invalidSource(source, true);
+      const { value } = decodeBytesSync(bytes, bytes !== source, bar);
+      endBar(bar, bytes.byteLength);
+      return value as T;
+    } catch (error) {
+      endBar(bar, bytes?.byteLength ?? 0, error);
+      throw error;
+    }
   });
 }
 

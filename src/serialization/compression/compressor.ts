@@ -60,8 +60,9 @@ export interface Compressor {
   readonly extensions: readonly string[];
   readonly defaultLevel: number;
   readonly levels: readonly [number, number];
-  compressSync(parts: readonly Uint8Array[], level: number): Uint8Array[];
-  compress(parts: readonly Uint8Array[], level: number): Promise<Uint8Array[]>;
+  /** `compressed(n)`, if given, is told of each piece of the content done (n bytes of it), for a progress bar. */
+  compressSync(parts: readonly Uint8Array[], level: number, compressed?: (bytes: number) => void): Uint8Array[];
+  compress(parts: readonly Uint8Array[], level: number, compressed?: (bytes: number) => void): Promise<Uint8Array[]>;
   /**
    * `disposable`: the input is a buffer the caller read for this call alone and drops after it,
    * so the method may overwrite its bytes instead of copying them (LZ4 writes its binding's size

@@ -144,8 +144,8 @@ export function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension:
     extensions: [extension],
     defaultLevel: 3,
     levels: [0, 9],
-    compressSync: (parts, level) => deflateChunkedSync(parts, level, name),
-    compress: (parts, level) => deflateParallel(parts, level, name),
+    compressSync: (parts, level, compressed) => deflateChunkedSync(parts, level, name, compressed),
+    compress: (parts, level, compressed) => deflateParallel(parts, level, name, compressed),
     streamLevel: (data) => levelInHeader(name, data),
     // Node's inflate checks the adler32 (zlib) or CRC-32 and length (gzip) trailer.
     decompressSync(data, sizeHint) {

@@ -65,19 +65,28 @@ function frameEnd(parts: readonly Uint8Array[]): Buffer {
   return end;
 }
 
-export function lz4CompressSync(parts: readonly Uint8Array[]): Uint8Array[] {
+/** `compressed(n)`: told as each block of n content bytes is done. */
+export function lz4CompressSync(parts: readonly Uint8Array[], compressed?: (bytes: number) => void): Uint8Array[] {
   const out: Uint8Array[] = [frameHeader(parts)];
-  for (const block of chunksOf(parts, BLOCK_BYTES)) out.push(...framedBlock(block, compressSync(block)));
+  for (const block of chunksOf(parts, BLOCK_BYTES)) {
+    out.push(...framedBlock(block, compressSync(block)));
+    compressed?.(block.byteLength);
+  }
   out.push(frameEnd(parts));
   return out;
 }
 
-export async function lz4Compress(parts: readonly Uint8Array[]): Promise<Uint8Array[]> {
+export async function lz4Compress(
+  parts: readonly Uint8Array[], compressed?: (bytes: number) => void,
+): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [frameHeader(parts)];
   const pending: Promise<Uint8Array[]>[] = [];
   for (const block of chunksOf(parts, BLOCK_BYTES)) {
     // A straddling chunk is a fresh copy chunksOf never reuses, so it can go to another thread.
-    pending.push(compress(block).then((prefixed) => framedBlock(block, prefixed)));
+    pending.push(compress(block).then((prefixed) => {
+      compressed?.(block.byteLength);
+      return framedBlock(block, prefixed);
+    }));
     if (pending.length >= IN_FLIGHT) out.push(...(await pending.shift()!));
   }
   for (const framed of pending) out.push(...(await framed));

@@ -95,18 +95,21 @@ function* chunksWithEnd(parts: readonly Uint8Array[]): Generator<[Buffer, boolea
   yield [previous ?? Buffer.alloc(0), true];
 }
 
+/** `compressed(n)`: told as each chunk of n content bytes is done. */
 export async function deflateParallel(
   parts: readonly Uint8Array[],
   level: number,
   format: DeflateFormat,
+  compressed?: (bytes: number) => void,
 ): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [header(format, level)];
   let checksum = format === 'zlib' ? 1 : 0;
   const pending: Promise<[Buffer, Buffer | null, number]>[] = [];
   const take = async (): Promise<void> => {
-    const [compressed, stored, length] = await pending.shift()!;
-    out.push(compressed);
+    const [deflated, stored, length] = await pending.shift()!;
+    out.push(deflated);
     if (stored) checksum = adler32Combine(checksum, adlerOf(stored), length);
+    compressed?.(length);
   };
   for (const [chunk, last] of chunksWithEnd(parts)) {
     const work = deflateRaw(chunk, { level, ...flushOf(last) });
@@ -125,6 +128,7 @@ export function deflateChunkedSync(
   parts: readonly Uint8Array[],
   level: number,
   format: DeflateFormat,
+  compressed?: (bytes: number) => void,
 ): Uint8Array[] {
   const out: Uint8Array[] = [header(format, level)];
   let checksum = format === 'zlib' ? 1 : 0;
@@ -134,6 +138,7 @@ export function deflateChunkedSync(
       format === 'zlib'
         ? adler32Combine(checksum, adlerOf(zlib.deflateSync(chunk, { level: 0 })), chunk.byteLength)
         : zlib.crc32(chunk, checksum);
+    compressed?.(chunk.byteLength);
   }
   out.push(trailer(format, checksum, byteLengthOf(parts)));
   return out;

@@ -18,8 +18,8 @@ const lz4: Compressor = {
   defaultLevel: 0,
   // lz4_flex has one (fast) mode; levels are accepted for joblib compatibility and ignored.
   levels: [0, 9],
-  compressSync: (parts) => lz4CompressSync(parts),
-  compress: (parts) => lz4Compress(parts),
+  compressSync: (parts, _level, compressed) => lz4CompressSync(parts, compressed),
+  compress: (parts, _level, compressed) => lz4Compress(parts, compressed),
   decompressSync: lz4DecompressSync,
   decompress: lz4Decompress,
 };
