@@ -10,7 +10,11 @@ import { FormatError, InvalidOptionError } from '../errors.js';
 import { ChecksumsAhead, type ContainerChecksums, decodeFile, tagOf } from './format.js';
 import { type Unwrapped, unwrap, unwrapSync } from './unwrap.js';
 
-/** What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor. */
+/**
+ * What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor.
+ *
+ * @category Persistence
+ */
 export type LoadSource = string | URL | Uint8Array | NodeJS.ReadableStream | FileHandle | number;
 
 function describeSource(source: LoadSource): string {
@@ -228,14 +232,16 @@ function invalidSource(source: unknown, sync: boolean): InvalidOptionError {
 }
 
 /**
- * Reads a value written by `dump`. The compression method is found from the magic number,
- * whatever the file is called. Typed arrays are views into the buffer read (for a Uint8Array
- * source: into that Uint8Array), so nothing is copied for uncompressed files.
+ * Reads a value written by {@link dump} (joblib's `load`). The compression method is found
+ * from the magic number, whatever the file is called. Typed arrays are views into the buffer
+ * read (for a Uint8Array source: into that Uint8Array), so nothing is copied for uncompressed
+ * files.
  *
  * `T` is what you assert the file holds; nothing checks it at run time.
  *
- * @throws FormatError when the input is not a joblib-ts dump, is truncated or corrupt;
- *   UnregisteredTypeError when it holds a class instance whose type is not registered.
+ * @throws {@link FormatError} when the input is not a joblib-ts dump, is truncated or corrupt;
+ *   {@link UnregisteredTypeError} when it holds a class instance whose type is not registered.
+ * @category Persistence
  * @example
  * const model = await load<{ weights: Float64Array }>('model.lz4');
  */
@@ -261,7 +267,14 @@ export async function load<T = unknown>(source: LoadSource): Promise<T> {
   }
 }
 
-/** The synchronous `load`, for a path, a file URL, bytes or a file descriptor. */
+/**
+ * The synchronous {@link load}, for a path, a file URL, bytes or a file descriptor (not streams
+ * or file handles): the same result, views and errors, read and decompressed on this thread.
+ *
+ * @category Persistence
+ * @example
+ * const rows = loadSync<{ id: number }[]>('rows.bin');
+ */
 export function loadSync<T = unknown>(source: string | URL | Uint8Array | number): T {
   return withSource(source, () => {
     let bytes: Uint8Array;
