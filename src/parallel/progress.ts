@@ -1,12 +1,17 @@
 // Progress of one Parallel call: joblib's verbose lines on stderr (stdout from verbose 50),
 // throttled as joblib throttles them, and the `onProgress` callback for progress bars.
 
-/** What `onProgress` receives after every finished batch. */
+/**
+ * What `onProgress` receives after every finished batch.
+ *
+ * @category Parallel
+ */
 export interface ProgressEvent {
   /** Tasks finished so far. */
   readonly completed: number;
   /** Tasks in the input, once known (arrays: from the start; iterators: once exhausted). */
   readonly total: number | undefined;
+  /** Milliseconds since the call started. */
   readonly elapsedMs: number;
 }
 
