@@ -9,8 +9,9 @@
 export type SizeHint = (head: Uint8Array) => number | null;
 
 /**
- * A compression method as {@link registerCompressor} accepts it: joblib's `CompressorWrapper`
- * (a magic number, an extension, compress and decompress) as plain functions on whole buffers.
+ * A compression method as {@link registerCompressor} accepts it: what joblib's `CompressorWrapper`
+ * holds (a magic prefix, an extension), with compress and decompress as functions on whole
+ * buffers rather than a file object.
  *
  * @category Serialization
  */

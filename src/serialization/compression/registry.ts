@@ -33,7 +33,7 @@ const registry = new Map<string, Compressor>([
 /**
  * Adds a compression method usable by name in `dump(..., { compress: 'name' })`, chosen by its
  * file extensions, and recognised by its magic number in `load` (joblib's
- * `register_compressor`). Built in: `'zlib'` (`.z`), `'gzip'` (`.gz`) and `'lz4'` (`.lz4`).
+ * `register_compressor`).
  *
  * @param name - A word (letters, digits, `_`, `-`), used as `compress: name`.
  * @param spec - The method: magic number, extensions, levels and the functions.
