@@ -28,4 +28,10 @@ export default tseslint.config(
     // Tests embed whole scripts for child processes; long lines keep them readable as scripts.
     rules: { 'no-console': 'off', '@stylistic/max-len': ['error', { code: 150, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true }] },
   },
+  {
+    // CommonJS as a user writes it (the installed-package consumers): require() is the point there.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', exports: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -50,7 +50,7 @@ describe('the joblib-ts bin', () => {
     expect(fs.readFileSync(CLI, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-pack-'));
     try {
-      const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: ROOT, encoding: 'utf8' })) as
+      const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], { cwd: ROOT, encoding: 'utf8' })) as
         { filename: string; files: { path: string }[] }[];
       expect(packed!.files.map((f) => f.path)).toEqual(expect.arrayContaining(['dist/cli/main.js', 'package.json']));
       execFileSync('tar', ['-xzf', path.join(scratch, packed!.filename), '-C', scratch]);

@@ -1,4 +1,5 @@
-// Compiled by test/package/package.test.ts against the built package, as a user would import it.
+// Compiled by test/package/package.test.ts against the built package, as a user would import it,
+// and by install.test.ts in a project that installed the packed tarball.
 import {
   delayed, type DumpOptions, dump, FormatError, getReusableExecutor, hash, load, loadSync, Parallel, registerType,
   TaskTimeoutError, Memory, expiresAfter, type ShelvedResult, type ParallelBackend, type BackendSettings,
@@ -36,10 +37,14 @@ const stream: AsyncGenerator<string[], void, undefined> = Parallel({ returnAs: '
   ['a'].map((l) => delayed(parseRow)(l)));
 // @ts-expect-error: parseRow takes a string, not a number
 delayed(parseRow)(42);
+// Inferred, not only assignable: an `any` would pass the annotated lines above.
+type Exactly<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+const inferred = Parallel()(['a,b'].map((l) => delayed(parseRow)(l)));
+const inferredExactly: Exactly<typeof inferred, Promise<string[][]>> = true;
 const squared: Promise<number> = getReusableExecutor({ maxWorkers: 1 }).submit(Math.sqrt, 9);
 const timeoutCode: string = new TaskTimeoutError(0, 10, 'f').code;
 
-export { roots, rows, squared, stream, timeoutCode };
+export { inferred, inferredExactly, roots, rows, squared, stream, timeoutCode };
 
 // Memory: the calling convention of the cached function is kept in the types.
 const memory = new Memory('./cachedir', { compress: 'lz4' });

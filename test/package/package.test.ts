@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { typecheck } from './typecheck.js';
 
 // These run against dist/ (`npm test` builds first), through the package's own name and
 // exports map, the way an installed copy is used.
@@ -71,23 +72,7 @@ describe('the built package', () => {
 
   it('ships declarations that type a consumer (tsc through the exports map)', () => {
     expect(fs.existsSync(path.join(root, 'dist', 'index.d.ts'))).toBe(true);
-    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const consumer = path.join('test', 'package', 'consumer.ts');
-    node([
-      tsc,
-      '--noEmit',
-      '--strict',
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--types',
-      'node',
-      '--skipLibCheck',
-      consumer,
-    ]);
+    typecheck(path.join('test', 'package', 'consumer.ts'), root, { skipLibCheck: true });
   });
 
   it('declares engines, ESM and the exports map', () => {

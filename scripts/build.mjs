@@ -1,0 +1,32 @@
+// Builds dist/ from src/ with the project's TypeScript: `npm run build`, and `prepare`, which npm
+// runs after `npm ci` here and when installing from a git URL (after the devDependencies, before
+// packing). The old dist/ goes first, so a renamed or deleted source leaves no stale module behind.
+// Paths are taken from this file, not the working directory; the exit status is tsc's.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(import.meta.url);
+
+let tsc;
+try {
+  tsc = require.resolve('typescript/bin/tsc');
+} catch {
+  // `npm ci --omit=dev` (or NODE_ENV=production) here: say what is missing, not `tsc: not found`.
+  process.stderr.write('joblib-ts: building dist/ needs the devDependencies (typescript); '
+    + 'install them (npm ci without --omit=dev) and run npm run build.\n');
+  process.exit(1);
+}
+
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const { status, error } = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+if (error) throw error;
+process.exitCode = status ?? 1; // null: tsc was killed by a signal
+// The bins, executable as tsc does not leave them: in dist/ and so in the tarball (npm marks a bin
+// executable there only when package.json names it without a leading `./`).
+if (status === 0) {
+  const { bin } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  for (const file of Object.values(bin)) chmodSync(new URL(`../${file}`, import.meta.url), 0o755);
+}
