@@ -5,7 +5,7 @@ import stylistic from '@stylistic/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'fixtures/v1/', '**/*.d.mts', '.tmp/', '.tmp-readme-*/'] },
+  { ignores: ['dist/', 'docs/api/', 'node_modules/', 'fixtures/v1/', '**/*.d.mts', '.tmp/', '.tmp-readme-*/'] },
   js.configs.recommended,
   tseslint.configs.strict,
   stylistic.configs.customize({ indent: 2, quotes: 'single', semi: true, braceStyle: '1tbs', arrowParens: true }),

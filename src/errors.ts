@@ -3,8 +3,9 @@
 
 // `name` and `code` are string literals written here (undici's way), never read from
 // `constructor.name`: a minifier renames classes, and `error.name === 'c'` helps nobody.
+// Each TSDoc ends with `@category Errors` (the API reference's grouping), inline to keep this file short.
 
-/** Every `code` a JoblibError can carry: switch on these, not on messages. */
+/** Every `code` a JoblibError can carry: switch on these, not on messages. @category Errors */
 export type JoblibErrorCode =
   | 'ERR_JOBLIB_SERIALIZATION'
   | 'ERR_JOBLIB_FORMAT'
@@ -26,7 +27,7 @@ export type JoblibErrorCode =
   | 'ERR_JOBLIB_BACKEND_UNAVAILABLE'
   | 'ERR_JOBLIB_NO_WORKERS';
 
-/** Base class of every error joblib-ts raises on purpose. */
+/** Base class of every error joblib-ts raises on purpose. @category Errors */
 export class JoblibError extends Error {
   /** A stable, machine-readable identifier of the failure (e.g. `ERR_JOBLIB_FORMAT`). */
   readonly code: JoblibErrorCode;
@@ -41,7 +42,7 @@ export class JoblibError extends Error {
 
 /**
  * A value cannot be serialized: a function, a symbol, an instance of a class that was not
- * registered with `registerType`, or a structure nested too deeply.
+ * registered with `registerType`, or a structure nested too deeply. @category Errors
  */
 export class SerializationError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_SERIALIZATION';
@@ -56,7 +57,7 @@ export class SerializationError extends JoblibError {
 
 /**
  * Bytes given to `load` are not a valid joblib-ts file: wrong magic number, truncated,
- * corrupt, an unsupported format version, or lengths that do not fit the data.
+ * corrupt, an unsupported format version, or lengths that do not fit the data. @category Errors
  */
 export class FormatError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_FORMAT';
@@ -67,7 +68,7 @@ export class FormatError extends JoblibError {
 
 /**
  * Data holds a value of a type registered with `registerType` that the reading process (this
- * one, or the worker a task was sent to) has not registered.
+ * one, or the worker a task was sent to) has not registered. @category Errors
  */
 export class UnregisteredTypeError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_UNREGISTERED_TYPE';
@@ -85,7 +86,7 @@ export class UnregisteredTypeError extends JoblibError {
   }
 }
 
-/** An option has a value outside the forms joblib-ts accepts; the message lists the valid forms. */
+/** An option has a value outside the forms joblib-ts accepts; the message lists the valid forms. @category Errors */
 export class InvalidOptionError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_INVALID_OPTION';
   constructor(message: string) {
@@ -95,7 +96,7 @@ export class InvalidOptionError extends JoblibError {
 
 /**
  * Writing a dump failed (for example ENOSPC, EACCES, or a stream error). When the target was a
- * path, nothing was left under that name: the temporary file was removed.
+ * path, nothing was left under that name: the temporary file was removed. @category Errors
  */
 export class DumpError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_DUMP';
@@ -107,7 +108,7 @@ export class DumpError extends JoblibError {
 /**
  * A function given to `delayed` cannot be rebuilt in a worker: it captures local or
  * module-level variables, or it is a bound or native function that is not a global. The
- * message names the variables and the fixes.
+ * message names the variables and the fixes. @category Errors
  */
 export class FunctionReferenceError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_FUNCTION_REFERENCE';
@@ -126,7 +127,7 @@ export class FunctionReferenceError extends JoblibError {
 /**
  * A task's arguments hold an instance of a registered type that workers cannot register: it was
  * registered in the entry script (which workers never import) and cannot be rebuilt from its
- * source there. Refused before the batch holding it is sent; the message names the type and the fix.
+ * source there. Refused before the batch holding it is sent; the message names the type and the fix. @category Errors
  */
 export class TypeReferenceError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_TYPE_REFERENCE';
@@ -142,7 +143,7 @@ export class TypeReferenceError extends JoblibError {
 /**
  * A worker process died while it held tasks (process.exit, a signal such as SIGKILL from the
  * OOM killer, a native crash), or could not start at all (then `duringStartup`, and `cause` is
- * Node's error when Node refused to create it). The pool replaces the worker.
+ * Node's error when Node refused to create it). The pool replaces the worker. @category Errors
  */
 export class TerminatedWorkerError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_TERMINATED_WORKER';
@@ -150,7 +151,9 @@ export class TerminatedWorkerError extends JoblibError {
   readonly pid: number | undefined;
   /** The worker thread's `threadId`, when the worker was a thread. */
   readonly threadId: number | undefined;
+  /** The worker's exit code, or null when a signal ended it. */
   readonly exitCode: number | null;
+  /** The signal that ended the worker (`'SIGKILL'` from the OOM killer, `'SIGSEGV'`), or null. */
   readonly signal: NodeJS.Signals | null;
   /** Position in the input of the first task the worker was running, if it was running one. */
   readonly taskIndex: number | undefined;
@@ -180,11 +183,12 @@ export class TerminatedWorkerError extends JoblibError {
   }
 }
 
-/** A task ran longer than the `timeout` option; its worker was killed and replaced. */
+/** A task ran longer than the `timeout` option; its worker was killed and replaced. @category Errors */
 export class TaskTimeoutError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_TASK_TIMEOUT';
   /** Position of the task in the input. */
   readonly taskIndex: number;
+  /** The `timeout` it exceeded, in milliseconds. */
   readonly timeoutMs: number;
 
   constructor(taskIndex: number, timeoutMs: number, functionName: string) {
@@ -200,11 +204,13 @@ export class TaskTimeoutError extends JoblibError {
 
 /**
  * Set as the `cause` of an error a task threw in a worker: the worker-side stack, and which
- * task failed where. The error itself keeps its class, message and own properties.
+ * task failed where. The error itself keeps its class, message and own properties. @category Errors
  */
 export class RemoteTaskError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_REMOTE_TASK';
+  /** Position of the failed task in the input. */
   readonly taskIndex: number;
+  /** The worker process's pid (this process's for a thread; on `host` for a distributed backend), when known. */
   readonly pid: number | undefined;
   /** The worker thread's `threadId`, when the task ran on the threads backend. */
   readonly threadId: number | undefined;
@@ -228,7 +234,7 @@ export class RemoteTaskError extends JoblibError {
   }
 }
 
-/** Work was submitted to an executor that was shut down, or was pending when it shut down. */
+/** Work was submitted to an executor that was shut down, or was pending when it shut down. @category Errors */
 export class ShutdownExecutorError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_EXECUTOR_SHUTDOWN';
   constructor(message = 'The executor was shut down; tasks cannot be scheduled on it. Call getReusableExecutor() for a new one.') {
@@ -236,7 +242,7 @@ export class ShutdownExecutorError extends JoblibError {
   }
 }
 
-/** A `Parallel` callable was called again while its previous call was still running. */
+/** A `Parallel` callable was called again while its previous call was still running. @category Errors */
 export class ParallelBusyError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_PARALLEL_BUSY';
   constructor() {
@@ -250,7 +256,7 @@ export class ParallelBusyError extends JoblibError {
 
 /**
  * A cache entry that a `MemorizedResult` points to is missing (cleared, evicted) or corrupt
- * (truncated, overwritten). Call the function again to recompute it.
+ * (truncated, overwritten). Call the function again to recompute it. @category Errors
  */
 export class CacheEntryError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_CACHE_ENTRY';
@@ -266,7 +272,7 @@ export class CacheEntryError extends JoblibError {
 /**
  * A folder given as a Memory location to administer (`joblib-ts cache`) is not one (it does not
  * exist, or holds no marker of a Memory having written there), or holds no function of the
- * name given. Nothing in it was changed.
+ * name given. Nothing in it was changed. @category Errors
  */
 export class CacheLocationError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_CACHE_LOCATION';
@@ -281,7 +287,7 @@ export class CacheLocationError extends JoblibError {
 
 /**
  * The `joblib-ts` command line is not one it accepts: an unknown command or option, a missing
- * or malformed argument. The message says what was wrong and how to get help.
+ * or malformed argument. The message says what was wrong and how to get help. @category Errors
  */
 export class UsageError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_USAGE';
@@ -293,7 +299,7 @@ export class UsageError extends JoblibError {
 /**
  * A large argument (over `maxNbytes`) could not be written to the temporary folder that
  * process workers read it from: the folder is missing, not writable, or full. Nothing is left
- * behind; set `tempFolder` (or `JOBLIB_TEMP_FOLDER`) to a folder with room, or `maxNbytes: null`.
+ * behind; set `tempFolder` (or `JOBLIB_TEMP_FOLDER`) to a folder with room, or `maxNbytes: null`. @category Errors
  */
 export class TempFolderError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_TEMP_FOLDER';
@@ -306,7 +312,7 @@ export class TempFolderError extends JoblibError {
   }
 }
 
-/** A message between the parent and a worker would exceed the 4 GiB frame limit. */
+/** A message between the parent and a worker would exceed the 4 GiB frame limit. @category Errors */
 export class FrameTooLargeError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_FRAME_TOO_LARGE';
   /** The message's size in bytes. */
@@ -323,7 +329,7 @@ export class FrameTooLargeError extends JoblibError {
 /**
  * A distributed backend's server (Redis, for the BullMQ backend) cannot be reached, did not come
  * back within the call's deadline, refused a write (out of memory), or lost the call's state
- * (restarted empty, flushed). The call is over; nothing it queued is left running.
+ * (restarted empty, flushed). The call is over; nothing it queued is left running. @category Errors
  */
 export class BackendUnavailableError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_BACKEND_UNAVAILABLE';
@@ -340,7 +346,7 @@ export class BackendUnavailableError extends JoblibError {
   }
 }
 
-/** A distributed backend has no live worker to run the call, and none came within the wait. */
+/** A distributed backend has no live worker to run the call, and none came within the wait. @category Errors */
 export class NoWorkersError extends JoblibError {
   declare readonly code: 'ERR_JOBLIB_NO_WORKERS';
   /** The queue nobody serves. */

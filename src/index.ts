@@ -1,5 +1,18 @@
 // The public surface of joblib-ts: re-exports only.
 
+/**
+ * joblib's tools for Node.js: {@link Parallel} and {@link delayed} fan calls out to worker
+ * processes or threads, {@link dump} and {@link load} persist any value (typed arrays without
+ * copies), {@link Memory} caches function results on disk, {@link hash} hashes any value.
+ *
+ * @example
+ * import { Parallel, delayed, dump, load, Memory } from 'joblib-ts';
+ * const roots = await Parallel({ nJobs: 2 })([1, 4, 9].map((x) => delayed(Math.sqrt)(x)));
+ * await dump({ weights: new Float64Array(1000) }, 'model.lz4');
+ * const costly = new Memory('./cachedir').cache(function costly(n: number) { return n ** 2; });
+ * @module joblib-ts
+ */
+
 export {
   BackendUnavailableError,
   CacheEntryError,

@@ -4,10 +4,21 @@
 /**
  * The warning types: `CacheWarning` for Memory's entries, `JoblibCollisionWarning` for two
  * functions under one cache name (joblib's JobLibCollisionWarning), `JoblibWarning` otherwise.
+ *
+ * @category Errors
  */
 export type JoblibWarningType = 'CacheWarning' | 'JoblibCollisionWarning' | 'JoblibWarning';
 
-/** Every `code` a joblib-ts warning carries. */
+/**
+ * Every `code` a joblib-ts warning carries. Warnings are Node process warnings (printed on
+ * stderr unless Node is told otherwise); filter them by code.
+ *
+ * @category Errors
+ * @example
+ * process.on('warning', (warning) => {
+ *   if ('code' in warning && warning.code === 'JOBLIB_CACHE_NOT_STORED') alertOps(warning.message);
+ * });
+ */
 export type JoblibWarningCode =
   /** A cached result could not be read (corrupt, unreadable) and is computed again. */
   | 'JOBLIB_CACHE_UNREADABLE'

@@ -30,17 +30,25 @@ export const OUTPUT_NAME = /^output\.[\w]+$/;
 const TOUCH_INTERVAL_MS = 60_000;
 const MAX_SEGMENT = 100;
 
-/** What is stored beside each output, and what `cacheValidationCallback` receives. */
+/**
+ * What is stored beside each output (`metadata.json`), and what `cacheValidationCallback` receives.
+ *
+ * @category Memory
+ */
 export interface CacheMetadata {
+  /** The function's name in the cache (`name` option, else `fn.name`). */
   readonly functionName: string;
+  /** The module folder: the defining file relative to the working directory (`__main__` for `-e`, stdin). */
   readonly module: string;
   /** The entry's key: the hash of the function's code and its normalized arguments. */
   readonly key: string;
   /** A short description of the call, e.g. `costly(data=Float64Array(1000), column=2)`. */
   readonly args: string;
+  /** How long the computation took, in milliseconds (awaiting its promise included). */
   readonly durationMs: number;
   /** When the output was computed (ISO 8601). */
   readonly createdAt: string;
+  /** The stored output's size in bytes (after compression). */
   readonly sizeBytes: number;
 }
 

@@ -24,20 +24,40 @@ import { MemorizedResult, NotMemorizedResult, type ShelvedResult } from './memor
 
 export type { CacheMetadata };
 
-/** `call()`'s result: the freshly computed output and the metadata stored with it. */
+/**
+ * `call()`'s result: the freshly computed output and the metadata stored with it.
+ *
+ * @category Memory
+ */
 export interface CallOutcome<R> {
+  /** What the function returned (its promise settled). */
   readonly output: R;
+  /** The entry's metadata, as stored beside it. */
   readonly metadata: CacheMetadata;
 }
 
+/** What the function's promise, if any, resolves to. */
 type Settled<F extends AnyFunction> = Awaited<ReturnType<F>>;
+/** `Promise<T>` for a function that returns a promise, else `T`: the cached function's calling convention. */
 type Convention<F extends AnyFunction, T> = ReturnType<F> extends PromiseLike<unknown> ? Promise<T> : T;
 
-/** A cached function: call it like `F` (as a method too); plus joblib's MemorizedFunc methods. */
+/**
+ * A cached function: call it like `F` (as a method too); plus joblib's MemorizedFunc methods.
+ * Made by `memory.cache(fn)`.
+ *
+ * @typeParam F - The function cached: its parameters, result and calling convention.
+ * @category Memory
+ */
 export type MemorizedFunc<F extends AnyFunction> = F & {
-  /** Computes and stores even if cached; returns the output and its metadata. */
+  /**
+   * Computes and stores even if cached; returns the output and its metadata (a promise of them
+   * when `F` returns a promise).
+   */
   call(...args: Parameters<F>): Convention<F, CallOutcome<Settled<F>>>;
-  /** Makes sure the result is cached and returns a reference to it instead of the value. */
+  /**
+   * Makes sure the result is cached and returns a reference to it instead of the value (a
+   * promise of it when `F` returns a promise); see {@link MemorizedResult}.
+   */
   callAndShelve(...args: Parameters<F>): Convention<F, ShelvedResult<Settled<F>>>;
   /** Whether this call's result is cached (and valid under `cacheValidationCallback`). */
   checkCallInCache(...args: Parameters<F>): boolean;

@@ -11,9 +11,21 @@ import { type Program, remove, runSync } from './cache-program.js';
 import { registerBuiltinStores } from './stores/builtins.js';
 import { createStore } from './stores/store.js';
 
-/** A shelved result: `get()` loads it from the cache, `clear()` removes the entry. */
+/**
+ * A shelved result: `get()` loads it from the cache, `clear()` removes the entry. What
+ * `callAndShelve` returns: a {@link MemorizedResult}, or the value held in memory when nothing
+ * was stored (a Memory without location, or a write that failed).
+ *
+ * @category Memory
+ */
 export interface ShelvedResult<T> {
+  /**
+   * The result.
+   *
+   * @throws {@link CacheEntryError} once the entry is gone or corrupt (or this result was cleared).
+   */
   get(): T;
+  /** Removes the entry (or drops the value held in memory). */
   clear(): void;
 }
 
@@ -30,7 +42,13 @@ function entriesFor(storeName: string, location: string): CacheEntries {
   return entries;
 }
 
-/** A reference to a stored result (joblib's MemorizedResult). */
+/**
+ * A reference to a stored result (joblib's MemorizedResult). Itself serializable: dump it, or
+ * pass it to a task and call `get()` in the worker. One read from a file acts only in a folder
+ * Memory wrote (else {@link CacheEntryError}), on path segments Memory makes (else {@link FormatError}).
+ *
+ * @category Memory
+ */
 export class MemorizedResult<T = unknown> implements ShelvedResult<T> {
   constructor(
     /** The Memory's location. */

@@ -20,7 +20,12 @@ import {
 import { registerBuiltinStores } from './stores/builtins.js';
 import { createStore } from './stores/store.js';
 
-/** Options of `new Memory(location, options)`. */
+/**
+ * Options of `new Memory(location, options)`. Unknown names (joblib's `mmap_mode` among them)
+ * are an `InvalidOptionError` naming the nearest valid one.
+ *
+ * @category Memory
+ */
 export interface MemoryOptions {
   /** How outputs are compressed: dump's `compress` forms (false, true, 1–9, 'zlib', 'gzip', 'lz4', …). */
   readonly compress?: CompressOption;
@@ -28,29 +33,57 @@ export interface MemoryOptions {
   readonly verbose?: number;
   /** A store registered with registerStoreBackend; default 'local' (a folder). */
   readonly store?: string;
+  /** Passed as they are to the store's factory (joblib's `backend_options`); default `{}`. */
   readonly storeOptions?: Readonly<Record<string, unknown>>;
 }
 
-/** Options of `memory.cache(fn, options)`. */
+/**
+ * Options of `memory.cache(fn, options)`. Unknown names are an `InvalidOptionError`.
+ *
+ * @category Memory
+ */
 export interface CacheOptions {
   /** Parameters left out of the key (e.g. a `debug` flag). Unknown names are an error. */
   readonly ignore?: readonly string[];
   /** The function's name in the cache (default `fn.name`). */
   readonly name?: string;
+  /** This function's verbosity, as `MemoryOptions.verbose`; default the Memory's. */
   readonly verbose?: number;
-  /** Decides whether a stored result may be served; see `expiresAfter`. */
+  /**
+   * Decides whether a stored result may be served: called with the entry's metadata on each hit;
+   * `false` recomputes and stores anew (joblib's `cache_validation_callback`). See `expiresAfter`.
+   */
   readonly cacheValidationCallback?: (metadata: CacheMetadata) => boolean;
 }
 
-/** A span of time: milliseconds, or `{ days, hours, minutes, seconds }`. */
+/**
+ * A span of time: milliseconds, or `{ days, hours, minutes, seconds }` (summed; each may be
+ * fractional). Negative totals are an `InvalidOptionError`.
+ *
+ * @category Memory
+ */
 export type Duration =
   | number
-  | { readonly days?: number; readonly hours?: number; readonly minutes?: number; readonly seconds?: number };
+  | {
+    /** Days of 24 hours. */
+    readonly days?: number;
+    /** Hours. */
+    readonly hours?: number;
+    /** Minutes. */
+    readonly minutes?: number;
+    /** Seconds. */
+    readonly seconds?: number;
+  };
 
-/** Limits for `reduceSize`; each is optional. */
+/**
+ * Limits for `reduceSize`; each is optional (absent: no limit). Unknown names are an `InvalidOptionError`.
+ *
+ * @category Memory
+ */
 export interface SizeLimits {
   /** Total size to keep: bytes or '3K', '100M', '1G'. */
   readonly bytesLimit?: number | string;
+  /** Number of entries to keep. */
   readonly itemsLimit?: number;
   /** Entries not used for longer than this are removed. */
   readonly ageLimit?: Duration;
@@ -68,8 +101,11 @@ export function durationMs(duration: Duration, option: string): number {
 }
 
 /**
- * A `cacheValidationCallback` that serves a result only while it is younger than `duration`.
+ * A `cacheValidationCallback` that serves a result only while it is younger than `duration`,
+ * counted from when it was stored (its metadata's `createdAt`; joblib's `expires_after`).
  *
+ * @throws {@link InvalidOptionError} for a negative or non-finite duration.
+ * @category Memory
  * @example
  * const fetchPage = memory.cache(fetchText, { cacheValidationCallback: expiresAfter({ hours: 1 }) });
  */
@@ -85,9 +121,17 @@ const CACHE_OPTIONS = new Set(['ignore', 'name', 'verbose', 'cacheValidationCall
  * Disk memoization (joblib's Memory). `null` as location gives a Memory that never caches
  * and prints nothing.
  *
+ * Entries live under `<location>/<module>/<function>/<key>/` (`output.<ext>` and
+ * `metadata.json`), every write atomic; many processes may share a location. The key hashes
+ * the function's code and its arguments by parameter name, defaults applied.
+ *
+ * @category Memory
  * @example
  * const memory = new Memory('./cachedir', { compress: 'lz4' });
  * const costly = memory.cache(function costly(data: Float64Array, column = 0) { ... });
+ * costly(data, 2); // computes and stores
+ * costly(data, 2); // loads
+ * memory.reduceSize({ bytesLimit: '1G', ageLimit: { days: 30 } });
  */
 export class Memory {
   /** The folder (or store location), or null when caching is off. */
@@ -95,6 +139,12 @@ export class Memory {
   private readonly entries: CacheEntries | null;
   private readonly verbose: number;
 
+  /**
+   * @param location - A folder (path or file URL; made on first write), or `null` for no caching.
+   * @param options - Compression, verbosity and store.
+   * @throws {@link InvalidOptionError} for a bad location, an unknown option name, a bad
+   *   `compress` or `verbose`, or an unknown store.
+   */
   constructor(location: string | URL | null, options: MemoryOptions = {}) {
     refuseUnknownOptions(options, MEMORY_OPTIONS, 'Memory');
     if (location !== null && typeof location !== 'string' && !(location instanceof URL)) {
@@ -117,9 +167,25 @@ export class Memory {
     this.verbose = options.verbose ?? 1;
   }
 
-  /** Wraps `fn` so its results are cached; `memory.cache(options)` returns a decorator. */
+  /**
+   * Wraps `fn` so its results are cached (joblib's `Memory.cache`). The wrapper keeps `fn`'s
+   * calling convention: a sync function stays sync, an async one returns a promise (and identical
+   * concurrent calls share one computation). Exceptions are never cached.
+   *
+   * @typeParam F - The function's type: the cached function is called the same way.
+   * @throws {@link InvalidOptionError} for an unknown option, an `ignore` name that is not a
+   *   parameter of `fn`, or a sync function on a store without sync primitives.
+   */
   cache<F extends AnyFunction>(fn: F, options?: CacheOptions): MemorizedFunc<F>;
-  cache(options: CacheOptions): <F extends AnyFunction>(fn: F) => MemorizedFunc<F>;
+  /** `memory.cache(options)` returns a decorator: `memory.cache({ ignore: ['debug'] })(fn)`. */
+  cache(options: CacheOptions): (
+    /**
+     * Caches `fn` with the options given to `memory.cache(options)`.
+     *
+     * @typeParam F - The function's type: the cached function is called the same way.
+     */
+    <F extends AnyFunction>(fn: F) => MemorizedFunc<F>
+  );
   cache<F extends AnyFunction>(
     fnOrOptions: F | CacheOptions, options: CacheOptions = {},
   ): MemorizedFunc<F> | (<G extends AnyFunction>(fn: G) => MemorizedFunc<G>) {
@@ -153,7 +219,11 @@ export class Memory {
     return memorized;
   }
 
-  /** Calls `fn(...args)` through the cache (joblib's Memory.eval). */
+  /**
+   * Calls `fn(...args)` through the cache (joblib's Memory.eval): `memory.cache(fn)(...args)`.
+   *
+   * @typeParam F - The function's type: its parameters and result type.
+   */
   eval<F extends AnyFunction>(fn: F, ...args: Parameters<F>): ReturnType<F> {
     return (this.cache(fn) as (...a: Parameters<F>) => ReturnType<F>)(...args);
   }
@@ -161,9 +231,18 @@ export class Memory {
   /**
    * Removes entries until the cache fits the limits: first those unused for longer than
    * `ageLimit`, then the least recently used until it has at most `itemsLimit` entries and
-   * `bytesLimit` bytes. Returns what was removed.
+   * `bytesLimit` bytes (joblib's `reduce_size`). Use is recorded when an entry is read, at
+   * most once a minute per entry and process. Returns what was removed; nothing without a location.
+   *
+   * @throws {@link InvalidOptionError} for an unknown limit name, a malformed limit, or a store
+   *   without sync primitives.
    */
-  reduceSize(limits: SizeLimits = {}): { removedItems: number; removedBytes: number } {
+  reduceSize(limits: SizeLimits = {}): {
+    /** Entries removed. */
+    removedItems: number;
+    /** Their size in bytes, as recorded by the store. */
+    removedBytes: number;
+  } {
     const resolved = sizeLimitsInBytes(limits);
     const entries = this.entries;
     if (!entries) return { removedItems: 0, removedBytes: 0 };
@@ -171,7 +250,11 @@ export class Memory {
     return { removedItems: removed.length, removedBytes: removed.reduce((sum, item) => sum + item.sizeBytes, 0) };
   }
 
-  /** Removes every cached result in this location. */
+  /**
+   * Removes every cached result in this location (joblib's `Memory.clear`).
+   *
+   * @throws {@link InvalidOptionError} on a store without sync primitives.
+   */
   clear(): void {
     const entries = this.entries;
     if (entries) runSync(entries.clearAll(), entries.syncIO(), () => entries.asyncIO());

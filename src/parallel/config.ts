@@ -12,7 +12,13 @@ const storage = new AsyncLocalStorage<ParallelConfig>();
  * Inside, `Parallel()` without those options uses them; an option given to `Parallel` itself
  * still wins. Scopes nest (the inner one's options override the outer's) and end with `fn`.
  * Unknown names and values of the wrong type are an InvalidOptionError here, before `fn` runs.
+ * joblib's `with parallel_config(...)`, scoped with AsyncLocalStorage: the defaults follow `fn`'s
+ * async work and never leak into flows running concurrently.
  *
+ * @param options - Defaults for `Parallel`: see {@link ParallelConfig}.
+ * @param fn - Runs with them; its result (a promise too) is returned.
+ * @throws {@link InvalidOptionError} for an unknown option name or a value of the wrong type.
+ * @category Parallel
  * @example
  * await parallelConfig({ backend: 'threads', nJobs: 2 }, () => library.computeAll(items));
  */
@@ -25,7 +31,11 @@ export function parallelConfig<T>(options: ParallelConfig, fn: () => T): T {
   return storage.run(merged as ParallelConfig, fn);
 }
 
-/** The defaults in effect here (merged from every enclosing `parallelConfig`). */
+/**
+ * The defaults in effect here (merged from every enclosing `parallelConfig`); `{}` outside any.
+ *
+ * @category Parallel
+ */
 export function activeParallelConfig(): Readonly<ParallelConfig> {
   return storage.getStore() ?? {};
 }

@@ -9,7 +9,10 @@ let cached: number | undefined;
 
 /**
  * The number of CPUs available to this process, honouring affinity, cgroup v1/v2 quotas and the
- * `JOBLIB_TS_MAX_CPU_COUNT` environment variable. `nJobs: -1` means this many workers.
+ * `JOBLIB_TS_MAX_CPU_COUNT` environment variable. `nJobs: -1` means this many workers. joblib's
+ * `cpu_count()`; read once per process, at least 1.
+ *
+ * @category Parallel
  */
 export function cpuCount(): number {
   if (cached === undefined) {

@@ -2,14 +2,29 @@
 
 import { InvalidOptionError } from '../errors.js';
 
-/** A function `delayed` accepts: any arity, sync or async. */
+/**
+ * A function `delayed` accepts: any arity, sync or async.
+ *
+ * @category Parallel
+ */
 export type TaskFunction = (...args: never[]) => unknown;
 
-/** One call to run later: the function and its arguments. `R` is what the call resolves to. */
+/**
+ * One call to run later: the function and its arguments (joblib's `(fn, args, kwargs)` tuple).
+ * `R` is what the call resolves to. Made by {@link delayed}.
+ *
+ * @category Parallel
+ */
 export interface DelayedTask<R = unknown> {
+  /** The function to call, in a worker or in this process. */
   readonly fn: TaskFunction;
+  /** The arguments, as given: encoded with the project's codec for a worker, passed as they are in this process. */
   readonly args: readonly unknown[];
-  /** Type-only: the result type. */
+  /**
+   * Type-only: the result type; never set.
+   *
+   * @internal
+   */
   readonly __result?: R;
 }
 
@@ -22,9 +37,13 @@ class DelayedCall {
 }
 
 /**
- * Wraps `fn` so that calling it records the call instead of making it, for `Parallel`.
- * The result type of the Parallel call is inferred from `fn` (promises are awaited).
+ * Wraps `fn` so that calling it records the call instead of making it, for `Parallel`
+ * (joblib's `delayed`). The result type of the Parallel call is inferred from `fn` (promises
+ * are awaited). On the worker backends, a function that captures local or module-level
+ * variables is refused with a {@link FunctionReferenceError} before anything is dispatched.
  *
+ * @throws {@link InvalidOptionError} when `fn` is not a function.
+ * @category Parallel
  * @example
  * const roots = await Parallel({ nJobs: 2 })([1, 4, 9].map((x) => delayed(Math.sqrt)(x)));
  */

@@ -14,10 +14,21 @@ import { checkPreDispatch } from './pre-dispatch.js';
 import type { ProgressEvent } from './progress.js';
 import type { TaskFunction } from './delayed.js';
 
-/** How a Parallel call hands back results. */
+/**
+ * How a Parallel call hands back results: `'array'`, a promise of them all in input order;
+ * `'generator'`, an async generator in input order; `'generatorUnordered'`, in completion order
+ * (joblib's `return_as='list' | 'generator' | 'generator_unordered'`).
+ *
+ * @category Parallel
+ */
 export type ReturnAs = 'array' | 'generator' | 'generatorUnordered';
 
-/** Options of `Parallel`, joblib's in camelCase plus Node's own (`signal`, `onProgress`). */
+/**
+ * Options of `Parallel`, joblib's in camelCase plus Node's own (`signal`, `onProgress`). Unknown
+ * names and values of the wrong type are an `InvalidOptionError` when `Parallel` is called.
+ *
+ * @category Parallel
+ */
 export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
   /** Workers: -1 all CPUs, -2 all but one, 1 runs in this process; default (null): `parallelConfig`'s, else 1. */
   readonly nJobs?: number | null;
@@ -68,7 +79,11 @@ export interface ParallelOptions<M extends ReturnAs = ReturnAs> {
   readonly batchSize?: 'auto' | number;
   /** Tasks read ahead of the workers: `'2*nJobs'` (default), a number, or `'all'`. */
   readonly preDispatch?: 'all' | number | string;
-  /** Per-task limit in milliseconds, counted from the task's start; the worker is killed and replaced. */
+  /**
+   * Per-task limit in milliseconds, counted from the task's start; the worker is killed and replaced.
+   * Default none (`Infinity`); at most 2^31 − 1. A backend that cannot stop tasks (this process:
+   * nJobs 1, `'sequential'`) ignores it, with a warning.
+   */
   readonly timeout?: number;
   /** On timeout: reject the call (`'abort'`, default), or make that task's result a TaskTimeoutError and go on. */
   readonly onTimeout?: 'abort' | 'continue';
@@ -106,7 +121,13 @@ const CONFIGURABLE = ['backend', 'backendParams', 'nJobs', 'prefer', 'require', 
   'timeout'] as const;
 export const CONFIG_OPTION_NAMES: ReadonlySet<string> = new Set(CONFIGURABLE);
 
-/** The options `parallelConfig` can set: explicit options of a Parallel win over them. */
+/**
+ * The options `parallelConfig` can set (every option of {@link ParallelOptions} but `returnAs`,
+ * `onTimeout`, `signal` and `onProgress`): explicit options of a Parallel win over them.
+ *
+ * @category Parallel
+ * @interface
+ */
 export type ParallelConfig = Pick<ParallelOptions, (typeof CONFIGURABLE)[number]>;
 
 type OptionCheck = (value: unknown, name: string) => void;

@@ -17,24 +17,54 @@ import {
 import { ParallelCall, workerCount } from './parallel-call.js';
 import { ProgressReporter } from './progress.js';
 
-/** The result of calling a Parallel runner with tasks resolving to `R`. */
+/**
+ * The result of calling a Parallel runner with tasks resolving to `R`: a promise of all results
+ * in input order for `returnAs: 'array'`, else an async generator of them (in input order, or in
+ * completion order for `'generatorUnordered'`).
+ *
+ * @category Parallel
+ */
 export type ParallelResult<R, M extends ReturnAs> = M extends 'array' ? Promise<R[]> : AsyncGenerator<R, void, undefined>;
 
-/** What `Parallel(options)` returns: call it with tasks; dispose it to reset its state. */
+/**
+ * What `Parallel(options)` returns: call it with tasks; dispose it to reset its state.
+ *
+ * @category Parallel
+ */
 export interface ParallelRunner<M extends ReturnAs> {
+  /**
+   * Runs `tasks` (an iterable or async iterable of `delayed(fn)(...args)`, read lazily:
+   * `preDispatch` tasks ahead of the workers). The first task that fails (or times out, unless
+   * `onTimeout: 'continue'`) stops the call, which rejects (or its generator throws) with that
+   * error, of its original class, its worker-side stack as a {@link RemoteTaskError} `cause`.
+   * Leaving a generator early cancels the rest.
+   *
+   * @throws {@link ParallelBusyError} when this runner's previous call is still running.
+   */
   <R>(tasks: Iterable<DelayedTask<R>> | AsyncIterable<DelayedTask<R>>): ParallelResult<R, M>;
   /** Ends the managed block: batch statistics are reset. Workers stay in the shared pool until idle. */
   close(): Promise<void>;
+  /** `close()`, for `await using parallel = Parallel(...)` (joblib's `with Parallel() as p:`). */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
  * Runs `delayed(fn)(...args)` tasks on a pool of worker processes and returns their results in
- * order. `await using parallel = Parallel(...)` keeps batching statistics across calls.
+ * order (joblib's `Parallel`). `await using parallel = Parallel(...)` keeps batching statistics
+ * across calls. Options not given come from {@link parallelConfig}, read here, then defaults.
  *
+ * @param options - See {@link ParallelOptions}; joblib's names in camelCase.
+ * @throws {@link InvalidOptionError} for an unknown option name (naming the nearest valid one),
+ *   a value of the wrong type, an unknown backend, or `require: 'sharedmem'` with a backend
+ *   given here whose tasks cannot share memory.
+ * @category Parallel
  * @example
  * import { Parallel, delayed } from 'joblib-ts';
  * const roots = await Parallel({ nJobs: 2 })([1, 4, 9].map((x) => delayed(Math.sqrt)(x))); // [1, 2, 3]
+ *
+ * // Results as they finish; one runner for several calls keeps its batch statistics.
+ * await using parallel = Parallel({ nJobs: -1, returnAs: 'generatorUnordered' });
+ * for await (const root of parallel(inputs.map((x) => delayed(Math.sqrt)(x)))) console.log(root);
  */
 export function Parallel<M extends ReturnAs = 'array'>(options: ParallelOptions<M> = {}): ParallelRunner<M> {
   registerBuiltinBackends();

@@ -4,12 +4,17 @@
 
 import { isLiveTerminal, ProgressBar, type ProgressEnding } from '../progress-bar.js';
 
-/** What `onProgress` receives after every finished batch. */
+/**
+ * What `onProgress` receives after every finished batch.
+ *
+ * @category Parallel
+ */
 export interface ProgressEvent {
   /** Tasks finished so far. */
   readonly completed: number;
   /** Tasks in the input, once known (arrays: from the start; iterators: once exhausted). */
   readonly total: number | undefined;
+  /** Milliseconds since the call started. */
   readonly elapsedMs: number;
 }
 

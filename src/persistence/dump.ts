@@ -12,10 +12,18 @@ import {
 import { byteProgress, checkTransferOptions, countBytes, countCompressed, endBar } from './byte-progress.js';
 import { encodeFile } from './format.js';
 
-/** Where `dump` writes: a path (string or file URL), a writable stream, a FileHandle or a file descriptor. */
+/**
+ * Where `dump` writes: a path (string or file URL), a writable stream, a FileHandle or a file descriptor.
+ *
+ * @category Persistence
+ */
 export type DumpTarget = string | URL | NodeJS.WritableStream | FileHandle | number;
 
-/** Options of `dump` and `dumpSync`. */
+/**
+ * Options of `dump` and `dumpSync`.
+ *
+ * @category Persistence
+ */
 export interface DumpOptions {
   /**
    * `false` (default; the extension may still choose a method), `true` (zlib, level 3),
@@ -116,14 +124,16 @@ async function writeToStream(
 }
 
 /**
- * Writes `value` to `target` in the joblib-ts format (FORMAT.md). Typed arrays are written
- * straight from their memory; a path is written atomically (temporary file, then rename).
- * A stream or file handle is written at its current position and left open.
+ * Writes `value` to `target` in the joblib-ts format (FORMAT.md; joblib's `dump`). Typed
+ * arrays are written straight from their memory; a path is written atomically (temporary file,
+ * then rename). A stream or file handle is written at its current position and left open.
  *
  * @returns the paths written: `[path]` for a path target, `[]` for streams and handles.
- * @throws SerializationError for a value that cannot be stored (naming where it is),
- *   InvalidOptionError for a bad `compress` or a file named `.xz`, `.bz2` or `.lzma` (joblib
- *   compresses those) with no compressor registered for it, DumpError when writing fails.
+ * @throws {@link SerializationError} for a value that cannot be stored (naming where it is),
+ *   {@link InvalidOptionError} for a bad target or `compress`, or a file named `.xz`, `.bz2` or
+ *   `.lzma` (joblib compresses those) with no compressor registered for it, {@link DumpError}
+ *   when writing fails.
+ * @category Persistence
  * @example
  * await dump({ weights: new Float64Array(25_000_000), meta: { epoch: 3 } }, 'model.lz4');
  */
@@ -167,6 +177,10 @@ export async function dump(value: unknown, target: DumpTarget, options: DumpOpti
  * `dump` spreads zlib, gzip and lz4 compression over the cores.
  *
  * @returns `[path]` for a path target, `[]` for a file descriptor.
+ * @throws the same errors as {@link dump}.
+ * @category Persistence
+ * @example
+ * dumpSync(rows, 'rows.bin', { compress: ['gzip', 6] });
  */
 export function dumpSync(value: unknown, target: string | URL | number, options: DumpOptions = {}): string[] {
   checkTransferOptions(options, DUMP_OPTION_NAMES, 'dumpSync');

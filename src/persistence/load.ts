@@ -12,7 +12,11 @@ import { byteProgress, checkTransferOptions, endBar } from './byte-progress.js';
 import { ChecksumsAhead, type ContainerChecksums, decodeFile, startsWithFileMagic, tagOf } from './format.js';
 import { type Unwrapped, unwrap, unwrapSync } from './unwrap.js';
 
-/** Options of `load` and `loadSync`. */
+/**
+ * Options of {@link load} and {@link loadSync}.
+ *
+ * @category Persistence
+ */
 export interface LoadOptions {
   /**
    * A bar in bytes on stderr (read so far, MB/s, ETA; then `decompressing` and `decoding`, which
@@ -25,7 +29,11 @@ export interface LoadOptions {
 
 const LOAD_OPTION_NAMES: ReadonlySet<string> = new Set(['progress']);
 
-/** What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor. */
+/**
+ * What `load` reads: a path (string or file URL), bytes, a readable stream, a FileHandle or a file descriptor.
+ *
+ * @category Persistence
+ */
 export type LoadSource = string | URL | Uint8Array | NodeJS.ReadableStream | FileHandle | number;
 
 /** The path a source names, if it names one (for the bar's label: a URL is not checked here). */
@@ -271,14 +279,18 @@ function invalidSource(source: unknown, sync: boolean): InvalidOptionError {
 }
 
 /**
- * Reads a value written by `dump`. The compression method is found from the magic number,
- * whatever the file is called. Typed arrays are views into the buffer read (for a Uint8Array
- * source: into that Uint8Array), so nothing is copied for uncompressed files.
+ * Reads a value written by {@link dump} (joblib's `load`). The compression method is found
+ * from the magic number, whatever the file is called. Typed arrays are views into the buffer
+ * read (for a Uint8Array source: into that Uint8Array), so nothing is copied for uncompressed
+ * files.
  *
  * `T` is what you assert the file holds; nothing checks it at run time.
  *
- * @throws FormatError when the input is not a joblib-ts dump, is truncated or corrupt;
- *   UnregisteredTypeError when it holds a class instance whose type is not registered.
+ * @throws {@link FormatError} when the input is not a joblib-ts dump, is truncated or corrupt;
+ *   {@link UnregisteredTypeError} when it holds a class instance whose type is not registered;
+ *   {@link InvalidOptionError} for an unknown option.
+ * @param options `progress`: see {@link LoadOptions}.
+ * @category Persistence
  * @example
  * const model = await load<{ weights: Float64Array }>('model.lz4');
  */
@@ -310,7 +322,15 @@ export async function load<T = unknown>(source: LoadSource, options: LoadOptions
   }
 }
 
-/** The synchronous `load`, for a path, a file URL, bytes or a file descriptor. */
+/**
+ * The synchronous {@link load}, for a path, a file URL, bytes or a file descriptor (not streams
+ * or file handles): the same result, views and errors, read and decompressed on this thread.
+ *
+ * @param options `progress`: see {@link LoadOptions}.
+ * @category Persistence
+ * @example
+ * const rows = loadSync<{ id: number }[]>('rows.bin');
+ */
 export function loadSync<T = unknown>(source: string | URL | Uint8Array | number, options: LoadOptions = {}): T {
   checkTransferOptions(options, LOAD_OPTION_NAMES, 'loadSync');
   const bar = options.progress ? byteProgress('load', pathOf(source)) : undefined;

@@ -357,9 +357,12 @@ let idleSink: HashSink | null = null;
  * processes, runs and machines: object keys, Map entries and Set items in any order; typed
  * arrays by element type, length and bytes (hashed in place, so 100 MB take milliseconds);
  * sparse arrays by the entries present, not every index up to their length; cycles by their
- * shape. Different values hash differently (two XXH3-64 streams, 128 bits). A value nested
- * too deeply to walk is a SerializationError, as in `dump`.
+ * shape. Different values hash differently (two XXH3-64 streams, 128 bits). Unlike `dump`, it
+ * takes any value: functions hash by name and source, unregistered class instances by class
+ * name and own enumerable properties. joblib's `hash`, by another algorithm (digests differ).
  *
+ * @throws {@link SerializationError} for a value nested too deeply to walk, as in `dump`.
+ * @category Serialization
  * @example
  * hash({ b: 2, a: [1, 2] }) === hash({ a: [1, 2], b: 2 }); // true
  */

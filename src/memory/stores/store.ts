@@ -9,13 +9,20 @@ import { InvalidOptionError } from '../../errors.js';
 /**
  * Segments of an item's path under the store's location, e.g. `['my.module', 'f', '<key>',
  * 'output.bin']`. Memory makes every segment a safe name: no separators, not `.` or `..`.
+ *
+ * @inline
  */
 export type ItemPath = readonly string[];
 
-/** One cache entry as `list` reports it, for `reduceSize`. */
+/**
+ * One cache entry as `list` reports it, for `reduceSize`.
+ *
+ * @category Memory
+ */
 export interface StoreItem {
   /** Segments of the entry's folder: module, function, key. */
   readonly path: ItemPath;
+  /** The entry's size in bytes (its items together), counted toward `bytesLimit`. */
   readonly sizeBytes: number;
   /** Last time the entry was read or written (ms since the epoch), as recorded by `touch`. */
   readonly lastAccessMs: number;
@@ -25,12 +32,15 @@ export interface StoreItem {
  * The synchronous primitives. A store that offers them (the local folder does) lets cached
  * sync functions stay sync; a network store may leave them out, and then serves only async
  * cached functions.
+ *
+ * @inline
  */
 export interface SyncStorePrimitives {
   /** An item's bytes, or undefined when it does not exist. */
   read(path: ItemPath): Uint8Array | undefined;
   /** Writes an item atomically: a reader sees it whole or not at all, also when the writer is killed. */
   write(path: ItemPath, parts: readonly Uint8Array[]): void;
+  /** Whether an item (or a folder of items) exists. */
   exists(path: ItemPath): boolean;
   /** Removes an item or a folder of items (`[]`: everything); missing is fine. */
   remove(path: ItemPath): void;
@@ -49,7 +59,23 @@ export type AsyncStorePrimitives = {
   ) => Promise<ReturnType<SyncStorePrimitives[K]>>;
 };
 
-/** What a Memory needs from storage (joblib's store backend): see `registerStoreBackend`. */
+/**
+ * What a Memory needs from storage (joblib's store backend): see {@link registerStoreBackend}.
+ *
+ * Items are addressed by path segments under the location (a `readonly string[]`, e.g.
+ * `['my.module', 'f', '<key>', 'output.bin']`); Memory makes every segment a safe name. The
+ * methods are the primitives below as promises; `sync`, when present, has the same ones
+ * synchronous (documented there):
+ * - `read(path)`: an item's bytes, or undefined when it does not exist;
+ * - `write(path, parts)`: writes an item atomically (a reader sees it whole or not at all);
+ * - `exists(path)`: whether an item (or a folder of items) exists;
+ * - `remove(path)`: removes an item or a folder of items (`[]`: everything); missing is fine;
+ * - `move(from, to)`: renames an item or folder;
+ * - `touch(entry)`: records an access to an entry folder, for least-recently-used eviction;
+ * - `list()`: every complete entry (a folder holding a `metadata.json` item), as {@link StoreItem}s.
+ *
+ * @category Memory
+ */
 export interface StoreBackend extends AsyncStorePrimitives {
   /** Where the store lives (a folder for the local store), shown in messages. */
   readonly location: string;
@@ -57,15 +83,22 @@ export interface StoreBackend extends AsyncStorePrimitives {
   readonly sync?: SyncStorePrimitives;
 }
 
-/** Makes a store for a location; `options` are Memory's `storeOptions`. */
+/**
+ * Makes a store for a location; `options` are Memory's `storeOptions`.
+ *
+ * @category Memory
+ */
 export type StoreFactory = (location: string, options: Readonly<Record<string, unknown>>) => StoreBackend;
 
 const factories = new Map<string, StoreFactory>();
 
 /**
  * Registers a store backend under `name`, usable as `new Memory(location, { store: name })`
- * (joblib's register_store_backend). The built-in local filesystem store is `'local'`.
+ * (joblib's register_store_backend). The built-in local filesystem store is `'local'`. A name
+ * already registered is replaced.
  *
+ * @throws {@link InvalidOptionError} for an empty name or a factory that is not a function.
+ * @category Memory
  * @example
  * registerStoreBackend('memory', (location) => new MyInMemoryStore(location));
  */

@@ -6,8 +6,13 @@
 import { InvalidOptionError } from '../../errors.js';
 import type { DelayedTask, TaskFunction } from '../delayed.js';
 
-/** Consecutive tasks of one Parallel call, sent together. */
+/**
+ * Consecutive tasks of one Parallel call, sent together.
+ *
+ * @category Parallel backends
+ */
 export interface TaskBatch {
+  /** The tasks, in input order: run them in this order. */
   readonly tasks: readonly DelayedTask[];
   /** Position of the first task in the call's input. */
   readonly firstIndex: number;
@@ -17,12 +22,34 @@ export interface TaskBatch {
   readonly timeoutMs: number | undefined;
 }
 
-/** All results of a batch, or its first failure (with the results of the tasks before it). */
+/**
+ * All results of a batch, or its first failure (with the results of the tasks before it).
+ *
+ * @category Parallel backends
+ */
 export type BatchOutcome =
-  | { readonly ok: true; readonly results: unknown[] }
-  | { readonly ok: false; readonly error: Error; readonly index: number; readonly partial: unknown[] };
+  | {
+    /** Every task of the batch succeeded. */
+    readonly ok: true;
+    /** One result per task, in the batch's order. */
+    readonly results: unknown[];
+  }
+  | {
+    /** A task failed; the tasks after it were not run. */
+    readonly ok: false;
+    /** What the task threw. */
+    readonly error: Error;
+    /** Position of the failed task in the batch (0 for its first task). */
+    readonly index: number;
+    /** The results of the tasks before it, in order. */
+    readonly partial: unknown[];
+  };
 
-/** What a backend can do; Parallel adapts to it. */
+/**
+ * What a backend can do; Parallel adapts to it.
+ *
+ * @category Parallel backends
+ */
 export interface BackendCapabilities {
   /**
    * Whether `batchSize: 'auto'` should grow batches (joblib's rule, worth it when a batch crosses
@@ -42,7 +69,11 @@ export interface BackendCapabilities {
   readonly idealBatchDurationMs?: readonly [min: number, max: number];
 }
 
-/** What `Parallel` hands a backend factory (joblib's `configure`): the call's resolved settings. */
+/**
+ * What `Parallel` hands a backend factory (joblib's `configure`): the call's resolved settings.
+ *
+ * @category Parallel backends
+ */
 export interface BackendSettings {
   /** `nJobs` as the user gave it (`-1`, `-2`, `n`, or `null`): the backend resolves it. */
   readonly nJobs: number | null;
@@ -77,10 +108,13 @@ export interface BackendSettings {
  * `submit` batches (more while earlier ones run, up to `preDispatch` tasks ahead); every
  * submitted batch must call `done` exactly once, unless its call was aborted. `abort(owner)`
  * comes once per call, at its end: after success too, so a backend can release what the call used.
+ *
+ * @category Parallel backends
  */
 export interface ParallelBackend {
   /** Shown in verbose output: `Using backend ProcessBackend with 2 concurrent workers.` */
   readonly name: string;
+  /** What it can do: auto-batching, timeouts, shared memory. */
   readonly capabilities: BackendCapabilities;
   /**
    * Workers that run batches at once (joblib's `effective_n_jobs`); fewer than 1 is an error.
@@ -113,7 +147,11 @@ export interface ParallelBackend {
   abort(owner: object): void | Promise<void>;
 }
 
-/** Makes a backend for one `Parallel(...)` runner. */
+/**
+ * Makes a backend for one `Parallel(...)` runner.
+ *
+ * @category Parallel backends
+ */
 export type ParallelBackendFactory = (settings: BackendSettings) => ParallelBackend;
 
 const factories = new Map<string, ParallelBackendFactory>();
@@ -123,8 +161,11 @@ let defaultBackend = 'process';
 
 /**
  * Registers a backend under `name`; `Parallel({ backend: name })` and `parallelConfig` then use
- * it. With `makeDefault`, it also becomes the backend of every Parallel that names none.
+ * it (joblib's `register_parallel_backend`). With `makeDefault`, it also becomes the backend of
+ * every Parallel that names none. A name already registered is replaced.
  *
+ * @throws {@link InvalidOptionError} for an empty name or a factory that is not a function.
+ * @category Parallel backends
  * @example
  * registerParallelBackend('inline', (settings) => new MyBackend(settings), { makeDefault: true });
  */

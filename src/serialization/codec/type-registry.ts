@@ -6,7 +6,14 @@
 import { pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../../errors.js';
 
-/** How instances of one class are turned into serializable state and back. */
+/**
+ * How instances of one class are turned into serializable state and back: what
+ * {@link registerType} takes (loky's reducer, as a pair of functions).
+ *
+ * @typeParam T - The class's instances.
+ * @typeParam S - The state `encode` returns and `decode` takes.
+ * @category Serialization
+ */
 export interface TypeCodec<T, S = unknown> {
   /**
    * Stable name written into files; the loading process must register the same name. Use
@@ -19,7 +26,11 @@ export interface TypeCodec<T, S = unknown> {
   decode(state: S): T;
 }
 
-/** Any class: `never[]` parameters accept every constructor signature. */
+/**
+ * Any class: `never[]` parameters accept every constructor signature.
+ *
+ * @inline
+ */
 type AnyConstructor = abstract new (...args: never[]) => unknown;
 
 export interface RegisteredType {
@@ -53,6 +64,9 @@ const byName = new Map<string, TypeRegistration>();
  * Registering the same class again under the same name replaces its codec; a name already
  * taken by a different class is an error.
  *
+ * @throws {@link InvalidOptionError} when `cls` is not a class, the codec lacks a name, `encode` or
+ *   `decode`, or the name is already registered for another class.
+ * @category Serialization
  * @example
  * class Point { constructor(public x: number, public y: number) {} }
  * registerType(Point, {

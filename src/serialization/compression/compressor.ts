@@ -8,7 +8,13 @@
  */
 export type SizeHint = (head: Uint8Array) => number | null;
 
-/** A compression method as `registerCompressor` accepts it. */
+/**
+ * A compression method as {@link registerCompressor} accepts it: what joblib's `CompressorWrapper`
+ * holds (a magic prefix, an extension), with compress and decompress as functions on whole
+ * buffers rather than a file object.
+ *
+ * @category Serialization
+ */
 export interface CompressorSpec {
   /** The first bytes of every output; `load` recognises the method by them. */
   magic: Uint8Array | readonly number[];
@@ -18,10 +24,19 @@ export interface CompressorSpec {
   defaultLevel?: number;
   /** Accepted levels, inclusive; default `[0, 9]`. */
   levels?: readonly [number, number];
+  /**
+   * Compresses a whole file's content at `level`; the output must start with `magic`. Used by
+   * `dumpSync`, and by `dump` when there is no `compressAsync`.
+   */
   compress(data: Uint8Array, level: number): Uint8Array;
+  /**
+   * Restores what `compress` returned, from the whole file as read. Whatever it throws reaches
+   * the caller of `load` as a `FormatError` (the file is taken to be corrupt), with it as `cause`.
+   */
   decompress(data: Uint8Array): Uint8Array;
-  /** Optional non-blocking variants used by `dump`/`load`; the sync ones are used otherwise. */
+  /** Optional non-blocking variant of `compress`, used by `dump`; the sync one is used otherwise. */
   compressAsync?(data: Uint8Array, level: number): Promise<Uint8Array>;
+  /** Optional non-blocking variant of `decompress`, used by `load`; the sync one is used otherwise. */
   decompressAsync?(data: Uint8Array): Promise<Uint8Array>;
 }
 

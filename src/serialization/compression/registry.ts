@@ -32,8 +32,15 @@ const registry = new Map<string, Compressor>([
 
 /**
  * Adds a compression method usable by name in `dump(..., { compress: 'name' })`, chosen by its
- * file extensions, and recognised by its magic number in `load`.
+ * file extensions, and recognised by its magic number in `load` (joblib's
+ * `register_compressor`).
  *
+ * @param name - A word (letters, digits, `_`, `-`), used as `compress: name`.
+ * @param spec - The method: magic number, extensions, levels and the functions.
+ * @param options - `force: true` replaces a method already registered under `name`.
+ * @throws {@link InvalidOptionError} for a malformed name or spec, or a name already taken
+ *   (without `force`).
+ * @category Serialization
  * @example
  * import zlib from 'node:zlib'; // Node 22.15+ has zstd
  * registerCompressor('zstd', {
@@ -118,13 +125,25 @@ export function detectCompressor(head: Uint8Array): Compressor | undefined {
   return undefined;
 }
 
-/** The `compress` option of `dump`. */
+/**
+ * The `compress` option of `dump`, in joblib's forms: `false`/`0` (none, unless the file's
+ * extension names a method), `true` (the extension's method, else zlib, at its default level),
+ * a level `0`–`9`, a method name (`'zlib'`, `'gzip'`, `'lz4'` or a registered one),
+ * `[method, level]`, or `{ method, level }`. Anything else is an `InvalidOptionError`.
+ *
+ * @category Persistence
+ */
 export type CompressOption =
   | boolean
   | number
   | string
   | readonly [method: string, level: number]
-  | { readonly method: string; readonly level?: number };
+  | {
+    /** A method name: `'zlib'`, `'gzip'`, `'lz4'` or a registered one. */
+    readonly method: string;
+    /** A level within the method's range; default the method's own (3 for zlib and gzip). */
+    readonly level?: number;
+  };
 
 export interface Compression {
   readonly compressor: Compressor | null;

@@ -27,7 +27,17 @@ const nameOf = (fn: AnyFunction): string => fn.name || '<anonymous>';
 /**
  * Marks `fn` to be sent by reference, as the export `exportName` of the module at
  * `moduleUrl` (usually `import.meta.url`): the bundler-proof form, loky's explicit wrapper.
- * Returns `fn` itself.
+ * Returns `fn` itself. Nothing is checked here: each worker imports `moduleUrl` and takes
+ * `exportName` from it.
+ *
+ * @typeParam F - The function's type, kept: the result is `fn` itself.
+ * @param fn - The function, as it is passed to `delayed`.
+ * @param moduleUrl - The URL of the module that exports `fn` in the worker.
+ * @param exportName - Its export name (default `fn.name`); dots reach into an exported
+ *   object (`'ops.scale'`).
+ * @category Parallel
+ * @example
+ * export const score = shipByReference((row: Row) => row.value * 2, import.meta.url, 'score');
  */
 export function shipByReference<F extends AnyFunction>(
   fn: F, moduleUrl: string | URL, exportName: string = fn.name,
@@ -37,7 +47,15 @@ export function shipByReference<F extends AnyFunction>(
   return fn;
 }
 
-/** Marks `fn` to be sent by source even when it is a module export. Returns `fn` itself. */
+/**
+ * Marks `fn` to be sent by source even when it is a module export, so workers rebuild it
+ * without importing its module. Returns `fn` itself. Its source must still use only globals,
+ * its module's imports and top-level functions, or `delayed` tasks of it are refused with a
+ * {@link FunctionReferenceError} before dispatch.
+ *
+ * @typeParam F - The function's type, kept: the result is `fn` itself.
+ * @category Parallel
+ */
 export function shipBySource<F extends AnyFunction>(fn: F): F {
   explicit.set(fn, 'source');
   return fn;

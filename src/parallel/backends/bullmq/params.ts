@@ -5,7 +5,11 @@ import type { RedisOptions } from 'ioredis';
 import { InvalidOptionError } from '../../../errors.js';
 import { refuseUnknownOptions } from '../../../unknown-options.js';
 
-/** What `backendParams` (or `registerBullmqBackend`'s defaults) may hold for the BullMQ backend. */
+/**
+ * What `backendParams` (or `registerBullmqBackend`'s defaults) may hold for the BullMQ backend.
+ *
+ * @category BullMQ
+ */
 export interface BullmqBackendParams {
   /** Redis: a URL (`redis://:password@10.0.0.5:6379/0`, `rediss://` for TLS) or ioredis options. */
   readonly connection?: string | RedisOptions;

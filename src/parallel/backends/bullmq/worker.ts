@@ -27,10 +27,15 @@ import { decodeBatch, encodeOutcome, fetchBlob, type JobData, type RemoteOutcome
 import { localFunctionRef, localTypeRef } from './portable.js';
 import { beat, leave } from './registry.js';
 
-/** How a worker machine runs. */
+/**
+ * How a worker machine runs.
+ *
+ * @category BullMQ
+ */
 export interface WorkerMachineOptions {
   /** Redis: a URL or ioredis options. */
   readonly connection: string | RedisOptions;
+  /** The queue to serve: the callers' `backendParams.queue` (their default is `'joblib-ts'`). */
   readonly queue: string;
   /** BullMQ's key prefix; default `'bull'`. */
   readonly prefix?: string;
@@ -54,8 +59,13 @@ export interface WorkerMachineOptions {
   readonly log?: (line: string) => void;
 }
 
-/** A running worker machine. */
+/**
+ * A running worker machine.
+ *
+ * @category BullMQ
+ */
 export interface RunningWorker {
+  /** This machine's id in the worker registry: `<hostname>-<pid>-<start time>`. */
   readonly id: string;
   /** Stops taking jobs, lets running batches finish (at most `drainTimeoutMs`), leaves the registry. */
   close(): Promise<void>;
@@ -82,7 +92,20 @@ interface CallState {
   lastUsed: number;
 }
 
-/** Starts a worker machine: connected, registered, taking jobs. */
+/**
+ * Starts a worker machine: connected, registered, taking jobs (what `npx joblib-ts worker`
+ * runs). Batches run on this machine's process pool, never on BullMQ's event loop; functions
+ * and modules are resolved under `root`, the callers' project checked out here.
+ *
+ * @throws {@link joblib-ts!BackendUnavailableError | BackendUnavailableError} when Redis does not
+ *   answer within `connectTimeoutMs`; {@link joblib-ts!InvalidOptionError | InvalidOptionError}
+ *   when bullmq or ioredis is not installed.
+ * @category BullMQ
+ * @example
+ * import { startWorker } from 'joblib-ts/bullmq';
+ * const worker = await startWorker({ connection: 'redis://10.0.0.5:6379', queue: 'sim', concurrency: 8 });
+ * process.once('SIGTERM', () => void worker.close());
+ */
 export async function startWorker(options: WorkerMachineOptions): Promise<RunningWorker> {
   const { bullmq } = await loadModules();
   const timeout = options.connectTimeoutMs ?? 10_000;

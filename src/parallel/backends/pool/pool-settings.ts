@@ -7,7 +7,13 @@ import type { FunctionDef } from '../wire/function-table.js';
 import { checkDuration, checkEnv, parseBytes } from '../../option-checks.js';
 import { hugePagesWanted, workerEnvironment } from '../wire/worker-env.js';
 
-/** Options of a worker pool (processes or threads). */
+/**
+ * Options of a worker pool (processes or threads): of `getReusableExecutor` and `new Executor`
+ * (loky's `get_reusable_executor` arguments; `idleTimeout` is its `timeout`). Unknown names are
+ * an `InvalidOptionError`, and so are values out of range.
+ *
+ * @category Parallel
+ */
 export interface ExecutorOptions {
   /** Workers; default: `cpuCount()`. */
   readonly maxWorkers?: number | undefined;

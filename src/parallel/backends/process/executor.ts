@@ -18,8 +18,12 @@ export type { ExecutorOptions };
 
 /**
  * The process pool of this process, created on first use and shared: workers started for one
- * call serve the next. Libraries should use this rather than start their own pools.
+ * call serve the next. Libraries should use this rather than start their own pools (loky's
+ * `get_reusable_executor`). The pool is reused when the options match the pool's, resized when
+ * only `maxWorkers` differs, and replaced otherwise.
  *
+ * @throws {@link InvalidOptionError} for an unknown option name or a value out of range.
+ * @category Parallel
  * @example
  * const ex = getReusableExecutor({ maxWorkers: 2 });
  * const r = await ex.submit(Math.sqrt, 16); // 4
@@ -46,6 +50,12 @@ const executors = new WeakMap<WorkerPool, Executor>();
  * `Parallel` and `getReusableExecutor()` use; its idle workers exit after `idleTimeout` and never
  * keep this process alive. `shutdown()` ends it.
  *
+ * A task that throws rejects with an error of its class, the worker-side stack as a
+ * {@link RemoteTaskError} `cause`; a worker that dies fails its tasks with
+ * {@link TerminatedWorkerError} and is replaced; work given after `shutdown()` rejects with
+ * {@link ShutdownExecutorError}.
+ *
+ * @category Parallel
  * @example
  * const ex = new Executor({ maxWorkers: 4 });
  * const squares = await ex.map((x: number) => x * x, [1, 2, 3]); // [1, 4, 9]
@@ -55,6 +65,11 @@ export class Executor {
   /** @internal The pool that runs its work. */
   readonly pool: WorkerPool;
 
+  /**
+   * Makes a pool of its own; workers start when work comes.
+   *
+   * @throws {@link InvalidOptionError} for an unknown option name or a value out of range.
+   */
   constructor(options: ExecutorOptions = {}) {
     refuseUnknownOptions(options, EXECUTOR_OPTION_NAMES, 'Executor');
     this.pool = new WorkerPool(poolSettings(options), spawnProcesses);
@@ -70,13 +85,21 @@ export class Executor {
     return this.pool.pids;
   }
 
-  /** Runs `fn(...args)` in a worker. */
+  /**
+   * Runs `fn(...args)` in a worker and resolves to its result (a promise it returns is awaited).
+   * `fn` crosses as `delayed`'s functions do: by reference, or by source when self-contained.
+   */
   async submit<F extends TaskFunction>(fn: F, ...args: Parameters<F>): Promise<Awaited<ReturnType<F>>> {
     const [result] = await this.runBatch(fn, [args], 0);
     return result as Awaited<ReturnType<F>>;
   }
 
-  /** `fn` over each input, in order; `chunkSize` inputs travel together. */
+  /**
+   * `fn` over each input, results in input order; `chunkSize` (default 1) inputs travel
+   * together, as one message to one worker. Rejects with the first error.
+   *
+   * @typeParam F - A function of one argument.
+   */
   async map<F extends (arg: never) => unknown>(
     fn: F, inputs: Iterable<Parameters<F>[0]>, { chunkSize = 1 }: { chunkSize?: number } = {},
   ): Promise<Awaited<ReturnType<F>>[]> {
@@ -91,7 +114,10 @@ export class Executor {
     return (await Promise.all(chunks)).flat() as Awaited<ReturnType<F>>[];
   }
 
-  /** Stops the pool; with `kill`, running tasks are killed instead of awaited. */
+  /**
+   * Stops the pool; with `kill`, running tasks are killed instead of awaited. Resolves when the
+   * workers are gone. On the shared pool, the next `getReusableExecutor()` makes a new one.
+   */
   shutdown(options: { kill?: boolean } = {}): Promise<void> {
     return this.pool.shutdown(options);
   }
