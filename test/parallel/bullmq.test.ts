@@ -164,6 +164,15 @@ describe.skipIf(!hasRedis())('the BullMQ backend, on a real redis-server with wo
     expect((none as Error).message).toMatch(/npx joblib-ts worker --redis redis:\/\/127\.0\.0\.1:\d+ --queue nobody/);
   });
 
+  it('keeps the call alive while it waits for a worker longer than callTtlMs', async () => {
+    fresh();
+    // The call's record expired during the wait before the fix: a false "state lost" once the worker came.
+    const call = onQueue({}, { callTtlMs: 600, workerTimeoutMs: 15_000 })([delayed(t.square)(4)]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await startWorkers(1);
+    expect(await call).toEqual([16]);
+  });
+
   it('keeps per-task timeouts on the workers, both ways', async () => {
     fresh();
     await startWorkers(1, 2);
@@ -306,7 +315,10 @@ describe.skipIf(!hasRedis())('the BullMQ backend, on a real redis-server with wo
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (String(args[1]).includes(':blob:')) blobCommands.push(args[0]!.toLowerCase());
     });
-    expect(await onQueue({ batchSize: 1 })(Array.from({ length: 8 }, () => delayed(t.sum)(values)))).toEqual(Array(8).fill(1_000_000));
+    // The MONITOR connection parses each 16 MB command in this process, which can stall its event
+    // loop past the tests' 3 s callTtlMs on a busy machine: the default TTL here.
+    expect(await onQueue({ batchSize: 1 }, { callTtlMs: 30_000 })(Array.from({ length: 8 }, () => delayed(t.sum)(values))))
+      .toEqual(Array(8).fill(1_000_000));
     monitor.disconnect();
     expect(blobCommands.filter((command) => command === 'set')).toHaveLength(1); // one upload (one 16 MB chunk)
     // Fetched once per worker machine that ran a batch of the call.

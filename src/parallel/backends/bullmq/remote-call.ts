@@ -105,11 +105,21 @@ export class RemoteCall {
     const record = this.keys.call(this.id);
     await this.redis.multi().hset(record, 'host', hostname(), 'pid', String(process.pid), 'started', String(Date.now()))
       .pexpire(record, this.params.callTtlMs).exec();
-    await this.waitForWorkers();
+    // Kept alive from now on: waiting for workers may outlast callTtlMs (workerTimeoutMs is its own).
+    this.keepTimer(setInterval(() => void this.refresh(), Math.max(this.params.callTtlMs / 3, 50)));
+    try {
+      await this.waitForWorkers();
+    } catch (error) {
+      for (const timer of this.timers) clearInterval(timer);
+      throw error;
+    }
     void this.read();
-    this.timers.push(setInterval(() => void this.refresh(), Math.max(this.params.callTtlMs / 3, 50)));
-    this.timers.push(setInterval(() => void this.tick(), TICK_MS));
-    for (const timer of this.timers) timer.unref();
+    this.keepTimer(setInterval(() => void this.tick(), TICK_MS));
+  }
+
+  private keepTimer(timer: NodeJS.Timeout): void {
+    timer.unref();
+    this.timers.push(timer);
   }
 
   private async waitForWorkers(): Promise<void> {
