@@ -3,6 +3,7 @@
 export {
   BackendUnavailableError,
   CacheEntryError,
+  CompressorUnavailableError,
   DumpError,
   FormatError,
   FrameTooLargeError,

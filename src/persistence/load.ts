@@ -6,7 +6,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { FormatError, InvalidOptionError } from '../errors.js';
+import { CompressorUnavailableError, FormatError, InvalidOptionError } from '../errors.js';
 import { ChecksumsAhead, type ContainerChecksums, decodeFile, tagOf } from './format.js';
 import { type Unwrapped, unwrap, unwrapSync } from './unwrap.js';
 
@@ -50,6 +50,9 @@ function withSource<T>(source: LoadSource, run: () => T): T {
 function explain(source: LoadSource, error: unknown): unknown {
   if (error instanceof FormatError) {
     return new FormatError(`Cannot load ${describeSource(source)}: ${error.message}`, { cause: error });
+  }
+  if (error instanceof CompressorUnavailableError) {
+    return new CompressorUnavailableError(`Cannot load ${describeSource(source)}: ${error.message}`, error.method);
   }
   return error;
 }
@@ -235,7 +238,8 @@ function invalidSource(source: unknown, sync: boolean): InvalidOptionError {
  * `T` is what you assert the file holds; nothing checks it at run time.
  *
  * @throws FormatError when the input is not a joblib-ts dump, is truncated or corrupt;
- *   UnregisteredTypeError when it holds a class instance whose type is not registered.
+ *   UnregisteredTypeError when it holds a class instance whose type is not registered;
+ *   CompressorUnavailableError for a zstd file on a Node without node:zlib's zstd.
  * @example
  * const model = await load<{ weights: Float64Array }>('model.lz4');
  */
