@@ -96,6 +96,21 @@ describe.runIf(hasZstd)('zstd dumps', () => {
     expect(() => resolveCompression(option as never)).toThrow(message);
   });
 
+  it('compresses Memory\'s outputs, stored as output.zst', () => {
+    const memory = new Memory(path.join(dir, 'cache'), { compress: 'zstd', verbose: 0 });
+    let calls = 0;
+    const ramp = memory.cache(function ramp(n: number) {
+      calls++;
+      return new Float64Array(n).map((_, i) => i);
+    });
+    expect(ramp(50_000)[49_999]).toBe(49_999);
+    expect(ramp(50_000)[49_999]).toBe(49_999);
+    expect(calls).toBe(1);
+    const outputs = fs.readdirSync(path.join(dir, 'cache'), { recursive: true }).map(String).filter((name) => name.endsWith('output.zst'));
+    expect(outputs).toHaveLength(1);
+    expect(head(path.join(dir, 'cache', outputs[0]!))).toEqual(MAGIC);
+  });
+
   it('is found by its magic number whatever the file is called', () => {
     const file = path.join(dir, 'really-zstd.lz4');
     dumpSync(value, file, { compress: 'zstd' });
