@@ -262,8 +262,8 @@ async function decompress(fn: ZstdFunctions, data: Uint8Array, sizeHint?: SizeHi
 }
 
 /**
- * The zstd compressor: levels 1–22 (20–22 are zstd's "ultra" levels, which need far more
- * memory), default 3 as zstd's own. Without node:zlib's zstd, every use throws
+ * The zstd compressor: levels 1–22 (20–22 are zstd's "ultra" levels: much slower, and more
+ * memory to write), default 3 as zstd's own. Without node:zlib's zstd, every use throws
  * CompressorUnavailableError.
  */
 export function zstdMethod(): Compressor {
