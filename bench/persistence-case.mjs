@@ -1,5 +1,5 @@
 // One persistence measurement in its own process, so that peak RSS and page faults belong to it.
-// Usage: node bench/persistence-case.mjs <dump|load|hash> <array|objects> <none|zlib|gzip|lz4> <file> [--repeat K]
+// Usage: node bench/persistence-case.mjs <dump|load|hash> <array|objects> <none|zlib|gzip|lz4|zstd|zstd-N> <file> [--repeat K]
 // Prints { runs: [{ seconds, faults, overData }], dataBytes }: K samples taken in this one process.
 import fs from 'node:fs';
 import { dump, hash, load } from 'joblib-ts';
@@ -32,7 +32,8 @@ const make = () =>
 const rss = () => process.memoryUsage.rss();
 const peak = () => process.resourceUsage().maxRSS * 1024;
 const faults = () => process.resourceUsage().minorPageFault;
-const compress = method === 'none' ? false : method;
+// zstd-N: zstd at level N.
+const compress = method === 'none' ? false : method.startsWith('zstd-') ? ['zstd', Number(method.slice(5))] : method;
 
 const runs = [];
 let dataBytes = 0;

@@ -1,24 +1,33 @@
 // `npm run bench -- persistence`: dump/load/hash of joblib-ts against Python joblib 1.2, side by
 // side in one run, in both forms (a fresh process per sample; repeated in one process), with
 // medians, ranges, page faults and peak RSS beyond the data. `BENCH_CASES=load/array/lz4,...`
-// picks rows; BENCH_ARRAY_MB (200) and BENCH_OBJECTS (200,000) size the data.
+// picks rows; BENCH_ARRAY_MB (200) and BENCH_OBJECTS (200,000) size the data. zstd rows (levels
+// 1 and 3; joblib has no zstd) run where this Node has node:zlib's zstd, and are skipped with a note elsewhere.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { hasPython, PYTHON } from './anchors.mjs';
 import {
   describeRun, FORMS, fmt, measureForms, printTable, progress, ratio, runCase, spread, statsOf,
 } from './harness.mjs';
 
 const here = import.meta.dirname;
-const EXT = { none: 'bin', zlib: 'z', gzip: 'gz', lz4: 'lz4' };
+const EXT = { 'none': 'bin', 'zlib': 'z', 'gzip': 'gz', 'lz4': 'lz4', 'zstd-1': 'zst', 'zstd': 'zst' };
 const CASES = [
   ['load', 'array', 'none'], ['load', 'array', 'lz4'], ['load', 'array', 'zlib'], ['load', 'array', 'gzip'],
-  ['load', 'objects', 'none'], ['load', 'objects', 'lz4'],
+  ['load', 'array', 'zstd-1'], ['load', 'array', 'zstd'],
+  ['load', 'objects', 'none'], ['load', 'objects', 'lz4'], ['load', 'objects', 'zlib'], ['load', 'objects', 'zstd'],
   ['dump', 'array', 'none'], ['dump', 'array', 'lz4'], ['dump', 'array', 'zlib'], ['dump', 'array', 'gzip'],
-  ['dump', 'objects', 'none'], ['dump', 'objects', 'lz4'],
+  ['dump', 'array', 'zstd-1'], ['dump', 'array', 'zstd'],
+  ['dump', 'objects', 'none'], ['dump', 'objects', 'lz4'], ['dump', 'objects', 'zlib'], ['dump', 'objects', 'zstd'],
   ['hash', 'array', 'none'],
 ];
+/** Methods joblib 1.2 does not have: measured for us alone. */
+const OURS_ONLY = new Set(['zstd-1', 'zstd']);
+const hasZstd = typeof zlib.zstdCompress === 'function';
+/** A method's name in the table: zstd's level shown (3 is zstd's default, and ours). */
+const shown = (method) => (method === 'none' ? 'raw' : method === 'zstd' ? 'zstd-3' : method);
 
 export function persistence() {
   const anchor = hasPython(['joblib', 'numpy', 'lz4']);
@@ -31,19 +40,31 @@ export function persistence() {
   const theirs = (op, dataset, method, file) => (repeat) =>
     runCase(PYTHON, [anchorScript, op, dataset, method, file, '--repeat', String(repeat)]);
   const rows = [];
+  /** The size of each file loaded, by dataset and method: ours and joblib's. */
+  const sizes = [];
+  let skipped = false;
   try {
     for (const [op, dataset, method] of CASES) {
       if (only && !only.includes(`${op}/${dataset}/${method}`)) continue;
+      if (method.startsWith('zstd') && !hasZstd) {
+        skipped = true;
+        continue;
+      }
+      const withAnchor = anchor && !OURS_ONLY.has(method);
       const ourFile = path.join(work, `ours-${dataset}.${EXT[method]}`);
       const theirFile = path.join(work, `theirs-${dataset}.${EXT[method]}`);
       if (op === 'load') {
         // The file to load, written once by each library.
         ours('dump', dataset, method, ourFile)(1);
-        if (anchor) theirs('dump', dataset, method, theirFile)(1);
+        if (withAnchor) theirs('dump', dataset, method, theirFile)(1);
+        if (method !== 'none') {
+          sizes.push([`${dataset}, ${shown(method)}`, fmt.mb(fs.statSync(ourFile).size),
+            withAnchor ? fmt.mb(fs.statSync(theirFile).size) : '—']);
+        }
       }
       const result = measureForms({
         ours: ours(op, dataset, method, ourFile),
-        joblib: anchor ? theirs(op, dataset, method, theirFile) : undefined,
+        joblib: withAnchor ? theirs(op, dataset, method, theirFile) : undefined,
       });
       for (const form of FORMS) {
         const us = result[form].ours;
@@ -53,7 +74,7 @@ export function persistence() {
         const over = [statsOf(us, 'overData'), statsOf(them, 'overData')];
         const dataBytes = dataset === 'array' ? Number(process.env.BENCH_ARRAY_MB ?? 200) * 1024 * 1024 : 0;
         const overShown = (s) => (!s || form !== 'fresh' ? '—' : dataBytes ? fmt.pct(s.median / dataBytes) : fmt.mb(s.median));
-        const name = op === 'hash' ? `hash ${dataset}` : `${op} ${dataset}, ${method === 'none' ? 'raw' : method}`;
+        const name = op === 'hash' ? `hash ${dataset}` : `${op} ${dataset}, ${shown(method)}`;
         rows.push([
           name, form, spread(time[0]), spread(time[1]), ratio(time[1], time[0]),
           faults[0] ? fmt.count(faults[0].median) : '—', faults[1] ? fmt.count(faults[1].median) : '—',
@@ -75,4 +96,9 @@ export function persistence() {
     'RSS over data: peak RSS beyond the value itself, fresh processes only.' +
     `${process.env.GLIBC_TUNABLES ? ` GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES} for both.` : ''}\n`);
   printTable(['case', 'form', 'joblib-ts', 'joblib 1.2', 'speed-up', 'faults', 'joblib faults', 'RSS over data', 'joblib RSS over data'], rows);
+  if (sizes.length > 0) {
+    console.log('\nFile sizes (joblib 1.2 has no zstd: compare zstd with our lz4 and zlib rows).\n');
+    printTable(['file', 'joblib-ts', 'joblib 1.2'], sizes);
+  }
+  if (skipped) console.log(`\nzstd rows skipped: node ${process.version} has no zstd in node:zlib (Node 22.15 or later has).`);
 }

@@ -25,7 +25,8 @@ export type JoblibErrorCode =
   | 'ERR_JOBLIB_TEMP_FOLDER'
   | 'ERR_JOBLIB_FRAME_TOO_LARGE'
   | 'ERR_JOBLIB_BACKEND_UNAVAILABLE'
-  | 'ERR_JOBLIB_NO_WORKERS';
+  | 'ERR_JOBLIB_NO_WORKERS'
+  | 'ERR_JOBLIB_COMPRESSOR_UNAVAILABLE';
 
 /** Base class of every error joblib-ts raises on purpose. @category Errors */
 export class JoblibError extends Error {
@@ -361,11 +362,27 @@ export class NoWorkersError extends JoblibError {
   }
 }
 
+/**
+ * A compression method joblib-ts knows cannot run in this process: zstd needs `node:zlib`'s
+ * zstd (Node 22.15 or later). Raised before anything is written by `dump`, and by `load` for a
+ * file compressed that way; the message names the running Node and the alternatives.
+ */
+export class CompressorUnavailableError extends JoblibError {
+  declare readonly code: 'ERR_JOBLIB_COMPRESSOR_UNAVAILABLE';
+  /** The method asked for, or found by its magic number: `'zstd'`. */
+  readonly method: string;
+
+  constructor(message: string, method: string) {
+    super('CompressorUnavailableError', 'ERR_JOBLIB_COMPRESSOR_UNAVAILABLE', message);
+    this.method = method;
+  }
+}
+
 const ERROR_CLASSES: Readonly<Record<string, { readonly prototype: JoblibError }>> = {
   JoblibError, SerializationError, FormatError, UnregisteredTypeError, InvalidOptionError, DumpError,
   FunctionReferenceError, TypeReferenceError, TerminatedWorkerError, TaskTimeoutError, RemoteTaskError,
   ShutdownExecutorError, ParallelBusyError, CacheEntryError, CacheLocationError, UsageError, TempFolderError,
-  FrameTooLargeError, BackendUnavailableError, NoWorkersError,
+  FrameTooLargeError, BackendUnavailableError, NoWorkersError, CompressorUnavailableError,
 };
 
 /**

@@ -16,6 +16,7 @@
 export {
   BackendUnavailableError,
   CacheEntryError,
+  CompressorUnavailableError,
   DumpError,
   FormatError,
   FrameTooLargeError,

@@ -15,7 +15,7 @@ export interface InspectReport {
   readonly file: string;
   /** How the container is stored in the file. */
   readonly wrapper: {
-    /** `'none'`, `'zlib'`, `'gzip'`, `'lz4'` or a registered compressor's name (from the magic number). */
+    /** `'none'`, `'zlib'`, `'gzip'`, `'lz4'`, `'zstd'` or a registered compressor's name (from the magic number). */
     readonly method: string;
     /** What the stream's header says of its compression level (zlib FLEVEL, gzip XFL); null when nothing. */
     readonly level: StreamLevel | null;
@@ -52,12 +52,16 @@ export interface InspectReport {
 const LABEL_WIDTH = 11;
 const line = (label: string, text: string): string => `${label.padEnd(LABEL_WIDTH)} ${text}\n`;
 
+/** Built-in methods whose frames never record a level, and what their frames are called. */
+const FRAMES_WITHOUT_LEVEL: Readonly<Record<string, string>> = { lz4: 'LZ4 frames', zstd: 'zstd frames' };
+
 function wrapperText({ wrapper }: InspectReport): string {
   if (wrapper.method === 'none') return 'none (uncompressed)';
   const { level } = wrapper;
   let levelText: string;
   if (level === null) {
-    levelText = wrapper.method === 'lz4' ? 'no level recorded (LZ4 frames carry none)' : 'no level recorded';
+    const frames = FRAMES_WITHOUT_LEVEL[wrapper.method];
+    levelText = frames ? `no level recorded (${frames} carry none)` : 'no level recorded';
   } else {
     const [low, high] = level.levels ?? [null, null];
     const range = low === null ? 'level unknown' : low === high ? `level ${low}` : `level ${low}–${high}`;

@@ -7,7 +7,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { FormatError } from '../errors.js';
+import { CompressorUnavailableError, FormatError } from '../errors.js';
 import type { StreamLevel } from '../serialization/compression/compressor.js';
 import {
   checkPadding, checksumMismatch, type ContainerHeader, HEADER_BYTES, readHeader, sectionChecksum, verifySection,
@@ -17,7 +17,7 @@ import { unwrap, wrapperOf } from './unwrap.js';
 
 /** How the container is stored in the file. */
 export interface WrapperInfo {
-  /** `'none'`, or the compressor its magic number names: `'zlib'`, `'gzip'`, `'lz4'` or a registered one. */
+  /** `'none'`, or the compressor its magic number names: `'zlib'`, `'gzip'`, `'lz4'`, `'zstd'` or a registered one. */
   readonly method: string;
   /** What the stream's header says of its compression level (zlib, gzip); null when it says nothing. */
   readonly level: StreamLevel | null;
@@ -25,7 +25,7 @@ export interface WrapperInfo {
   readonly fileBytes: number;
   /** The container's size, uncompressed. */
   readonly containerBytes: number;
-  /** Whether the compression stream's own checksum (adler32, CRC-32, xxh32) covered the whole container. */
+  /** Whether the compression stream's own checksum (adler32, CRC-32, xxh32, XXH64) covered the whole container. */
   readonly streamVerified: boolean;
 }
 
@@ -125,6 +125,9 @@ export async function readDumpInfo(path: string, { verify = true }: DumpInfoOpti
       : await readCompressedFile(handle, verify);
   } catch (error) {
     if (error instanceof FormatError) throw new FormatError(`Cannot inspect ${path}: ${error.message}`, { cause: error });
+    if (error instanceof CompressorUnavailableError) {
+      throw new CompressorUnavailableError(`Cannot inspect ${path}: ${error.message}`, error.method);
+    }
     throw error;
   } finally {
     await handle.close();

@@ -28,7 +28,8 @@ export interface DumpOptions {
   /**
    * `false` (default; the extension may still choose a method), `true` (zlib, level 3),
    * a level `0`–`9` (zlib unless the extension says otherwise), a method name (`'zlib'`,
-   * `'gzip'`, `'lz4'` or a registered one), `[method, level]`, or `{ method, level }`.
+   * `'gzip'`, `'lz4'`, `'zstd'` (Node 22.15 and later) or a registered one), `[method, level]`,
+   * or `{ method, level }`. A `.zst` file name chooses zstd.
    */
   compress?: CompressOption;
   /**
@@ -131,8 +132,9 @@ async function writeToStream(
  * @returns the paths written: `[path]` for a path target, `[]` for streams and handles.
  * @throws {@link SerializationError} for a value that cannot be stored (naming where it is),
  *   {@link InvalidOptionError} for a bad target or `compress`, or a file named `.xz`, `.bz2` or
- *   `.lzma` (joblib compresses those) with no compressor registered for it, {@link DumpError}
- *   when writing fails.
+ *   `.lzma` (joblib compresses those) with no compressor registered for it, {@link CompressorUnavailableError}
+ *   for zstd on a Node without it (before anything is written), {@link DumpError} when writing
+ *   fails.
  * @category Persistence
  * @example
  * await dump({ weights: new Float64Array(25_000_000), meta: { epoch: 3 } }, 'model.lz4');
@@ -174,7 +176,7 @@ export async function dump(value: unknown, target: DumpTarget, options: DumpOpti
 
 /**
  * The synchronous `dump`, for a path or a file descriptor. It compresses on this thread only;
- * `dump` spreads zlib, gzip and lz4 compression over the cores.
+ * `dump` spreads zlib, gzip, lz4 and zstd compression over the cores.
  *
  * @returns `[path]` for a path target, `[]` for a file descriptor.
  * @throws the same errors as {@link dump}.

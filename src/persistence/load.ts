@@ -6,7 +6,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { FormatError, InvalidOptionError } from '../errors.js';
+import { CompressorUnavailableError, FormatError, InvalidOptionError } from '../errors.js';
 import type { ProgressBar } from '../progress-bar.js';
 import { byteProgress, checkTransferOptions, endBar } from './byte-progress.js';
 import { ChecksumsAhead, type ContainerChecksums, decodeFile, startsWithFileMagic, tagOf } from './format.js';
@@ -77,6 +77,9 @@ function withSource<T>(source: LoadSource, run: () => T): T {
 function explain(source: LoadSource, error: unknown): unknown {
   if (error instanceof FormatError) {
     return new FormatError(`Cannot load ${describeSource(source)}: ${error.message}`, { cause: error });
+  }
+  if (error instanceof CompressorUnavailableError) {
+    return new CompressorUnavailableError(`Cannot load ${describeSource(source)}: ${error.message}`, error.method);
   }
   return error;
 }
@@ -288,6 +291,7 @@ function invalidSource(source: unknown, sync: boolean): InvalidOptionError {
  *
  * @throws {@link FormatError} when the input is not a joblib-ts dump, is truncated or corrupt;
  *   {@link UnregisteredTypeError} when it holds a class instance whose type is not registered;
+ *   {@link CompressorUnavailableError} for a zstd file on a Node without node:zlib's zstd;
  *   {@link InvalidOptionError} for an unknown option.
  * @param options `progress`: see {@link LoadOptions}.
  * @category Persistence

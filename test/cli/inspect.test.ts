@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InspectReport } from '../../src/cli/inspect.js';
 import { CLI, FIXTURES, ROOT, runCli, runCliJson, runFixture } from './run-cli.js';
+import { hasZstd } from '../node-zstd.js';
 
 let dir: string;
 beforeAll(() => {
@@ -145,6 +146,33 @@ describe('joblib-ts inspect', () => {
     expect(registered.status).toBe(0);
     expect(registered.stdout).toContain('\nwrapper     reversed, no level recorded; 128 B uncompressed, ratio ');
     expect(registered.stdout).toContain('\nArray(3)\n  [0]  number 1\n  [1]  string "two"\n  [2]  null\n');
+  });
+
+  it('shows a zstd file where Node has zstd, and refuses it naming zstd and the Node where it has not', async () => {
+    const zstd = path.join(dir, 'small.zst');
+    const write = (target: string, compress: string) => execFileSync(process.execPath, ['--input-type=module', '-e',
+      `import { dumpSync } from 'joblib-ts'; dumpSync([1, 'two', null], ${JSON.stringify(target)}, { compress: ${compress} });`,
+    ], { cwd: ROOT });
+    if (!hasZstd) {
+      // Written by the zstd CLI (.ci/run installs it) from the same dump uncompressed.
+      if (spawnSync('zstd', ['--version']).status !== 0) return;
+      write(`${zstd}.bin`, 'false');
+      execFileSync('zstd', ['-q', '-f', '--rm', `${zstd}.bin`, '-o', zstd]);
+      const { status, stderr } = await runCli(['inspect', zstd]);
+      expect(status).toBe(1);
+      expect(stderr).toMatch(new RegExp(`^joblib-ts inspect: Cannot inspect ${zstd}: It is compressed with zstd \\(it starts with ` +
+        `28 B5 2F FD\\), and zstd needs node:zlib's zstd, in Node 22\\.15 or later .*; this is Node ${process.version}\\.`));
+      return;
+    }
+    write(zstd, '\'zstd\'');
+    const { status, stdout, stderr } = await runCli(['inspect', zstd]);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(stdout).toContain('\nwrapper     zstd, no level recorded (zstd frames carry none); 128 B uncompressed, ratio ');
+    expect(stdout).toContain('checksums   XXH3 of structure and data verified; the zstd stream\'s own checksum verified\n');
+    expect(stdout).toContain('\nArray(3)\n  [0]  number 1\n');
+    const report = await runCliJson(['inspect', zstd]) as InspectReport;
+    expect(report.wrapper).toMatchObject({ method: 'zstd', level: null, streamVerified: true });
   });
 
   it('says which file it cannot read', async () => {

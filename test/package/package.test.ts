@@ -11,6 +11,7 @@ const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: roo
 const EXPORTS = [
   'BackendUnavailableError',
   'CacheEntryError',
+  'CompressorUnavailableError',
   'DumpError',
   'Executor',
   'FormatError',

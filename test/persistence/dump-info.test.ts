@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dumpSync, FormatError, load, registerCompressor } from '../../src/index.js';
 import { readDumpInfo } from '../../src/persistence/dump-info.js';
 import { encodeFile, readHeader } from '../../src/persistence/format.js';
+import { hasZstd } from '../node-zstd.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-dump-info-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -29,6 +30,8 @@ describe('readDumpInfo', () => {
     ['zlib', 3, { field: 'FLEVEL', value: 1, meaning: 'fast', levels: [2, 5] }],
     ['gzip', 1, { field: 'XFL', value: 4, meaning: 'fastest', levels: [0, 1] }],
     ['lz4', 'lz4', null],
+    // zstd frames record no level; node:zlib has zstd from Node 22.15.
+    ...(hasZstd ? [['zstd', 'zstd', null] as const] : []),
   ] as const)('reads a %s file (compress %s): wrapper, header and structure', async (method, level, streamLevel) => {
     const target = path.join(dir, `model-${method}-${String(level)}`);
     dumpSync(value, target, { compress: method === 'none' ? false : typeof level === 'number' ? [method, level] : method });

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, METHODS } from '../../fixtures/values.mjs';
-import { load, loadSync } from '../../src/index.js';
+import { CompressorUnavailableError, load, loadSync } from '../../src/index.js';
+import { hasZstd } from '../node-zstd.js';
 
 const root = path.join(import.meta.dirname, '..', '..', 'fixtures', 'v1');
 
@@ -12,6 +13,11 @@ describe('files written by format version 1 (fixtures/v1)', () => {
       const file = path.join(root, `${name}.${extension}`);
       it(`still loads ${name}.${extension} to the same value`, async () => {
         expect(fs.existsSync(file)).toBe(true);
+        if (extension === 'zst' && !hasZstd) {
+          expect(() => loadSync(file)).toThrow(CompressorUnavailableError);
+          await expect(load(file)).rejects.toThrow(/compressed with zstd.*Node 22\.15 or later/);
+          return;
+        }
         const expected = make();
         expect(loadSync(file)).toEqual(expected);
         expect(await load(file)).toEqual(expected);

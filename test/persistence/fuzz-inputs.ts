@@ -7,9 +7,11 @@ import { compressSync } from 'lz4-napi';
 import zlib from 'node:zlib';
 import { FILE_MAGIC, HEADER_BYTES } from '../../src/persistence/format.js';
 import { lz4CompressSync } from '../../src/serialization/compression/lz4-frame.js';
+import { resolveCompression } from '../../src/serialization/compression/registry.js';
+import { hasZstd } from '../node-zstd.js';
 
-export type Method = 'raw' | 'zlib' | 'gzip' | 'lz4';
-export const METHODS: readonly Method[] = ['raw', 'zlib', 'gzip', 'lz4'];
+export type Method = 'raw' | 'zlib' | 'gzip' | 'lz4' | 'zstd';
+export const METHODS: readonly Method[] = ['raw', 'zlib', 'gzip', 'lz4', ...(hasZstd ? ['zstd' as const] : [])];
 
 /** mulberry32: small, fast and good enough to pick mutations; the same seed gives the same inputs. */
 export class Random {
@@ -42,6 +44,7 @@ export function compress(raw: Buffer, method: Method): Buffer {
   if (method === 'zlib') return zlib.deflateSync(raw);
   if (method === 'gzip') return zlib.gzipSync(raw);
   if (method === 'lz4') return Buffer.concat(lz4CompressSync([raw]));
+  if (method === 'zstd') return Buffer.concat(resolveCompression('zstd').compressor!.compressSync([raw], 3));
   return raw;
 }
 

@@ -1,7 +1,7 @@
-// A seeded mutation fuzzer over dumps of varied values, written raw, zlib, gzip and lz4: every
-// input must load, or fail with FormatError or UnregisteredTypeError (nothing else), sync and
-// async alike, and no load may leave a rejection unhandled. The suite runs a few thousand
-// inputs; FUZZ_SEED and FUZZ_INPUTS replay a failure or run the audit's 40,000.
+// A seeded mutation fuzzer over dumps of varied values, written raw, zlib, gzip, lz4 and zstd
+// (where Node has it): every input must load, or fail with FormatError or UnregisteredTypeError
+// (nothing else), sync and async alike, and no load may leave a rejection unhandled. The suite
+// runs a few thousand inputs; FUZZ_SEED and FUZZ_INPUTS replay a failure or run the audit's 40,000.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormatError, load, loadSync, registerType, UnregisteredTypeError } from '../../src/index.js';
 import { encodeFile } from '../../src/persistence/format.js';

@@ -1,5 +1,5 @@
 // What a compression method is: the spec a user registers, the method as dump and load use it,
-// and what decompression hands back. Its own file, so that the methods (deflate, lz4) and the
+// and what decompression hands back. Its own file, so that the methods (deflate, lz4, zstd) and the
 // registry that lists them all depend on it and not on each other.
 
 /**
@@ -87,4 +87,9 @@ export interface Compressor {
   decompress(data: Uint8Array, sizeHint?: SizeHint, disposable?: boolean): Promise<Decompressed>;
   /** What the stream's header says of its compression level, for methods whose header says anything. */
   streamLevel?(data: Uint8Array): StreamLevel | null;
+  /**
+   * Present when the method cannot run in this process (zstd before Node 22.15): the error to
+   * raise. It is still known by name, extension and magic number, so that it is refused by name.
+   */
+  unavailable?(): Error;
 }

@@ -1,11 +1,13 @@
 // The compressor registry: each method has a name, a magic number, file extensions and a level
 // range. `load` finds the method from the magic number alone, never from the file name.
-// Built in: zlib (.z) and gzip (.gz) through node:zlib, lz4 (.lz4) as checksummed LZ4 frames.
+// Built in: zlib (.z) and gzip (.gz) through node:zlib, lz4 (.lz4) as checksummed LZ4 frames,
+// zstd (.zst) through node:zlib where Node has it (22.15 and later; refused by name elsewhere).
 
 import { describeThrown, FormatError, InvalidOptionError } from '../../errors.js';
 import { deflateMethod } from './deflate-method.js';
 import { LZ4_MAGIC, lz4Compress, lz4CompressSync, lz4Decompress, lz4DecompressSync } from './lz4-frame.js';
 import type { Compressor, CompressorSpec } from './compressor.js';
+import { zstdMethod } from './zstd-method.js';
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
@@ -28,12 +30,16 @@ const registry = new Map<string, Compressor>([
   ['zlib', deflateMethod('zlib', [0x78], '.z')],
   ['gzip', deflateMethod('gzip', [0x1f, 0x8b], '.gz')],
   ['lz4', lz4],
+  ['zstd', zstdMethod()],
 ]);
 
 /**
  * Adds a compression method usable by name in `dump(..., { compress: 'name' })`, chosen by its
  * file extensions, and recognised by its magic number in `load` (joblib's
  * `register_compressor`).
+ *
+ * A built-in method (zlib, gzip, lz4, zstd) is replaced only with `{ force: true }`: that is how
+ * a zstd implementation from a package takes zstd's place on a Node without node:zlib's zstd.
  *
  * @param name - A word (letters, digits, `_`, `-`), used as `compress: name`.
  * @param spec - The method: magic number, extensions, levels and the functions.
@@ -42,12 +48,14 @@ const registry = new Map<string, Compressor>([
  *   (without `force`).
  * @category Serialization
  * @example
- * import zlib from 'node:zlib'; // Node 22.15+ has zstd
- * registerCompressor('zstd', {
- *   magic: [0x28, 0xb5, 0x2f, 0xfd], extensions: ['.zst'], defaultLevel: 3, levels: [1, 19],
- *   compress: (data, level) =>
- *     zlib.zstdCompressSync(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } }),
- *   decompress: (data) => zlib.zstdDecompressSync(data),
+ * import zlib from 'node:zlib';
+ * // Brotli has no magic number of its own: this method writes one before the stream.
+ * const MAGIC = [0x42, 0x52, 0x54, 0x4c];
+ * registerCompressor('brotli', {
+ *   magic: MAGIC, extensions: ['.br'], defaultLevel: 4, levels: [0, 11],
+ *   compress: (data, level) => Buffer.concat([Buffer.from(MAGIC),
+ *     zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: level } })]),
+ *   decompress: (data) => zlib.brotliDecompressSync(data.subarray(MAGIC.length)),
  * });
  */
 export function registerCompressor(
@@ -150,9 +158,19 @@ export interface Compression {
   readonly level: number;
 }
 
+/** A method's name for lists of them, with what it lacks here when it cannot run. */
+const listed = (compressor: Compressor): string =>
+  `"${compressor.name}"${compressor.unavailable ? ' (not on this Node)' : ''}`;
+
 const validForms = (): string =>
   'Valid forms: false, true (zlib, level 3), a level 0–9, a method name ' +
-  `(${[...registry.keys()].map((n) => `"${n}"`).join(', ')}), [method, level], or { method, level }.`;
+  `(${[...registry.values()].map(listed).join(', ')}), [method, level], or { method, level }.`;
+
+/** The method itself, or its error when it cannot run in this process: before anything is encoded. */
+function usable(compressor: Compressor): Compressor {
+  if (compressor.unavailable) throw compressor.unavailable();
+  return compressor;
+}
 
 function methodNamed(name: unknown, given: unknown): Compressor {
   const compressor = typeof name === 'string' ? registry.get(name) : undefined;
@@ -161,7 +179,7 @@ function methodNamed(name: unknown, given: unknown): Compressor {
       `Unknown compression method ${JSON.stringify(name)} in compress=${show(given)}. ${validForms()}`,
     );
   }
-  return compressor;
+  return usable(compressor);
 }
 
 function checkLevel(compressor: Compressor, level: unknown, given: unknown): number {
@@ -196,12 +214,13 @@ function byExtension(path: string | undefined): Compressor | undefined {
   if (!path) return undefined;
   const lower = path.toLowerCase();
   for (const compressor of registry.values()) {
-    if (compressor.extensions.some((ext) => lower.endsWith(ext.toLowerCase()))) return compressor;
+    if (compressor.extensions.some((ext) => lower.endsWith(ext.toLowerCase()))) return usable(compressor);
   }
   const unsupported = JOBLIB_EXTENSIONS.find(([extension]) => lower.endsWith(extension));
   if (unsupported) {
     const [extension, method] = unsupported;
     const available = [...registry.values()]
+      .filter((c) => !c.unavailable)
       .map((c) => `"${c.name}"${c.extensions.length > 0 ? ` (${c.extensions.join(', ')})` : ''}`)
       .join(', ');
     throw new InvalidOptionError(
