@@ -5,7 +5,8 @@
 // Large binary blocks are fed to the hash in place, never copied.
 
 import { xxh3 } from '@node-rs/xxhash';
-import { isStackOverflow, SerializationError } from '../errors.js';
+import { SerializationError } from '../errors.js';
+import { isStackOverflow } from '../thrown.js';
 import { type BinaryValue, binaryKindOf, bytesOf } from './codec/binary-types.js';
 import { BUILTIN_TYPES } from './codec/builtin-types.js';
 import { registeredTypeOf } from './codec/type-registry.js';

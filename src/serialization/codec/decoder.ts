@@ -3,7 +3,8 @@
 // data, and no code from the input ever runs (only decoders the process itself registered).
 // Blocks of the data section become typed-array views into the caller's buffer (no copy).
 
-import { describeThrown, FormatError, UnregisteredTypeError } from '../../errors.js';
+import { FormatError, UnregisteredTypeError } from '../../errors.js';
+import { describeThrown } from '../../thrown.js';
 import { binaryKindByCode } from './binary-types.js';
 import {
   EXT_BIGINT, EXT_BINARY, EXT_DATE, EXT_ERROR, EXT_MAP, EXT_NULL_PROTO_OBJECT, EXT_REF, EXT_REGEXP, EXT_REGISTERED,

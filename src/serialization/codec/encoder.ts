@@ -10,7 +10,8 @@
 // cycle is walked again with tracking, which writes the references. Getters, Proxy traps and
 // registered types' `encode` then run twice for that value.
 
-import { isStackOverflow, JoblibError, SerializationError } from '../../errors.js';
+import { JoblibError, SerializationError } from '../../errors.js';
+import { isStackOverflow } from '../../thrown.js';
 import { type BinaryKind, type BinaryValue, binaryKindOf, bytesOf } from './binary-types.js';
 import {
   EXT_BIGINT, EXT_BINARY, EXT_DATE, EXT_ERROR, EXT_MAP, EXT_NULL_PROTO_OBJECT, EXT_REF, EXT_REGEXP, EXT_REGISTERED,

@@ -3,7 +3,8 @@
 // payloads start with. It builds no containers: decoder.ts rebuilds maps, arrays and extension
 // values through the hooks at the end.
 
-import { FormatError, isStackOverflow } from '../../errors.js';
+import { FormatError } from '../../errors.js';
+import { isStackOverflow } from '../../thrown.js';
 import { MAX_CACHED_KEY, shortAscii } from './short-strings.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);

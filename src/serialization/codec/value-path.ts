@@ -2,7 +2,8 @@
 // "Cannot serialize value.model.layers[1].init": each container the error passes on its way
 // up adds its own key, so the hot path keeps no path state at all.
 
-import { describeThrown, isStackOverflow, JoblibError } from '../../errors.js';
+import { JoblibError } from '../../errors.js';
+import { describeThrown, isStackOverflow } from '../../thrown.js';
 import type { BinaryValue } from './binary-types.js';
 
 /** Thrown inside the walk; the containers on the way up prepend their key to `segments`. */

@@ -3,7 +3,8 @@
 // Built in: zlib (.z) and gzip (.gz) through node:zlib, lz4 (.lz4) as checksummed LZ4 frames,
 // zstd (.zst) through node:zlib where Node has it (22.15 and later; refused by name elsewhere).
 
-import { describeThrown, FormatError, InvalidOptionError } from '../../errors.js';
+import { FormatError, InvalidOptionError } from '../../errors.js';
+import { describeThrown } from '../../thrown.js';
 import { deflateMethod } from './deflate-method.js';
 import { LZ4_MAGIC, lz4Compress, lz4CompressSync, lz4Decompress, lz4DecompressSync } from './lz4-frame.js';
 import type { Compressor, CompressorSpec } from './compressor.js';
