@@ -319,8 +319,8 @@ export function resolveParallelOptions(options: ParallelOptions, config: Paralle
     onTimeout: options.onTimeout ?? 'abort',
     signal: options.signal,
     verbose: pick('verbose') ?? 0,
-    // Inside a worker the terminal is the caller's bar's.
-    progress: nestingLevel() === 0 && (pick('progress') ?? false),
+    // Inside a worker the terminal is the caller's bar's (the environment is read only when asked).
+    progress: (pick('progress') ?? false) && nestingLevel() === 0,
     onProgress: options.onProgress,
     label: `Parallel(nJobs=${pick('nJobs') ?? 'null'})`,
   };
