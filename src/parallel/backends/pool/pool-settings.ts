@@ -5,7 +5,8 @@ import { InvalidOptionError } from '../../../errors.js';
 import { cpuCount } from '../../cpu-count.js';
 import type { FunctionDef } from '../wire/function-table.js';
 import { checkDuration, checkEnv, parseBytes } from '../../option-checks.js';
-import { hugePagesWanted, workerEnvironment } from '../wire/worker-env.js';
+import { hugePagesWanted } from '../../../huge-pages.js';
+import { workerEnvironment } from '../wire/worker-env.js';
 
 /**
  * Options of a worker pool (processes or threads): of `getReusableExecutor` and `new Executor`

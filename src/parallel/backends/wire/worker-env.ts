@@ -2,7 +2,7 @@
 // worker, and what the worker (and a Parallel called inside one of its tasks) reads back. Written
 // and read only here, so both sides always agree on the names.
 
-import { InvalidOptionError } from '../../../errors.js';
+import { hugePagesWanted } from '../../../huge-pages.js';
 
 /** Variables native libraries read for their thread count (joblib sets the same). */
 const THREAD_COUNT_VARIABLES = ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS',
@@ -10,8 +10,6 @@ const THREAD_COUNT_VARIABLES = ['OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_
 const NESTING_LEVEL = 'JOBLIB_TS_NESTING_LEVEL';
 const NESTED_BACKEND = 'JOBLIB_TS_NESTED_BACKEND';
 const MEMORY_LIMIT = 'JOBLIB_TS_WORKER_MEMORY_LIMIT';
-/** `0` turns huge pages off for worker processes; `1` (or unset) leaves them on. */
-export const HUGE_PAGES = 'JOBLIB_TS_HUGE_PAGES';
 /**
  * glibc (2.35+) then backs big allocations (a worker's copy of a large argument, a big result)
  * with transparent huge pages: one page fault per 2 MiB instead of per 4 KiB. Other C libraries
@@ -54,18 +52,6 @@ export function nestedBackendName(): string | undefined {
 /** Inside a worker, the leak guard's limit in bytes (0: off). */
 export function workerMemoryLimit(): number {
   return Number(process.env[MEMORY_LIMIT] ?? 0);
-}
-
-/**
- * Whether worker processes started with `env` ask for huge pages: JOBLIB_TS_HUGE_PAGES `0` says
- * no, `1` or unset yes. Throws InvalidOptionError for another value.
- */
-export function hugePagesWanted(env: Readonly<Record<string, string | undefined>>): boolean {
-  const setting = env[HUGE_PAGES];
-  if (setting === undefined || setting === '' || setting === '1') return true;
-  if (setting === '0') return false;
-  throw new InvalidOptionError(`${HUGE_PAGES} must be 0 (worker processes without huge pages) or 1 (with them, the ` +
-    `default on Linux), got '${setting}'.`);
 }
 
 /**
