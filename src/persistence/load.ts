@@ -11,6 +11,7 @@ import type { ProgressBar } from '../progress-bar.js';
 import { byteProgress, checkTransferOptions, endBar } from './byte-progress.js';
 import { ChecksumsAhead, type ContainerChecksums, decodeFile, startsWithFileMagic, tagOf } from './format.js';
 import { type Unwrapped, unwrap, unwrapSync } from './unwrap.js';
+import { freshBuffer } from '../huge-pages.js';
 
 /**
  * Options of {@link load} and {@link loadSync}.
@@ -119,7 +120,7 @@ function allocateFor(size: number): Buffer {
     );
   }
   try {
-    return Buffer.allocUnsafeSlow(size);
+    return freshBuffer(size);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new FormatError(

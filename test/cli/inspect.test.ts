@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InspectReport } from '../../src/cli/inspect.js';
 import { CLI, FIXTURES, ROOT, runCli, runCliJson, runFixture } from './run-cli.js';
+import { nativeHelpers } from '../../src/native.js';
 import { hasZstd } from '../node-zstd.js';
 
 let dir: string;
@@ -41,7 +42,9 @@ describe('joblib-ts inspect', () => {
     expect(status).toBe(0);
     expect(stdout).toContain(`\nwrapper     ${wrapper}`);
     expect(stdout).toMatch(/\ncontainer {3}format 1, flags 0x0001 \(references\)\n {12}structure [\d.]+ kB at byte 64, data section 36\.0 MB at byte \d+\n/);
-    expect(stdout).toContain(name === 'model.bin' ? 'checksums   XXH3 of structure and data verified\n'
+    // The native LZ4 decoder leaves the frame's checksum to the XXH3 ones, and inspect says so.
+    const streamChecked = name === 'model.z' || name === 'model.gz' || (name === 'model.lz4' && nativeHelpers() === null);
+    expect(stdout).toContain(!streamChecked ? 'checksums   XXH3 of structure and data verified\n'
       : `checksums   XXH3 of structure and data verified; the ${name === 'model.z' ? 'zlib' : name === 'model.gz' ? 'gzip' : 'lz4'} stream's own checksum verified\n`);
     for (const expected of [
       '\nObject {13 keys}\n',

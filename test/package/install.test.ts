@@ -43,9 +43,14 @@ beforeAll(() => {
 });
 
 describe('the packed tarball', () => {
-  it('holds dist/, sources, the docs and package.json, and no tests, benches, fixtures or build state', () => {
+  it('holds dist/, sources, the native helpers, the docs and package.json, and no tests, benches, fixtures or build state', () => {
     const strays = paths.filter((p) => !/^dist\/.+\.(js|d\.ts|js\.map)$/.test(p) && !/^src\/.+\.ts$/.test(p)
-      && ![...DOCS, 'package.json'].includes(p));
+      && !/^native\/build\/joblib_native-[a-z0-9]+-[a-z0-9]+\.node$/.test(p)
+      && ![...DOCS, 'package.json', 'native/joblib_native.c'].includes(p));
+    // Built by `npm test`'s build where a C compiler is (as on Linux x64 here and in CI): shipped.
+    if (process.platform === 'linux' && process.arch === 'x64') {
+      expect(paths).toContain('native/build/joblib_native-linux-x64.node');
+    }
     expect(strays).toEqual([]);
     expect(paths).toEqual(expect.arrayContaining(DOCS));
     expect(paths.filter((p) => /(^|\/)(test|bench|examples|fixtures|\.tmp[^/]*)\/|\.test\.|tsbuildinfo/.test(p))).toEqual([]);
@@ -105,6 +110,12 @@ describe('installed from the tarball into a new project', () => {
       expect(fs.existsSync(path.join(app, 'node_modules', dependency, 'package.json')), dependency).toBe(true);
     }
     expect(fs.existsSync(path.join(app, 'node_modules', 'bullmq'))).toBe(false);
+    // The native helpers load from where the install put them (the loader's path, from dist/).
+    if (process.platform === 'linux' && process.arch === 'x64') {
+      const loaded = run(process.execPath, ['-e', `const m = { exports: {} }; process.dlopen(m, ${JSON.stringify(
+        path.join(installed, 'native', 'build', 'joblib_native-linux-x64.node'))}); console.log(Object.keys(m.exports).join())`], app);
+      expect(loaded).toBe('adviseHugePages,lz4DecodeBlocks,lz4DecodeBlocksAsync\n');
+    }
     expect(fs.existsSync(path.join(app, 'node_modules', 'ioredis'))).toBe(false);
   });
 

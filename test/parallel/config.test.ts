@@ -209,6 +209,6 @@ describe('worker environment', () => {
     expect(off).toEqual([null]);
     expect(thread).toEqual([null]);
     expect(refused).toEqual(['InvalidOptionError',
-      'JOBLIB_TS_HUGE_PAGES must be 0 (worker processes without huge pages) or 1 (with them, the default on Linux), got \'yes\'.']);
+      'JOBLIB_TS_HUGE_PAGES must be 0 (no huge pages) or 1 (huge pages for big buffers, the default on Linux), got \'yes\'.']);
   });
 });

@@ -16,6 +16,7 @@ import {
 import { FormatError } from '../../errors.js';
 import { byteLengthOf, chunksOf } from './chunks.js';
 import type { Decompressed } from './compressor.js';
+import { type Block, type FrameLayout, lz4NativeDecode, lz4NativeDecodeSync } from './lz4-native.js';
 import { OutputAssembly } from './output-assembly.js';
 import type { SizeHint } from './compressor.js';
 
@@ -92,20 +93,6 @@ export async function lz4Compress(
   for (const framed of pending) out.push(...(await framed));
   out.push(frameEnd(parts));
   return out;
-}
-
-/** Where one block's bytes lie in the frame, and whether they are stored uncompressed. */
-interface Block {
-  readonly start: number;
-  readonly end: number;
-  readonly raw: boolean;
-}
-
-interface FrameLayout {
-  readonly blocks: Block[];
-  readonly contentSize: number | null;
-  readonly blockMax: number;
-  readonly contentChecksum: number | null;
 }
 
 const BLOCK_MAX_BYTES = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024];
@@ -290,6 +277,8 @@ export function lz4DecompressSync(data: Uint8Array, sizeHint?: SizeHint, disposa
     const layout = layoutOf(data);
     const verified = checksummed(data);
     if (!layout) return { bytes: decompressFrameSync(bufferOf(data)), verified };
+    const decoded = lz4NativeDecodeSync(bufferOf(data), layout, sizeHint);
+    if (decoded) return decoded;
     const decoding = new FrameDecoding(bufferOf(data), layout, sizeHint, disposable);
     for (let i = 0; i < decoding.blockCount; i++) decoding.add(decoding.decodeSync(i));
     return { bytes: decoding.finish(), verified };
@@ -312,6 +301,8 @@ export async function lz4Decompress(
     const layout = layoutOf(data);
     const verified = checksummed(data);
     if (!layout) return { bytes: await decompressFrame(bufferOf(data)), verified };
+    const decoded = await lz4NativeDecode(bufferOf(data), layout, sizeHint);
+    if (decoded) return decoded;
     const decoding = new FrameDecoding(bufferOf(data), layout, sizeHint, disposable);
     for (let i = 0; i < decoding.blockCount; i++) {
       // Until the file header inside has been read, one block at a time: it bounds the rest.

@@ -4,6 +4,7 @@
 
 import { FormatError } from '../../errors.js';
 import type { SizeHint } from './compressor.js';
+import { freshBuffer } from '../../huge-pages.js';
 
 /** The hint is asked once, about this many first bytes (a joblib-ts header), or all when fewer. */
 const HINT_BYTES = 64;
@@ -87,7 +88,7 @@ export class OutputAssembly {
     if (this.filled > size) {
       throw new FormatError(`The ${this.method} stream holds more content than its header declares.`);
     }
-    this.out = Buffer.allocUnsafeSlow(size);
+    this.out = freshBuffer(size);
     let at = 0;
     for (const chunk of this.pending) {
       this.out.set(chunk, at);

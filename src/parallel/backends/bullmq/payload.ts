@@ -10,6 +10,7 @@ import type { FunctionRef } from '../../../serialization/functions/function-ref.
 import type { TypeRef } from '../../../serialization/functions/type-ref.js';
 import { decodeFrame, encodePipeFrame, frameFromBytes, joinFrame } from '../wire/frames.js';
 import type { QueueKeys } from './keys.js';
+import { freshBuffer } from '../../../huge-pages.js';
 
 /** A job's `data`: JSON, small. */
 export interface JobData {
@@ -97,7 +98,7 @@ export function encodeBatch(body: BatchBody, blobs: CallBlobs, onType: (name: st
 export async function fetchBlob(
   redis: Redis, keys: QueueKeys, callId: string, name: string, chunks: number, bytes: number,
 ): Promise<Uint8Array> {
-  const whole = Buffer.allocUnsafeSlow(bytes);
+  const whole = freshBuffer(bytes);
   let at = 0;
   for (let chunk = 0; chunk < chunks; chunk += 1) {
     const piece = await redis.getBuffer(keys.blob(callId, name, chunk));

@@ -11,6 +11,7 @@ import { FormatError, FrameTooLargeError } from '../../../errors.js';
 import { decodeValue, type ExternalResolver, type UndecodableHook } from '../../../serialization/codec/decoder.js';
 import { encodeValue, type EncodedValue, type EncodeOptions } from '../../../serialization/codec/encoder.js';
 import { alignUp, BLOCK_ALIGNMENT } from '../../../serialization/codec/layout.js';
+import { freshBuffer } from '../../../huge-pages.js';
 
 const HEADER = 16;
 const FLAG_REFERENCES = 1;
@@ -188,7 +189,7 @@ export function frameFromBytes(bytes: Uint8Array, external?: ExternalResolver): 
   let payload = view.subarray(HEADER);
   // Typed arrays view the data section: it must start 64-byte aligned, as a pipe frame's does.
   if (payload.length > structureLength && payload.byteOffset % BLOCK_ALIGNMENT !== 0) {
-    const aligned = Buffer.allocUnsafeSlow(payload.length);
+    const aligned = freshBuffer(payload.length);
     payload.copy(aligned);
     payload = aligned;
   }
@@ -251,7 +252,7 @@ export class FrameReader {
         continue;
       }
       // Own, zero-offset memory so the data section is 64-byte aligned for typed-array views.
-      this.frame = hasData ? Buffer.allocUnsafeSlow(payload) : Buffer.allocUnsafe(payload);
+      this.frame = hasData ? freshBuffer(payload) : Buffer.allocUnsafe(payload);
       this.frameFilled = 0;
     }
   }

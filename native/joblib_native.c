@@ -1,0 +1,345 @@
+// joblib-ts's optional native helpers, through Node-API (one binary serves every Node version).
+// Two things JavaScript cannot do here:
+//   adviseHugePages(view): asks the kernel for transparent huge pages over a big buffer that
+//     nothing has touched yet (madvise MADV_HUGEPAGE), as numpy does for its arrays. On this VM
+//     a fresh 200 MB buffer otherwise costs ~51,000 page faults on first touch; with huge pages
+//     it costs ~100.
+//   lz4DecodeBlocks / lz4DecodeBlocksAsync: decodes independent LZ4 blocks straight into their
+//     place in one output buffer (lz4-napi returns a fresh buffer per block, which then has to
+//     be copied), several at a time on libuv's thread pool.
+// Nothing here trusts its input: every read and write of a block is bounds-checked, and a
+// block that would read or write past its limits reports -1 instead of decoding.
+// When this binary is missing (another platform, no compiler at install), the library uses
+// its JavaScript paths; see src/native.ts.
+
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef __linux__
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+#define HUGE_PAGE ((uintptr_t)2 * 1024 * 1024)
+
+#define CHECK(call)                                                                          \
+  do {                                                                                       \
+    if ((call) != napi_ok) return NULL;                                                      \
+  } while (0)
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+typedef struct {
+  uint8_t* data;
+  size_t length;
+} Bytes;
+
+// The bytes of an ArrayBuffer, a typed array or a DataView; false for anything else.
+static int bytes_of(napi_env env, napi_value value, Bytes* out) {
+  bool is;
+  if (napi_is_typedarray(env, value, &is) == napi_ok && is) {
+    napi_typedarray_type type;
+    size_t length;
+    void* data;
+    size_t offset;
+    if (napi_get_typedarray_info(env, value, &type, &length, &data, NULL, &offset) != napi_ok) return 0;
+    size_t unit = 1;
+    switch (type) {
+      case napi_int16_array: case napi_uint16_array: unit = 2; break;
+      case napi_int32_array: case napi_uint32_array: case napi_float32_array: unit = 4; break;
+      case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: unit = 8; break;
+      default: unit = 1;
+    }
+    out->data = (uint8_t*)data;
+    out->length = length * unit;
+    return 1;
+  }
+  if (napi_is_dataview(env, value, &is) == napi_ok && is) {
+    void* data;
+    size_t offset;
+    if (napi_get_dataview_info(env, value, &out->length, &data, NULL, &offset) != napi_ok) return 0;
+    out->data = (uint8_t*)data;
+    return 1;
+  }
+  if (napi_is_arraybuffer(env, value, &is) == napi_ok && is) {
+    void* data;
+    if (napi_get_arraybuffer_info(env, value, &data, &out->length) != napi_ok) return 0;
+    out->data = (uint8_t*)data;
+    return 1;
+  }
+  return 0;
+}
+
+static napi_value throw_type(napi_env env, const char* message) {
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Huge pages
+
+// adviseHugePages(view): true when the kernel accepted the advice for the whole 2 MiB pages
+// inside the view. Harmless on memory already touched (khugepaged may merge it later).
+static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Bytes view;
+  if (argc < 1 || !bytes_of(env, argv[0], &view)) return throw_type(env, "adviseHugePages takes a buffer");
+  int advised = 0;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  uintptr_t start = ((uintptr_t)view.data + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+  uintptr_t end = ((uintptr_t)view.data + view.length) & ~(HUGE_PAGE - 1);
+  if (view.data != NULL && end > start) advised = madvise((void*)start, end - start, MADV_HUGEPAGE) == 0;
+#endif
+  napi_value result;
+  CHECK(napi_get_boolean(env, advised, &result));
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// LZ4 blocks
+
+// Reads an LZ4 length extension (bytes of 255 then a last byte below 255); -1 past the input.
+static inline int64_t read_extension(const uint8_t** ip, const uint8_t* iend) {
+  int64_t length = 0;
+  unsigned byte;
+  do {
+    if (*ip >= iend) return -1;
+    byte = *(*ip)++;
+    length += byte;
+  } while (byte == 255);
+  return length;
+}
+
+// Copies `length` bytes in 16-byte steps: up to 15 bytes more are read and written.
+static inline void copy16s(uint8_t* to, const uint8_t* from, size_t length) {
+  uint8_t* const end = to + length;
+  do {
+    memcpy(to, from, 16);
+    to += 16;
+    from += 16;
+  } while (to < end);
+}
+
+// Decodes one LZ4 block (the raw block format, no frame) into dst[0, capacity). Returns the
+// decoded length, or -1 when the block is malformed, reads past its input, refers before the
+// start of its output, or would write past capacity.
+static int64_t lz4_decode_block(const uint8_t* src, size_t src_length, uint8_t* dst, size_t capacity) {
+  const uint8_t* ip = src;
+  const uint8_t* const iend = src + src_length;
+  uint8_t* op = dst;
+  uint8_t* const oend = dst + capacity;
+  if (src_length == 0) return -1;
+  for (;;) {
+    if (ip >= iend) return -1;
+    const unsigned token = *ip++;
+
+    size_t literals = token >> 4;
+    if (literals == 15) {
+      int64_t more = read_extension(&ip, iend);
+      if (more < 0) return -1;
+      literals += (size_t)more;
+    }
+    if (literals > (size_t)(iend - ip) || literals > (size_t)(oend - op)) return -1;
+    // With room past the run on both sides, copy in fixed 16-byte steps (a few register moves;
+    // memcpy of a variable length is a call), overrunning into bytes that later sequences write.
+    if ((size_t)(iend - ip) - literals >= 16 && (size_t)(oend - op) - literals >= 16) copy16s(op, ip, literals);
+    else memcpy(op, ip, literals);
+    op += literals;
+    ip += literals;
+    if (ip == iend) return op - dst; // the last sequence has literals only
+
+    if (iend - ip < 2) return -1;
+    const size_t offset = (size_t)ip[0] | ((size_t)ip[1] << 8);
+    ip += 2;
+    if (offset == 0 || offset > (size_t)(op - dst)) return -1;
+
+    size_t match = token & 15;
+    if (match == 15) {
+      int64_t more = read_extension(&ip, iend);
+      if (more < 0) return -1;
+      match += (size_t)more;
+    }
+    match += 4;
+    if (match > (size_t)(oend - op)) return -1;
+
+    const uint8_t* from = op - offset;
+    const int room = (size_t)(oend - op) - match >= 16;
+    if (offset >= 16 && room) {
+      // Apart by 16 or more, each 16-byte step reads only bytes written before it.
+      copy16s(op, from, match);
+    } else if (offset >= 8 && room) {
+      for (size_t i = 0; i < match; i += 8) memcpy(op + i, from + i, 8);
+    } else if (offset >= match) {
+      memcpy(op, from, match);
+    } else {
+      for (size_t i = 0; i < match; i++) op[i] = from[i];
+    }
+    op += match;
+  }
+}
+
+// One block's place: [sourceStart, sourceEnd) in the input, [outputStart, outputStart + capacity)
+// in the output, and whether the block is stored uncompressed. Results hold the decoded length,
+// or -1.
+typedef struct {
+  const uint8_t* source;
+  size_t source_length;
+  uint8_t* output;
+  size_t output_length;
+  const double* layout; // 5 numbers a block
+  double* results;
+  size_t first;
+  size_t count;
+} Blocks;
+
+#define LAYOUT_FIELDS 5
+
+static void decode_blocks(const Blocks* blocks) {
+  for (size_t b = blocks->first; b < blocks->first + blocks->count; b++) {
+    const double* entry = blocks->layout + b * LAYOUT_FIELDS;
+    const double source_start = entry[0], source_end = entry[1], output_start = entry[2], capacity = entry[3];
+    int64_t decoded = -1;
+    if (source_start >= 0 && source_end >= source_start && source_end <= (double)blocks->source_length &&
+        output_start >= 0 && capacity >= 0 && output_start + capacity <= (double)blocks->output_length) {
+      const uint8_t* from = blocks->source + (size_t)source_start;
+      const size_t length = (size_t)source_end - (size_t)source_start;
+      uint8_t* to = blocks->output + (size_t)output_start;
+      if (entry[4] != 0) {
+        if (length <= (size_t)capacity) {
+          memcpy(to, from, length);
+          decoded = (int64_t)length;
+        }
+      } else {
+        decoded = lz4_decode_block(from, length, to, (size_t)capacity);
+      }
+    }
+    blocks->results[b] = (double)decoded;
+  }
+}
+
+// Reads (source, output, layout, results, first, count) into blocks; throws and returns 0 on
+// bad arguments.
+static int blocks_of(napi_env env, napi_value* argv, size_t argc, Blocks* blocks) {
+  Bytes source, output, layout, results;
+  if (argc < 6 || !bytes_of(env, argv[0], &source) || !bytes_of(env, argv[1], &output) ||
+      !bytes_of(env, argv[2], &layout) || !bytes_of(env, argv[3], &results)) {
+    throw_type(env, "lz4DecodeBlocks takes (source, output, layout: Float64Array, results: Float64Array, first, count)");
+    return 0;
+  }
+  double first, count;
+  if (napi_get_value_double(env, argv[4], &first) != napi_ok || napi_get_value_double(env, argv[5], &count) != napi_ok ||
+      first < 0 || count < 0) {
+    throw_type(env, "lz4DecodeBlocks: first and count must be numbers >= 0");
+    return 0;
+  }
+  const size_t blocks_in_layout = layout.length / (LAYOUT_FIELDS * sizeof(double));
+  if ((size_t)first + (size_t)count > blocks_in_layout || results.length / sizeof(double) < blocks_in_layout ||
+      ((uintptr_t)layout.data % sizeof(double)) != 0 || ((uintptr_t)results.data % sizeof(double)) != 0) {
+    throw_type(env, "lz4DecodeBlocks: the blocks asked for are not all in layout and results");
+    return 0;
+  }
+  blocks->source = source.data;
+  blocks->source_length = source.length;
+  blocks->output = output.data;
+  blocks->output_length = output.length;
+  blocks->layout = (const double*)layout.data;
+  blocks->results = (double*)results.data;
+  blocks->first = (size_t)first;
+  blocks->count = (size_t)count;
+  return 1;
+}
+
+// lz4DecodeBlocks(source, output, layout, results, first, count): on this thread.
+static napi_value lz4_decode_blocks(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Blocks blocks;
+  if (!blocks_of(env, argv, argc, &blocks)) return NULL;
+  decode_blocks(&blocks);
+  return NULL;
+}
+
+typedef struct {
+  Blocks blocks;
+  napi_ref buffers[4]; // source, output, layout, results: alive until the work is done
+  napi_deferred deferred;
+  napi_async_work work;
+} DecodeWork;
+
+static void execute_decode(napi_env env, void* data) {
+  (void)env;
+  decode_blocks(&((DecodeWork*)data)->blocks);
+}
+
+static void complete_decode(napi_env env, napi_status status, void* data) {
+  DecodeWork* work = (DecodeWork*)data;
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  for (int i = 0; i < 4; i++) napi_delete_reference(env, work->buffers[i]);
+  if (status == napi_ok) {
+    napi_resolve_deferred(env, work->deferred, undefined);
+  } else {
+    napi_value message, error;
+    napi_create_string_utf8(env, "the LZ4 decode was cancelled", NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &error);
+    napi_reject_deferred(env, work->deferred, error);
+  }
+  napi_delete_async_work(env, work->work);
+  free(work);
+}
+
+// lz4DecodeBlocksAsync(source, output, layout, results, first, count): a promise, settled when
+// the blocks are decoded on libuv's thread pool. The caller must leave the buffers alone until
+// then.
+static napi_value lz4_decode_blocks_async(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  DecodeWork* work = (DecodeWork*)calloc(1, sizeof(DecodeWork));
+  if (work == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  if (!blocks_of(env, argv, argc, &work->blocks)) {
+    free(work);
+    return NULL;
+  }
+  napi_value promise, name;
+  for (int i = 0; i < 4; i++) {
+    if (napi_create_reference(env, argv[i], 1, &work->buffers[i]) != napi_ok) {
+      for (int j = 0; j < i; j++) napi_delete_reference(env, work->buffers[j]);
+      free(work);
+      return NULL;
+    }
+  }
+  if (napi_create_promise(env, &work->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "joblib-ts:lz4", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, execute_decode, complete_decode, work, &work->work) != napi_ok ||
+      napi_queue_async_work(env, work->work) != napi_ok) {
+    for (int i = 0; i < 4; i++) napi_delete_reference(env, work->buffers[i]);
+    free(work);
+    napi_throw_error(env, NULL, "could not queue the LZ4 decode");
+    return NULL;
+  }
+  return promise;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+    {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lz4DecodeBlocks", NULL, lz4_decode_blocks, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lz4DecodeBlocksAsync", NULL, lz4_decode_blocks_async, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
