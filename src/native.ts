@@ -16,6 +16,12 @@ export interface NativeHelpers {
    */
   adviseHugePages(view: ArrayBufferView): boolean;
   /**
+   * The whole file at `path` as an ArrayBuffer over a private, writable mapping (writes never
+   * reach the file), or null where this Node refuses external buffers. Throws an Error with a
+   * `code` (`ENOENT`, …) when it cannot. The file must not shrink while mapped.
+   */
+  mapFile(path: string): ArrayBuffer | null;
+  /**
    * Decodes blocks `first` to `first + count - 1` of `layout` (five numbers a block: source
    * start, source end, output start, output capacity, 1 when stored uncompressed) from
    * `source` into `output`, on this thread. `results[i]` becomes block i's decoded length, or

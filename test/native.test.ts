@@ -60,9 +60,11 @@ const content = fc.array(
 });
 
 describe('the native helpers', () => {
-  it.runIf(expected)('are built for this linux-x64 machine and load', () => {
-    expect(native).not.toBeNull();
-    expect(Object.keys(native!).sort()).toEqual(['adviseHugePages', 'lz4DecodeBlocks', 'lz4DecodeBlocksAsync']);
+  it.runIf(expected)('are built for this linux-x64 machine, and load (unless JOBLIB_TS_NATIVE=0)', () => {
+    const binary = { exports: {} as Record<string, unknown> };
+    process.dlopen(binary, path.join(import.meta.dirname, '..', 'native', 'build', 'joblib_native-linux-x64.node'));
+    expect(Object.keys(binary.exports).sort()).toEqual(['adviseHugePages', 'lz4DecodeBlocks', 'lz4DecodeBlocksAsync', 'mapFile']);
+    expect(native === null).toBe(process.env.JOBLIB_TS_NATIVE === '0');
   });
 
   it.runIf(native)('refuse arguments that are not buffers, and blocks outside the layout', () => {

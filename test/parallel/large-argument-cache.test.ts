@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { onKeptFilesRemoved } from '../../src/parallel/backends/pool/large-argument-cache.js';
 import { LargeArguments } from '../../src/parallel/backends/pool/large-arguments.js';
+import { nativeHelpers } from '../../src/native.js';
 import { FileCopies } from '../../src/parallel/backends/worker/file-copies.js';
 import { CACHE_BYTES_VARIABLE, contentKey, largeArgumentCacheBytes } from '../../src/parallel/backends/wire/large-argument-files.js';
 
@@ -136,6 +137,23 @@ describe('a worker\'s copies of large-argument files', () => {
     copies.release([file]);
     expect(copies.bytes).toBe(0);
   });
+
+  it.runIf(nativeHelpers() && process.platform === 'linux')(
+    'maps the file with the native helpers, as numpy\'s memmap: no copy, and a task\'s write never reaches the file', () => {
+      const copies = new FileCopies();
+      const file = write(array(2, 3));
+      const copy = copies.read(file);
+      // The mapping is the copy: the file appears in this process's memory map, its whole size.
+      const maps = fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((line) => line.endsWith(file));
+      expect(maps).toHaveLength(1);
+      const [start, end] = maps[0]!.split(' ')[0]!.split('-').map((address) => BigInt(`0x${address}`));
+      expect(end! - start!).toBe(BigInt(2 * MB));
+      copy[0] = 42; // private: this process's page only
+      expect(fs.readFileSync(file).equals(Buffer.from(bytes(array(2, 3))))).toBe(true);
+      copies.verify([file]);
+      expect(copies.read(file)[0]).toBe(bytes(array(2, 3))[0]); // the written copy was dropped: mapped again
+      copies.release([file]);
+    });
 
   it('keeps the copies a running call uses past the bound, and drops the least recently used ones when it ends', () => {
     const copies = new FileCopies();

@@ -1,10 +1,11 @@
-// A worker process's copies of large-argument files: each file is read once and kept for later
-// calls (Node cannot memory-map it as numpy does), until the parent removes the file, a task
-// changed the copy (checked against the file's content key when a call ends), or the copies pass
-// JOBLIB_TS_LARGE_ARGUMENT_CACHE bytes (least recently used dropped first; never one a running
-// call uses).
+// A worker process's copies of large-argument files: each file is mapped (copy-on-write, as
+// numpy's memmap does; with the native helpers) or else read, once, and kept for later calls,
+// until the parent removes the file, a task changed the copy (checked against the file's content
+// key when a call ends), or the copies pass JOBLIB_TS_LARGE_ARGUMENT_CACHE bytes (least recently
+// used dropped first; never one a running call uses).
 
 import { readFileSync } from 'node:fs';
+import { nativeHelpers } from '../../../native.js';
 import { contentKey, contentKeyOfFile, largeArgumentCacheBytes } from '../wire/large-argument-files.js';
 
 interface Copy {
@@ -31,7 +32,7 @@ export class FileCopies {
     if (copy) {
       this.copies.delete(path);
     } else {
-      copy = { bytes: readFileSync(path), inCall: true, fileKey: undefined };
+      copy = { bytes: bytesOf(path), inCall: true, fileKey: undefined };
       this.held += copy.bytes.byteLength;
     }
     copy.inCall = true;
@@ -74,4 +75,14 @@ export class FileCopies {
     this.held -= this.copies.get(path)?.bytes.byteLength ?? 0;
     this.copies.delete(path);
   }
+}
+
+/**
+ * The file's bytes: a private mapping when the native helpers are there (no copy; the pages are
+ * the page cache's, shared by every worker, and faulted in only where tasks read; a task's
+ * writes stay in this process), else read into memory.
+ */
+function bytesOf(path: string): Uint8Array {
+  const mapped = nativeHelpers()?.mapFile(path);
+  return mapped ? new Uint8Array(mapped) : readFileSync(path);
 }
