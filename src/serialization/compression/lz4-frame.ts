@@ -97,6 +97,56 @@ export async function lz4Compress(
 
 const BLOCK_MAX_BYTES = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024];
 
+/** What an LZ4 frame's descriptor declares, checked against its header checksum. */
+export interface FrameDescriptor {
+  readonly independent: boolean;
+  readonly blockChecksums: boolean;
+  readonly hasChecksum: boolean;
+  readonly hasDictionary: boolean;
+  readonly blockMax: number;
+  readonly contentSize: number | null;
+  /** Where the first block header starts. */
+  readonly headerBytes: number;
+}
+
+/**
+ * Reads the descriptor at the start of `head` (at least the first 19 bytes of the frame, or all
+ * of it when shorter); `frameBytes` is the whole frame's length, which bounds the content size.
+ */
+export function descriptorOf(head: Buffer, frameBytes: number): FrameDescriptor {
+  if (head.byteLength < 7) throw new FormatError('The LZ4 frame is truncated: its header is incomplete.');
+  const flg = head[4]!;
+  if (flg >> 6 !== 1)
+    throw new FormatError(`The LZ4 frame has an unsupported version (FLG 0x${flg.toString(16)}).`);
+  const hasSize = (flg & 0x08) !== 0;
+  const hasDictionary = (flg & 0x01) !== 0;
+  // The descriptor (FLG, BD, the optional content size and dictionary id) ends with a checksum.
+  const descriptorEnd = 6 + (hasSize ? 8 : 0) + (hasDictionary ? 4 : 0);
+  if (head.byteLength < descriptorEnd + 1) throw new FormatError('The LZ4 frame is truncated: its header is incomplete.');
+  if (head[descriptorEnd] !== ((xxh32(head.subarray(4, descriptorEnd), 0) >>> 8) & 0xff)) {
+    throw new FormatError('The LZ4 frame descriptor is corrupt: its header checksum does not match.');
+  }
+  const sizeCode = (head[5]! >> 4) & 0x07;
+  const blockMax = BLOCK_MAX_BYTES[sizeCode]!;
+  if (blockMax === 0) {
+    throw new FormatError(`The LZ4 frame declares block maximum size code ${sizeCode}, which LZ4 does not define (4-7).`);
+  }
+  let contentSize: number | null = null;
+  if (hasSize) {
+    const claimed = head.readBigUInt64LE(6);
+    if (claimed > BigInt(frameBytes) * BigInt(MAX_RATIO) + 65536n) {
+      throw new FormatError(
+        `The LZ4 frame claims ${claimed} bytes of content, impossible for ${frameBytes} compressed bytes.`,
+      );
+    }
+    contentSize = Number(claimed);
+  }
+  return {
+    independent: (flg & 0x20) !== 0, blockChecksums: (flg & 0x10) !== 0, hasChecksum: (flg & 0x04) !== 0,
+    hasDictionary, blockMax, contentSize, headerBytes: descriptorEnd + 1,
+  };
+}
+
 /**
  * Walks an LZ4 frame's block headers (no decoding) and checks every length against the input,
  * and that the frame ends where the input does. Returns null for frames the block-wise decoder
@@ -105,37 +155,9 @@ const BLOCK_MAX_BYTES = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 102
  */
 function layoutOf(data: Uint8Array): FrameLayout | null {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (buf.byteLength < 7) throw new FormatError('The LZ4 frame is truncated: its header is incomplete.');
-  const flg = buf[4]!;
-  if (flg >> 6 !== 1)
-    throw new FormatError(`The LZ4 frame has an unsupported version (FLG 0x${flg.toString(16)}).`);
-  const independent = (flg & 0x20) !== 0;
-  const blockChecksums = (flg & 0x10) !== 0;
-  const hasSize = (flg & 0x08) !== 0;
-  const hasChecksum = (flg & 0x04) !== 0;
-  const hasDictionary = (flg & 0x01) !== 0;
-  // The descriptor (FLG, BD, the optional content size and dictionary id) ends with a checksum.
-  const descriptorEnd = 6 + (hasSize ? 8 : 0) + (hasDictionary ? 4 : 0);
-  if (buf.byteLength < descriptorEnd + 1) throw new FormatError('The LZ4 frame is truncated: its header is incomplete.');
-  if (buf[descriptorEnd] !== ((xxh32(buf.subarray(4, descriptorEnd), 0) >>> 8) & 0xff)) {
-    throw new FormatError('The LZ4 frame descriptor is corrupt: its header checksum does not match.');
-  }
-  const sizeCode = (buf[5]! >> 4) & 0x07;
-  const blockMax = BLOCK_MAX_BYTES[sizeCode]!;
-  if (blockMax === 0) {
-    throw new FormatError(`The LZ4 frame declares block maximum size code ${sizeCode}, which LZ4 does not define (4-7).`);
-  }
-  let contentSize: number | null = null;
-  if (hasSize) {
-    const claimed = buf.readBigUInt64LE(6);
-    if (claimed > BigInt(buf.byteLength) * BigInt(MAX_RATIO) + 65536n) {
-      throw new FormatError(
-        `The LZ4 frame claims ${claimed} bytes of content, impossible for ${buf.byteLength} compressed bytes.`,
-      );
-    }
-    contentSize = Number(claimed);
-  }
-  let pos = descriptorEnd + 1;
+  const { independent, blockChecksums, hasChecksum, hasDictionary, blockMax, contentSize, headerBytes } =
+    descriptorOf(buf, buf.byteLength);
+  let pos = headerBytes;
   const blocks: Block[] = [];
   for (;;) {
     if (pos + 4 > buf.byteLength)
