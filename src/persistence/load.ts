@@ -10,7 +10,7 @@ import { CompressorUnavailableError, FormatError, InvalidOptionError } from '../
 import type { ProgressBar } from '../progress-bar.js';
 import { byteProgress, checkTransferOptions, endBar } from './byte-progress.js';
 import { ChecksumsAhead, type ContainerChecksums, decodeFile, startsWithFileMagic, tagOf } from './format.js';
-import { type Unwrapped, unwrap, unwrapSync } from './unwrap.js';
+import { type Unwrapped, type UnwrappedFile, unwrap, unwrapFdSync, unwrapHandle, unwrapSync } from './unwrap.js';
 import { freshBuffer } from '../huge-pages.js';
 
 /**
@@ -303,26 +303,31 @@ export async function load<T = unknown>(source: LoadSource, options: LoadOptions
   checkTransferOptions(options, LOAD_OPTION_NAMES, 'load');
   const bar = options.progress ? byteProgress('load', pathOf(source)) : undefined;
   let bytes: Uint8Array | undefined;
+  let streamed: UnwrappedFile | null = null;
   try {
     let checksums: ContainerChecksums | undefined;
     if (typeof source === 'string' || source instanceof URL) {
       const handle = await fs.promises.open(typeof source === 'string' ? source : fileURLToPath(source), 'r');
       try {
-        ({ bytes, checksums } = await readChecked(handle, bar));
+        streamed = await unwrapHandle(handle, bar);
+        if (!streamed) ({ bytes, checksums } = await readChecked(handle, bar));
       } finally {
         await handle.close();
       }
     } else if (source instanceof Uint8Array) bytes = source;
     else if (typeof source === 'number') bytes = readFdSync(source, bar);
-    else if (isFileHandle(source)) ({ bytes, checksums } = await readChecked(source, bar));
-    else if (isReadable(source)) bytes = await readStream(source, bar);
+    else if (isFileHandle(source)) {
+      streamed = await unwrapHandle(source, bar);
+      if (!streamed) ({ bytes, checksums } = await readChecked(source, bar));
+    } else if (isReadable(source)) bytes = await readStream(source, bar);
     else throw invalidSource(source, false);
-    const { value } = await decodeBytes(bytes, bytes !== source, checksums, bar);
-    endBar(bar, bytes.byteLength);
+    const { value } = streamed ? decodeUnwrapped(unwrapped(bar, streamed.unwrapped))
+      : await decodeBytes(bytes!, bytes !== source, checksums, bar);
+    endBar(bar, streamed?.fileBytes ?? bytes!.byteLength);
     return value as T;
   } catch (error) {
     // The bar names the file already: its line shows the error itself.
-    endBar(bar, bytes?.byteLength ?? 0, error);
+    endBar(bar, streamed?.fileBytes ?? bytes?.byteLength ?? 0, error);
     throw explain(source, error);
   }
 }
@@ -340,23 +345,26 @@ export function loadSync<T = unknown>(source: string | URL | Uint8Array | number
   checkTransferOptions(options, LOAD_OPTION_NAMES, 'loadSync');
   const bar = options.progress ? byteProgress('load', pathOf(source)) : undefined;
   let bytes: Uint8Array | undefined;
+  let streamed: UnwrappedFile | null = null;
   return withSource(source, () => {
     try {
       if (typeof source === 'string' || source instanceof URL) {
         const fd = fs.openSync(source, 'r');
         try {
-          bytes = readFdSync(fd, bar);
+          streamed = unwrapFdSync(fd, bar);
+          if (!streamed) bytes = readFdSync(fd, bar);
         } finally {
           fs.closeSync(fd);
         }
       } else if (source instanceof Uint8Array) bytes = source;
       else if (typeof source === 'number') bytes = readFdSync(source, bar);
       else throw invalidSource(source, true);
-      const { value } = decodeBytesSync(bytes, bytes !== source, bar);
-      endBar(bar, bytes.byteLength);
+      const { value } = streamed ? decodeUnwrapped(unwrapped(bar, streamed.unwrapped))
+        : decodeBytesSync(bytes!, bytes !== source, bar);
+      endBar(bar, streamed?.fileBytes ?? bytes!.byteLength);
       return value as T;
     } catch (error) {
-      endBar(bar, bytes?.byteLength ?? 0, error);
+      endBar(bar, streamed?.fileBytes ?? bytes?.byteLength ?? 0, error);
       throw error;
     }
   });

@@ -3,7 +3,10 @@
 // stops at the first bytes when the content is not a joblib-ts container. `load` and `inspect`
 // both come through here, so they refuse the same files with the same messages.
 
+import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { FormatError } from '../errors.js';
+import type { ProgressBar } from '../progress-bar.js';
 import type { Compressor, Decompressed } from '../serialization/compression/compressor.js';
 import { detectCompressor } from '../serialization/compression/registry.js';
 import { declaredSize, FILE_MAGIC, startsWithFileMagic } from './format.js';
@@ -82,4 +85,44 @@ export async function unwrap(bytes: Uint8Array, disposable = false): Promise<Unw
   const compressor = wrapperOf(bytes);
   if (!compressor) return { compressor, container: bytes, verified: false };
   return checked(compressor, await compressor.decompress(bytes, sizeHint, disposable));
+}
+
+/** Every built-in magic number fits in this many first bytes. */
+const MAGIC_BYTES = 8;
+
+/** A compressed file decoded as it was read, and the file's size. */
+export interface UnwrappedFile {
+  readonly unwrapped: Unwrapped;
+  readonly fileBytes: number;
+}
+
+/**
+ * The container of the file behind `handle`, decoded as it is read when its method can do that
+ * (`decompressFile`: LZ4 with the native helpers), so that the whole compressed file is never
+ * held beside its content. Null when it cannot: the caller then reads the file whole.
+ */
+export async function unwrapHandle(handle: FileHandle, bar?: ProgressBar): Promise<UnwrappedFile | null> {
+  const { size } = await handle.stat();
+  const head = Buffer.alloc(Math.min(MAGIC_BYTES, size));
+  const { bytesRead } = await handle.read(head, 0, head.byteLength, 0);
+  const compressor = detectCompressor(head.subarray(0, bytesRead));
+  if (!compressor?.decompressFile || compressor.unavailable) return null;
+  bar?.setPhase('reading', 0, size);
+  const decoded = await compressor.decompressFile(
+    async (buffer, offset, length, position) => (await handle.read(buffer, offset, length, position)).bytesRead,
+    size, sizeHint, (bytes) => bar?.update(bytes, size));
+  return decoded && { unwrapped: checked(compressor, decoded), fileBytes: size };
+}
+
+/** unwrapHandle on this thread, for a file descriptor. */
+export function unwrapFdSync(fd: number, bar?: ProgressBar): UnwrappedFile | null {
+  const { size } = fs.fstatSync(fd);
+  const head = Buffer.alloc(Math.min(MAGIC_BYTES, size));
+  const compressor = detectCompressor(head.subarray(0, fs.readSync(fd, head, 0, head.byteLength, 0)));
+  if (!compressor?.decompressFileSync || compressor.unavailable) return null;
+  bar?.setPhase('reading', 0, size);
+  const decoded = compressor.decompressFileSync(
+    (buffer, offset, length, position) => fs.readSync(fd, buffer, offset, length, position),
+    size, sizeHint, (bytes) => bar?.update(bytes, size));
+  return decoded && { unwrapped: checked(compressor, decoded), fileBytes: size };
 }

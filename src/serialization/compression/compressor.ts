@@ -8,6 +8,11 @@
  */
 export type SizeHint = (head: Uint8Array) => number | null;
 
+/** Reads up to `length` bytes at file position `position` into `buffer` at `offset`; resolves to how many. */
+export type ReadAt = (buffer: Buffer, offset: number, length: number, position: number) => Promise<number>;
+/** ReadAt on this thread. */
+export type ReadAtSync = (buffer: Buffer, offset: number, length: number, position: number) => number;
+
 /**
  * A compression method as {@link registerCompressor} accepts it: what joblib's `CompressorWrapper`
  * holds (a magic prefix, an extension), with compress and decompress as functions on whole
@@ -85,6 +90,16 @@ export interface Compressor {
    */
   decompressSync(data: Uint8Array, sizeHint?: SizeHint, disposable?: boolean): Decompressed;
   decompress(data: Uint8Array, sizeHint?: SizeHint, disposable?: boolean): Promise<Decompressed>;
+  /**
+   * Decodes a whole file as it is read through `readAt` (positioned reads), for methods that can
+   * hold less than the file and its content at once; `onRead(n)`: n file bytes read so far. Null
+   * when it cannot take this file: the caller then reads it whole and calls `decompress`.
+   */
+  decompressFile?(readAt: ReadAt, fileSize: number, sizeHint?: SizeHint,
+    onRead?: (bytes: number) => void): Promise<Decompressed | null>;
+  /** decompressFile on this thread. */
+  decompressFileSync?(readAt: ReadAtSync, fileSize: number, sizeHint?: SizeHint,
+    onRead?: (bytes: number) => void): Decompressed | null;
   /** What the stream's header says of its compression level, for methods whose header says anything. */
   streamLevel?(data: Uint8Array): StreamLevel | null;
   /**

@@ -6,6 +6,7 @@
 import { FormatError, InvalidOptionError } from '../../errors.js';
 import { describeThrown } from '../../thrown.js';
 import { deflateMethod } from './deflate-method.js';
+import { lz4DecodeFile, lz4DecodeFileSync } from './lz4-file.js';
 import { LZ4_MAGIC, lz4Compress, lz4CompressSync, lz4Decompress, lz4DecompressSync } from './lz4-frame.js';
 import type { Compressor, CompressorSpec } from './compressor.js';
 import { zstdMethod } from './zstd-method.js';
@@ -25,6 +26,8 @@ const lz4: Compressor = {
   compress: (parts, _level, compressed) => lz4Compress(parts, compressed),
   decompressSync: lz4DecompressSync,
   decompress: lz4Decompress,
+  decompressFile: lz4DecodeFile,
+  decompressFileSync: lz4DecodeFileSync,
 };
 
 const registry = new Map<string, Compressor>([
