@@ -76,13 +76,19 @@ export function writeAllSync(fd: number, parts: readonly Uint8Array[], written?:
   }
 }
 
+/**
+ * `meanwhile`, when given, runs once on this thread after each write call is issued and before
+ * it is awaited: work that overlaps the write (dump's data checksum).
+ */
 export async function writeAll(
-  handle: FileHandle, parts: readonly Uint8Array[], written?: WriteProgress,
+  handle: FileHandle, parts: readonly Uint8Array[], written?: WriteProgress, meanwhile?: () => void,
 ): Promise<void> {
   let pending = writeSized(parts);
   while (pending.length > 0) {
     const batch = nextBatch(pending);
-    const { bytesWritten } = await handle.writev(batch);
+    const writing = handle.writev(batch);
+    meanwhile?.();
+    const { bytesWritten } = await writing;
     written?.(bytesWritten);
     pending = [...remainder(batch, bytesWritten), ...pending.slice(batch.length)];
   }
@@ -105,14 +111,23 @@ export function writeFileAtomicSync(target: string, parts: readonly Uint8Array[]
   }
 }
 
+/** Work a writer does beside its writes, then before closing the file (dump's deferred checksum). */
+export interface AlongsideWrites {
+  /** Runs after each write call is issued, while it is in flight. */
+  readonly meanwhile: () => void;
+  /** Runs once everything is written, before the file is closed and renamed. */
+  readonly beforeClose: (handle: FileHandle) => Promise<void>;
+}
+
 export async function writeFileAtomic(
-  target: string, parts: readonly Uint8Array[], written?: WriteProgress,
+  target: string, parts: readonly Uint8Array[], written?: WriteProgress, alongside?: AlongsideWrites,
 ): Promise<void> {
   const temporary = temporaryNameFor(target);
   let handle: FileHandle | null = null;
   try {
     handle = await fs.promises.open(temporary, 'wx');
-    await writeAll(handle, parts, written);
+    await writeAll(handle, parts, written, alongside?.meanwhile);
+    await alongside?.beforeClose(handle);
     await handle.close();
     handle = null;
     await fs.promises.rename(temporary, target);

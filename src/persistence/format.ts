@@ -33,6 +33,28 @@ export const TAG_HEX_DIGITS = 16;
  * `tag` (16 hex digits) is written into the header's tag field.
  */
 export function encodeFile(value: unknown, tag?: string): Uint8Array[] {
+  const file = encodeFileDeferred(value, tag);
+  while (file.checksumNext()) { /* the whole data section, now */ }
+  file.seal();
+  return file.parts;
+}
+
+/**
+ * A file's parts whose header still lacks the data section's checksum: the writer computes it
+ * with `checksumNext` (a slice of at most CHECKSUM_SLICE bytes per call, false once all is summed)
+ * while its writes are in flight, then calls `seal` and writes `parts[0]` (the header) again.
+ * XXH3 of 200 MB is ~45 ms on this thread, which the writes (in libuv's pool) leave idle.
+ */
+export interface DeferredFile {
+  readonly parts: Uint8Array[];
+  checksumNext(): boolean;
+  /** Writes the data checksum into the header (`parts[0]`); call once checksumNext returned false. */
+  seal(): void;
+}
+
+const CHECKSUM_SLICE = 16 * 1024 * 1024;
+
+export function encodeFileDeferred(value: unknown, tag?: string): DeferredFile {
   const { structure, blocks, dataLength, hasReferences } = encodeValue(value);
   const dataOffset = alignUp(HEADER_BYTES + structure.byteLength, BLOCK_ALIGNMENT);
 
@@ -42,23 +64,14 @@ export function encodeFile(value: unknown, tag?: string): Uint8Array[] {
   const structurePad = dataOffset - HEADER_BYTES - structure.byteLength;
   if (structurePad > 0) parts.push(PADDING.subarray(0, structurePad));
 
-  const dataChecksum = xxh3.Xxh3.withSeed(0n);
+  const firstData = parts.length;
   let written = 0;
   for (const { bytes, offset } of blocks) {
-    if (offset > written) {
-      const pad = PADDING.subarray(0, offset - written);
-      parts.push(pad);
-      dataChecksum.update(pad);
-    }
+    if (offset > written) parts.push(PADDING.subarray(0, offset - written));
     parts.push(bytes);
-    dataChecksum.update(bytes);
     written = offset + bytes.byteLength;
   }
-  if (dataLength > written) {
-    const pad = PADDING.subarray(0, dataLength - written);
-    parts.push(pad);
-    dataChecksum.update(pad);
-  }
+  if (dataLength > written) parts.push(PADDING.subarray(0, dataLength - written));
 
   header.set(FILE_MAGIC, 0);
   header.writeUInt16LE(FORMAT_VERSION, 8);
@@ -68,9 +81,29 @@ export function encodeFile(value: unknown, tag?: string): Uint8Array[] {
   header.writeBigUInt64LE(BigInt(dataOffset), 24);
   header.writeBigUInt64LE(BigInt(dataLength), 32);
   header.writeBigUInt64LE(checksumOf(structure), 40);
-  header.writeBigUInt64LE(dataChecksum.digest(), 48);
   if (tag !== undefined) header.writeBigUInt64LE(BigInt(`0x${tag}`), TAG_OFFSET);
-  return parts;
+
+  // Most files (a Memory output's) have no data section: no streaming state at all.
+  const dataChecksum = firstData < parts.length ? xxh3.Xxh3.withSeed(0n) : undefined;
+  let part = firstData;
+  let within = 0;
+  return {
+    parts,
+    checksumNext(): boolean {
+      if (part >= parts.length) return false;
+      const bytes = parts[part]!;
+      const end = Math.min(bytes.byteLength, within + CHECKSUM_SLICE);
+      dataChecksum!.update(within === 0 && end === bytes.byteLength ? bytes : bytes.subarray(within, end));
+      if (end === bytes.byteLength) {
+        part++;
+        within = 0;
+      } else within = end;
+      return part < parts.length;
+    },
+    seal(): void {
+      header.writeBigUInt64LE(dataChecksum ? dataChecksum.digest() : EMPTY_CHECKSUM, 48);
+    },
+  };
 }
 
 /** The tag of a container (16 hex digits, `'0000000000000000'` when unset); the header must be whole. */
