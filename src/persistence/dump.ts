@@ -7,10 +7,10 @@ import { DumpError, InvalidOptionError } from '../errors.js';
 import { byteLengthOf } from '../serialization/compression/chunks.js';
 import { type CompressOption, resolveCompression } from '../serialization/compression/registry.js';
 import {
-  writeAll, writeAllSync, writeFileAtomic, writeFileAtomicSync, type WriteProgress, writeSized,
+  type AlongsideWrites, writeAll, writeAllSync, writeFileAtomic, writeFileAtomicSync, type WriteProgress, writeSized,
 } from './atomic-file.js';
 import { byteProgress, checkTransferOptions, countBytes, countCompressed, endBar } from './byte-progress.js';
-import { encodeFile } from './format.js';
+import { type DeferredFile, encodeFile, encodeFileDeferred } from './format.js';
 
 /**
  * Where `dump` writes: a path (string or file URL), a writable stream, a FileHandle or a file descriptor.
@@ -124,6 +124,23 @@ async function writeToStream(
   });
 }
 
+/** Sums a slice of the data section per write issued, then rewrites the sealed header at offset 0. */
+function sealAtTheEnd(file: DeferredFile): AlongsideWrites {
+  return {
+    meanwhile: () => void file.checksumNext(),
+    beforeClose: async (handle) => {
+      while (file.checksumNext()) { /* what the writes did not cover */ }
+      file.seal();
+      const header = file.parts[0]!;
+      let done = 0;
+      while (done < header.byteLength) {
+        const { bytesWritten } = await handle.write(header, done, header.byteLength - done, done);
+        done += bytesWritten;
+      }
+    },
+  };
+}
+
 /**
  * Writes `value` to `target` in the joblib-ts format (FORMAT.md; joblib's `dump`). Typed
  * arrays are written straight from their memory; a path is written atomically (temporary file,
@@ -149,13 +166,17 @@ export async function dump(value: unknown, target: DumpTarget, options: DumpOpti
   const bar = options.progress ? byteProgress('dump', path) : undefined;
   let bytes = 0;
   try {
-    const raw = encodeFile(value);
+    // An uncompressed file at a path gets its data checksum while its writes are in flight
+    // (the header goes out again at the end); every other target needs whole parts first.
+    const deferred = path !== undefined && !compressor ? encodeFileDeferred(value) : undefined;
+    const raw = deferred ? deferred.parts : encodeFile(value);
     const compressed = bar && compressor ? countCompressed(bar, byteLengthOf(raw)) : undefined;
     const parts = compressor ? await compressor.compress(raw, level, compressed) : raw;
     bytes = bar ? byteLengthOf(parts) : 0;
     const written = bar && countBytes(bar, 'writing', bytes);
     try {
-      if (path !== undefined) await writeFileAtomic(path, parts, written);
+      if (deferred) await writeFileAtomic(path!, parts, written, sealAtTheEnd(deferred));
+      else if (path !== undefined) await writeFileAtomic(path, parts, written);
       else if (typeof target === 'number') writeAllSync(target, parts, written);
       else if (isFileHandle(target)) await writeAll(target, parts, written);
       else await writeToStream(target as NodeJS.WritableStream, parts, written);
