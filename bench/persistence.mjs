@@ -3,6 +3,7 @@
 // medians, ranges, page faults and peak RSS beyond the data. `BENCH_CASES=load/array/lz4,...`
 // picks rows; BENCH_ARRAY_MB (200) and BENCH_OBJECTS (200,000) size the data. zstd rows (levels
 // 1 and 3; joblib has no zstd) run where this Node has node:zlib's zstd, and are skipped with a note elsewhere.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,10 +36,16 @@ export function persistence() {
   const only = process.env.BENCH_CASES?.split(',');
   const script = path.join(here, 'persistence-case.mjs');
   const anchorScript = path.join(here, 'joblib_persistence.py');
+  // Before each dump process, sync(1): the page cache's write-back of the previous process's
+  // 200 MB otherwise stalls whichever side comes next (0.5–0.6 s, seen on both).
+  const settled = (op, command, args) => {
+    if (op === 'dump') execFileSync('sync');
+    return runCase(command, args);
+  };
   const ours = (op, dataset, method, file) => (repeat) =>
-    runCase(process.execPath, [script, op, dataset, method, file, '--repeat', String(repeat)]);
+    settled(op, process.execPath, [script, op, dataset, method, file, '--repeat', String(repeat)]);
   const theirs = (op, dataset, method, file) => (repeat) =>
-    runCase(PYTHON, [anchorScript, op, dataset, method, file, '--repeat', String(repeat)]);
+    settled(op, PYTHON, [anchorScript, op, dataset, method, file, '--repeat', String(repeat)]);
   const rows = [];
   /** The size of each file loaded, by dataset and method: ours and joblib's. */
   const sizes = [];
