@@ -103,7 +103,8 @@ export interface UnwrappedFile {
  */
 export async function unwrapHandle(handle: FileHandle, bar?: ProgressBar): Promise<UnwrappedFile | null> {
   const { size } = await handle.stat();
-  const head = Buffer.alloc(Math.min(MAGIC_BYTES, size));
+  if (size < MAGIC_BYTES) return null; // no frame is this short; nor is a FIFO's size
+  const head = Buffer.alloc(MAGIC_BYTES);
   const { bytesRead } = await handle.read(head, 0, head.byteLength, 0);
   const compressor = detectCompressor(head.subarray(0, bytesRead));
   if (!compressor?.decompressFile || compressor.unavailable) return null;
@@ -117,7 +118,8 @@ export async function unwrapHandle(handle: FileHandle, bar?: ProgressBar): Promi
 /** unwrapHandle on this thread, for a file descriptor. */
 export function unwrapFdSync(fd: number, bar?: ProgressBar): UnwrappedFile | null {
   const { size } = fs.fstatSync(fd);
-  const head = Buffer.alloc(Math.min(MAGIC_BYTES, size));
+  if (size < MAGIC_BYTES) return null;
+  const head = Buffer.alloc(MAGIC_BYTES);
   const compressor = detectCompressor(head.subarray(0, fs.readSync(fd, head, 0, head.byteLength, 0)));
   if (!compressor?.decompressFileSync || compressor.unavailable) return null;
   bar?.setPhase('reading', 0, size);
