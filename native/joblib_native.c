@@ -133,8 +133,8 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   char path[4096];
   size_t length;
   if (argc < 1 || napi_get_value_string_utf8(env, argv[0], path, sizeof path, &length) != napi_ok ||
-      length >= sizeof path - 1) {
-    return throw_type(env, "mapFile takes a path");
+      length >= sizeof path - 1 || strlen(path) != length) {
+    return throw_type(env, "mapFile takes a path (without NUL bytes)");
   }
   const int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return throw_errno(env, errno, path);
@@ -296,13 +296,14 @@ static int blocks_of(napi_env env, napi_value* argv, size_t argc, Blocks* blocks
     return 0;
   }
   double first, count;
+  // Written so that NaN fails too.
   if (napi_get_value_double(env, argv[4], &first) != napi_ok || napi_get_value_double(env, argv[5], &count) != napi_ok ||
-      first < 0 || count < 0) {
+      !(first >= 0) || !(count >= 0)) {
     throw_type(env, "lz4DecodeBlocks: first and count must be numbers >= 0");
     return 0;
   }
   const size_t blocks_in_layout = layout.length / (LAYOUT_FIELDS * sizeof(double));
-  if ((size_t)first + (size_t)count > blocks_in_layout || results.length / sizeof(double) < blocks_in_layout ||
+  if (!(first + count <= (double)blocks_in_layout) || results.length / sizeof(double) < blocks_in_layout ||
       ((uintptr_t)layout.data % sizeof(double)) != 0 || ((uintptr_t)results.data % sizeof(double)) != 0) {
     throw_type(env, "lz4DecodeBlocks: the blocks asked for are not all in layout and results");
     return 0;

@@ -75,6 +75,10 @@ describe('the native helpers', () => {
     expect(() => native!.lz4DecodeBlocks(out, out, new Float64Array(5), new Float64Array(1), 0, 2))
       .toThrow(/not all in layout and results/);
     expect(() => native!.lz4DecodeBlocks(out, out, new Float64Array(5), new Float64Array(1), -1, 1)).toThrow(TypeError);
+    expect(() => native!.lz4DecodeBlocks(out, out, new Float64Array(5), new Float64Array(1), Number.NaN, 1)).toThrow(TypeError);
+    expect(() => native!.lz4DecodeBlocks(out, out, new Float64Array(5), new Float64Array(1), 0, 1e300)).toThrow(TypeError);
+    expect(() => native!.mapFile(`${dir}/\0x`)).toThrow(/without NUL bytes/);
+    expect(() => native!.mapFile(path.join(dir, 'missing'))).toThrow(expect.objectContaining({ code: 'ENOENT' }));
   });
 });
 
