@@ -211,4 +211,15 @@ describe('worker environment', () => {
     expect(refused).toEqual(['InvalidOptionError',
       'JOBLIB_TS_HUGE_PAGES must be 0 (no huge pages) or 1 (huge pages for big buffers, the default on Linux), got \'yes\'.']);
   });
+
+  it('refuses a bad JOBLIB_TS_HUGE_PAGES of this process when the pool starts, even when env overrides it for workers', async () => {
+    // This process's frame buffers read it too: a bad value fails here, named, not inside a call.
+    const run = await runNode(`
+      try { await jl.Parallel({ nJobs: 2, env: { JOBLIB_TS_HUGE_PAGES: '1' } })([jl.delayed(t.square)(3)]); report('ran'); }
+      catch (e) { report([e.name, e.message]); }`,
+    { env: { JOBLIB_TS_HUGE_PAGES: 'on' } });
+    expect(run.stderr).toBe('');
+    expect(run.reports).toEqual([['InvalidOptionError',
+      'JOBLIB_TS_HUGE_PAGES must be 0 (no huge pages) or 1 (huge pages for big buffers, the default on Linux), got \'on\'.']]);
+  });
 });

@@ -75,7 +75,10 @@ export function poolSettings(options: ExecutorOptions, initializer?: FunctionDef
   const memoryLimit = parseBytes(options.workerMemoryLimit ?? '300M', 'workerMemoryLimit');
   if (options.env !== undefined) checkEnv(options.env, 'env');
   const userEnv = options.env ?? {};
-  hugePagesWanted({ ...process.env, ...userEnv }); // refuses a JOBLIB_TS_HUGE_PAGES other than 0 or 1
+  // Refuses a JOBLIB_TS_HUGE_PAGES other than 0 or 1: the workers' (env over this process's),
+  // and this process's own, which its frame buffers read (a bad value must fail here, not there).
+  hugePagesWanted({ ...process.env, ...userEnv });
+  hugePagesWanted(process.env);
   const key = JSON.stringify([idleTimeoutMs, maxTasksPerWorker, memoryLimit, userEnv, inner ?? null,
     initializer?.id ?? null]);
   return {
