@@ -8,10 +8,10 @@
 // and the caller reads the file whole, where the block-by-block decoder names what is wrong.
 
 import { freshBuffer } from '../../huge-pages.js';
-import { nativeHelpers, type NativeHelpers } from '../../native.js';
+import { nativeHelpers } from '../../native.js';
 import type { Decompressed, ReadAt, ReadAtSync, SizeHint } from './compressor.js';
 import { descriptorOf, type FrameDescriptor, LZ4_MAGIC } from './lz4-frame.js';
-import { checkedContent } from './lz4-native.js';
+import { allPlaced, checkedContent, decodeInRuns } from './lz4-native.js';
 
 /** Each window: several 4 MiB blocks, so that one window's decode overlaps the next one's read. */
 const WINDOW_BYTES = 16 * 1024 * 1024;
@@ -80,10 +80,8 @@ class FileDecoding {
   finish(sizeHint: SizeHint | undefined): Decompressed | null {
     const end = this.position + (this.frame.hasChecksum ? 4 : 0);
     if (end !== this.fileSize || this.index * this.frame.blockMax < this.size) return null;
-    for (const { layout, results, count } of this.batches) {
-      for (let i = 0; i < count; i++) if (results[i] !== layout[i * 5 + 3]) return null;
-    }
-    return checkedContent(this.output, sizeHint);
+    const placed = this.batches.every(({ layout, results, count }) => allPlaced(layout, results, count));
+    return placed ? checkedContent(this.output, sizeHint) : null;
   }
 }
 
@@ -117,16 +115,6 @@ function fillSync(readAt: ReadAtSync, window: Buffer, position: number): number 
   return filled;
 }
 
-/** A window's blocks on libuv's thread pool, in two runs (one a core here). */
-function decodeBatch(
-  native: NativeHelpers, window: Buffer, output: Buffer, { layout, results, count }: Batch,
-): Promise<void> {
-  const half = count >> 1;
-  const runs = [native.lz4DecodeBlocksAsync(window, output, layout, results, 0, half)];
-  runs.push(native.lz4DecodeBlocksAsync(window, output, layout, results, half, count - half));
-  return Promise.all(runs).then(() => undefined);
-}
-
 /**
  * Decodes the LZ4 file behind `readAt` (of `fileSize` bytes) as it is read; `onRead(n)` is told
  * the file bytes read so far. Null when the native helpers are not there or the frame is not one
@@ -148,7 +136,8 @@ export async function lz4DecodeFile(
       await busy[w]; // that window's blocks are decoded: it may be read into again
       const batch = decoding.take(windows[w]!, await fill(readAt, windows[w]!, decoding.position));
       if (!batch) return null;
-      busy[w] = decodeBatch(native, windows[w]!, decoding.output, batch);
+      // Two runs: one a core here.
+      busy[w] = decodeInRuns(native, windows[w]!, decoding.output, batch.layout, batch.results, batch.count, 2);
       onRead?.(decoding.position);
     }
   } finally {

@@ -66,10 +66,26 @@ function planOf(source: Buffer, frame: FrameLayout, sizeHint: SizeHint | undefin
  * is corrupt, or its blocks are not full), and the block-by-block decoder is to run instead.
  */
 function finished(plan: Plan): Decompressed | null {
-  for (let i = 0; i < plan.count; i++) {
-    if (plan.results[i] !== plan.layout[i * 5 + 3]) return null;
+  return allPlaced(plan.layout, plan.results, plan.count) ? checkedContent(plan.output, plan.sizeHint) : null;
+}
+
+/** Whether each of `count` blocks decoded to exactly its capacity (layout's fourth number). */
+export function allPlaced(layout: Float64Array, results: Float64Array, count: number): boolean {
+  for (let i = 0; i < count; i++) if (results[i] !== layout[i * 5 + 3]) return false;
+  return true;
+}
+
+/** Decodes `count` blocks on libuv's thread pool, split into up to `runs` runs of neighbours. */
+export function decodeInRuns(native: NativeHelpers, source: Buffer, output: Buffer, layout: Float64Array,
+  results: Float64Array, count: number, runs: number): Promise<void> {
+  const jobs = Math.min(runs, count);
+  const pending: Promise<void>[] = [];
+  for (let j = 0; j < jobs; j++) {
+    const first = Math.floor((j * count) / jobs);
+    const end = Math.floor(((j + 1) * count) / jobs);
+    pending.push(native.lz4DecodeBlocksAsync(source, output, layout, results, first, end - first));
   }
-  return checkedContent(plan.output, plan.sizeHint);
+  return Promise.all(pending).then(() => undefined);
 }
 
 /**
@@ -106,17 +122,7 @@ export async function lz4NativeDecode(
   const plan = planOf(source, frame, sizeHint);
   if (!plan) return null;
   const { native, output, layout, results, count } = plan;
-  if (output.byteLength < ASYNC_FROM) {
-    native.lz4DecodeBlocks(source, output, layout, results, 0, count);
-  } else {
-    const jobs = Math.min(JOBS, count);
-    const runs: Promise<void>[] = [];
-    for (let j = 0; j < jobs; j++) {
-      const first = Math.floor((j * count) / jobs);
-      const end = Math.floor(((j + 1) * count) / jobs);
-      runs.push(native.lz4DecodeBlocksAsync(source, output, layout, results, first, end - first));
-    }
-    await Promise.all(runs);
-  }
+  if (output.byteLength < ASYNC_FROM) native.lz4DecodeBlocks(source, output, layout, results, 0, count);
+  else await decodeInRuns(native, source, output, layout, results, count, JOBS);
   return finished(plan);
 }
