@@ -48,9 +48,10 @@ for (let i = 0; i < repeat; i++) {
     await dump(value, file, { compress });
     dataBytes = dataset === 'array' ? value.byteLength : 0;
   } else if (op === 'load') {
-    const loaded = await load(file);
+    let loaded = await load(file);
     dataBytes = dataset === 'array' ? loaded.byteLength : 0;
     base += dataBytes; // what the loaded value itself must occupy
+    loaded = undefined; // dropped before the next load, as the Python side's `del loaded`
   } else {
     hash(value);
     dataBytes = value.byteLength;
