@@ -10,6 +10,7 @@
 import { freshBuffer } from '../../huge-pages.js';
 import { nativeHelpers } from '../../native.js';
 import type { Decompressed, ReadAt, ReadAtSync, SizeHint } from './compressor.js';
+import { fill, fillSync } from './read-window.js';
 import { descriptorOf, type FrameDescriptor, LZ4_MAGIC } from './lz4-frame.js';
 import { allPlaced, checkedContent, decodeInRuns } from './lz4-native.js';
 
@@ -92,27 +93,6 @@ function streamable(head: Buffer, fileSize: number): FrameDescriptor | null {
   const { independent, blockChecksums, hasDictionary, contentSize, blockMax } = frame;
   if (!independent || blockChecksums || hasDictionary || !contentSize) return null;
   return blockMax + 4 > WINDOW_BYTES ? null : frame;
-}
-
-/** Fills `window` from `position` to its end or the file's; returns the bytes read. */
-async function fill(readAt: ReadAt, window: Buffer, position: number): Promise<number> {
-  let filled = 0;
-  while (filled < window.byteLength) {
-    const n = await readAt(window, filled, window.byteLength - filled, position + filled);
-    if (n === 0) break;
-    filled += n;
-  }
-  return filled;
-}
-
-function fillSync(readAt: ReadAtSync, window: Buffer, position: number): number {
-  let filled = 0;
-  while (filled < window.byteLength) {
-    const n = readAt(window, filled, window.byteLength - filled, position + filled);
-    if (n === 0) break;
-    filled += n;
-  }
-  return filled;
 }
 
 /**
