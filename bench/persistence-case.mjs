@@ -48,10 +48,12 @@ for (let i = 0; i < repeat; i++) {
     await dump(value, file, { compress });
     dataBytes = dataset === 'array' ? value.byteLength : 0;
   } else if (op === 'load') {
-    let loaded = await load(file);
-    dataBytes = dataset === 'array' ? loaded.byteLength : 0;
+    // Held in an object, so that it can be dropped before the next load, as the Python side's
+    // `del loaded` drops its array (a variable would keep it until overwritten by the next load).
+    const held = { loaded: await load(file) };
+    dataBytes = dataset === 'array' ? held.loaded.byteLength : 0;
     base += dataBytes; // what the loaded value itself must occupy
-    loaded = undefined; // dropped before the next load, as the Python side's `del loaded`
+    held.loaded = undefined;
   } else {
     hash(value);
     dataBytes = value.byteLength;
