@@ -396,6 +396,219 @@ static napi_value lz4_decode_blocks_async(napi_env env, napi_callback_info info)
 }
 
 // ---------------------------------------------------------------------------------------------
+// Inflate into a given buffer
+
+// node:zlib allocates its own output and has no way to inflate into a buffer of ours (huge
+// pages, the one buffer of the result) a piece of input at a time. The zlib inside Node
+// exports its functions to add-ons, so the stream is driven here: the caller reads the file a
+// chunk at a time and hands each chunk to inflateStep with the output still to fill. The
+// declarations are zlib's (its ABI has not changed since 1.2.0); they are weak, so that a Node
+// without them still loads this file, and inflateOpen then returns null.
+#if defined(__linux__)
+typedef struct {
+  const uint8_t* next_in;
+  unsigned avail_in;
+  unsigned long total_in;
+  uint8_t* next_out;
+  unsigned avail_out;
+  unsigned long total_out;
+  const char* msg;
+  void* state;
+  void* zalloc;
+  void* zfree;
+  void* opaque;
+  int data_type;
+  unsigned long adler;
+  unsigned long reserved;
+} ZStream;
+
+extern int inflateInit2_(ZStream* stream, int window_bits, const char* version, int stream_size) __attribute__((weak));
+extern int inflate(ZStream* stream, int flush) __attribute__((weak));
+extern int inflateEnd(ZStream* stream) __attribute__((weak));
+#define HAS_ZLIB (inflateInit2_ != NULL && inflate != NULL && inflateEnd != NULL)
+#define Z_NO_FLUSH_ 0
+#define Z_OK_ 0
+
+typedef struct {
+  ZStream z;
+  int busy; // a step is running on the thread pool
+} Inflater;
+
+static void close_inflater(napi_env env, void* data, void* hint) {
+  (void)env;
+  (void)hint;
+  Inflater* inflater = (Inflater*)data;
+  inflateEnd(&inflater->z);
+  free(inflater);
+}
+#endif
+
+// inflateOpen(gzip): a zlib (or, when gzip, a gzip) inflate stream for inflateStep, or null
+// where Node's zlib is not there to drive.
+static napi_value inflate_open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool gzip = false;
+  if (argc < 1 || napi_get_value_bool(env, argv[0], &gzip) != napi_ok) return throw_type(env, "inflateOpen takes a boolean");
+  napi_value result;
+  CHECK(napi_get_null(env, &result));
+#if defined(__linux__)
+  if (!HAS_ZLIB) return result;
+  Inflater* inflater = (Inflater*)calloc(1, sizeof(Inflater));
+  if (inflater == NULL) return result;
+  if (inflateInit2_(&inflater->z, gzip ? 31 : 15, "1.2.11", (int)sizeof(ZStream)) != Z_OK_) {
+    free(inflater);
+    return result;
+  }
+  if (napi_create_external(env, inflater, close_inflater, NULL, &result) != napi_ok) {
+    inflateEnd(&inflater->z);
+    free(inflater);
+    CHECK(napi_get_null(env, &result));
+  }
+#else
+  (void)gzip;
+#endif
+  return result;
+}
+
+#if defined(__linux__)
+typedef struct {
+  Inflater* inflater;
+  Bytes input;
+  Bytes output;
+  double* results; // status, input bytes consumed, output bytes produced
+} Step;
+
+static void run_step(Step* step) {
+  ZStream* z = &step->inflater->z;
+  const unsigned most = 0xFFFFFFFFu;
+  static uint8_t none[1]; // zlib refuses a NULL pointer even with nothing behind it
+  z->next_in = step->input.data != NULL ? step->input.data : none;
+  z->avail_in = step->input.length > most ? most : (unsigned)step->input.length;
+  z->next_out = step->output.data != NULL ? step->output.data : none;
+  z->avail_out = step->output.length > most ? most : (unsigned)step->output.length;
+  const unsigned in = z->avail_in, out = z->avail_out;
+  const int status = inflate(z, Z_NO_FLUSH_);
+  step->results[0] = status;
+  step->results[1] = (double)(in - z->avail_in);
+  step->results[2] = (double)(out - z->avail_out);
+  z->next_in = NULL;
+  z->next_out = NULL;
+}
+
+static int step_of(napi_env env, napi_value* argv, size_t argc, Step* step) {
+  Bytes results;
+  void* inflater = NULL;
+  napi_valuetype type = napi_undefined;
+  if (argc < 4 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, argv[0], &inflater) != napi_ok || !bytes_of(env, argv[1], &step->input) ||
+      !bytes_of(env, argv[2], &step->output) || !bytes_of(env, argv[3], &results) ||
+      results.length < 3 * sizeof(double) || ((uintptr_t)results.data % sizeof(double)) != 0) {
+    throw_type(env, "inflateStep takes (stream, input, output, results: Float64Array of 3)");
+    return 0;
+  }
+  step->inflater = (Inflater*)inflater;
+  if (step->inflater->busy) {
+    throw_type(env, "inflateStep: the stream's previous step has not finished");
+    return 0;
+  }
+  step->results = (double*)results.data;
+  return 1;
+}
+#endif
+
+// inflateStep(stream, input, output, results): inflates from `input` into `output` until one of
+// them is used up, the stream ends or fails; results become zlib's status (0 going on, 1 the
+// stream ended and its checksum matched, below 0 an error; -5: no progress was possible), the
+// input bytes consumed and the output bytes produced.
+static napi_value inflate_step(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+#if defined(__linux__)
+  Step step;
+  if (!step_of(env, argv, argc, &step)) return NULL;
+  run_step(&step);
+  return NULL;
+#else
+  return throw_type(env, "inflateStep: no inflate stream here");
+#endif
+}
+
+#if defined(__linux__)
+typedef struct {
+  Step step;
+  napi_ref values[4]; // the stream and the three buffers: alive until the work is done
+  napi_deferred deferred;
+  napi_async_work work;
+} StepWork;
+
+static void execute_step(napi_env env, void* data) {
+  (void)env;
+  run_step(&((StepWork*)data)->step);
+}
+
+static void complete_step(napi_env env, napi_status status, void* data) {
+  StepWork* work = (StepWork*)data;
+  work->step.inflater->busy = 0;
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  for (int i = 0; i < 4; i++) napi_delete_reference(env, work->values[i]);
+  if (status == napi_ok) {
+    napi_resolve_deferred(env, work->deferred, undefined);
+  } else {
+    napi_value message, error;
+    napi_create_string_utf8(env, "the inflate step was cancelled", NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &error);
+    napi_reject_deferred(env, work->deferred, error);
+  }
+  napi_delete_async_work(env, work->work);
+  free(work);
+}
+#endif
+
+// inflateStepAsync(stream, input, output, results): inflateStep on libuv's thread pool; nothing
+// may touch the stream or the buffers until the promise settles.
+static napi_value inflate_step_async(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+#if defined(__linux__)
+  StepWork* work = (StepWork*)calloc(1, sizeof(StepWork));
+  if (work == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  if (!step_of(env, argv, argc, &work->step)) {
+    free(work);
+    return NULL;
+  }
+  for (int i = 0; i < 4; i++) {
+    if (napi_create_reference(env, argv[i], 1, &work->values[i]) != napi_ok) {
+      for (int j = 0; j < i; j++) napi_delete_reference(env, work->values[j]);
+      free(work);
+      return NULL;
+    }
+  }
+  napi_value promise, name;
+  if (napi_create_promise(env, &work->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "joblib-ts:inflate", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, execute_step, complete_step, work, &work->work) != napi_ok ||
+      napi_queue_async_work(env, work->work) != napi_ok) {
+    for (int i = 0; i < 4; i++) napi_delete_reference(env, work->values[i]);
+    free(work);
+    napi_throw_error(env, NULL, "could not queue the inflate step");
+    return NULL;
+  }
+  work->step.inflater->busy = 1;
+  return promise;
+#else
+  return throw_type(env, "inflateStepAsync: no inflate stream here");
+#endif
+}
+
+// ---------------------------------------------------------------------------------------------
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
@@ -403,6 +616,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"mapFile", NULL, map_file, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lz4DecodeBlocks", NULL, lz4_decode_blocks, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lz4DecodeBlocksAsync", NULL, lz4_decode_blocks_async, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"inflateOpen", NULL, inflate_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"inflateStep", NULL, inflate_step, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"inflateStepAsync", NULL, inflate_step_async, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties));
   return exports;

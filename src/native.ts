@@ -32,6 +32,24 @@ export interface NativeHelpers {
   /** lz4DecodeBlocks on libuv's thread pool; nothing may touch the buffers until it settles. */
   lz4DecodeBlocksAsync(source: Uint8Array, output: Uint8Array, layout: Float64Array, results: Float64Array,
     first: number, count: number): Promise<void>;
+  /**
+   * A zlib (or, when `gzip`, a gzip) inflate stream of Node's own zlib, for inflateStep; null
+   * where this Node's zlib cannot be driven from here. Freed with the object.
+   */
+  inflateOpen(gzip: boolean): InflateStream | null;
+  /**
+   * Inflates from `input` into `output` until one is used up or the stream ends or fails;
+   * `results` become zlib's status (0 going on, 1 ended with its checksum matching, below 0 an
+   * error), the input bytes consumed and the output bytes produced. One step at a time per stream.
+   */
+  inflateStep(stream: InflateStream, input: Uint8Array, output: Uint8Array, results: Float64Array): void;
+  /** inflateStep on libuv's thread pool; nothing may touch the stream or the buffers until it settles. */
+  inflateStepAsync(stream: InflateStream, input: Uint8Array, output: Uint8Array, results: Float64Array): Promise<void>;
+}
+
+/** An inflate stream held by the native helpers (opaque here). */
+export interface InflateStream {
+  readonly __inflateStream: unique symbol;
 }
 
 let helpers: NativeHelpers | null | undefined;

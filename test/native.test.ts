@@ -14,7 +14,8 @@ import { dumpSync, FormatError, load, loadSync } from '../src/index.js';
 import { nativeHelpers } from '../src/native.js';
 import { declaredSize, encodeFile } from '../src/persistence/format.js';
 import { LZ4_MAGIC, lz4Decompress, lz4DecompressSync } from '../src/serialization/compression/lz4-frame.js';
-import { PEAK_MB } from './peak-rss.js';
+import { loadedEveryWay } from './every-load.js';
+import { PEAK_MB, thpOnRequest } from './peak-rss.js';
 
 const DIST = pathToFileURL(path.join(import.meta.dirname, '..', 'dist', 'index.js')).href;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'joblib-ts-native-'));
@@ -64,7 +65,8 @@ describe('the native helpers', () => {
   it.runIf(expected)('are built for this linux-x64 machine, and load (unless JOBLIB_TS_NATIVE=0)', () => {
     const binary = { exports: {} as Record<string, unknown> };
     process.dlopen(binary, path.join(import.meta.dirname, '..', 'native', 'build', 'joblib_native-linux-x64.node'));
-    expect(Object.keys(binary.exports).sort()).toEqual(['adviseHugePages', 'lz4DecodeBlocks', 'lz4DecodeBlocksAsync', 'mapFile']);
+    expect(Object.keys(binary.exports).sort()).toEqual(['adviseHugePages', 'inflateOpen', 'inflateStep', 'inflateStepAsync',
+      'lz4DecodeBlocks', 'lz4DecodeBlocksAsync', 'mapFile']);
     expect(native === null).toBe(process.env.JOBLIB_TS_NATIVE === '0');
   });
 
@@ -212,15 +214,7 @@ describe.runIf(native)('LZ4 files decoded as they are read', () => {
   };
 
   it('give the value a whole read gives, async and sync', async () => {
-    expect(same(await load(bytes))).toBe(true);
-    expect(same(await load(file))).toBe(true);
-    expect(same(loadSync(file))).toBe(true);
-    const handle = await fs.promises.open(file);
-    try {
-      expect(same(await load(handle))).toBe(true);
-    } finally {
-      await handle.close();
-    }
+    for (const loaded of await loadedEveryWay(file)) expect(same(loaded)).toBe(true);
   });
 
   it('fail as a whole read fails when the file is damaged, cut short or has bytes appended', async () => {
@@ -277,15 +271,6 @@ describe('the switches', () => {
       'pages) or 1 (huge pages for big buffers, the default on Linux), got \'on\'.\n');
   });
 });
-
-/** Whether the kernel hands out transparent huge pages when asked (madvise or always). */
-const thpOnRequest = (() => {
-  try {
-    return /\[(always|madvise)\]/.test(fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'));
-  } catch {
-    return false;
-  }
-})();
 
 describe.runIf(native && thpOnRequest)('what the helpers are for', () => {
   const file = path.join(dir, 'big');

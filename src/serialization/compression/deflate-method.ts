@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { FormatError } from '../../errors.js';
 import type { Compressor, Decompressed, SizeHint } from './compressor.js';
+import { inflateFile, inflateFileSync, maxInflated } from './inflate-file.js';
 import { deflateChunkedSync, deflateParallel, levelInHeader } from './parallel-deflate.js';
 
 /** Output chunk size when the size is unknown: Node's 16 KiB default took 1.9x as long on 200 MB. */
@@ -18,10 +19,6 @@ const PROBE_BYTES = 1024;
 const PROBE_OUTPUT = 1024 * 1024;
 /** The joblib-ts container header, what the size hint reads. */
 const HEAD_BYTES = 64;
-
-/** Deflate cannot expand more than ~1032x; more output than that is a zip bomb or a lie. */
-const maxInflated = (compressedBytes: number): number =>
-  Math.min(bufferConstants.MAX_LENGTH, compressedBytes * 1032 + (1 << 20));
 
 /** What node:zlib returns with `info: true`: the output and the engine, which counts input used. */
 interface Inflated {
@@ -147,6 +144,10 @@ export function deflateMethod(name: 'zlib' | 'gzip', magic: number[], extension:
     compressSync: (parts, level, compressed) => deflateChunkedSync(parts, level, name, compressed),
     compress: (parts, level, compressed) => deflateParallel(parts, level, name, compressed),
     streamLevel: (data) => levelInHeader(name, data),
+    // With the native helpers, a file is inflated as it is read, into one buffer of ours.
+    decompressFile: (readAt, fileSize, sizeHint, onRead) => inflateFile(name === 'gzip', readAt, fileSize, sizeHint, onRead),
+    decompressFileSync: (readAt, fileSize, sizeHint, onRead) =>
+      inflateFileSync(name === 'gzip', readAt, fileSize, sizeHint, onRead),
     // Node's inflate checks the adler32 (zlib) or CRC-32 and length (gzip) trailer.
     decompressSync(data, sizeHint) {
       let size: number | null = null;
