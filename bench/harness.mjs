@@ -34,14 +34,15 @@ export function stats(values) {
 }
 
 /**
- * Measures one row in both forms, each side's processes alternating. `sides` maps a name to a
- * function `(repeat) => parsed JSON` (one process); returns `{ fresh: {side: samples}, repeated: ... }`.
+ * Measures one row in both forms, each side's processes alternating, `repeats` processes a side
+ * and form. `sides` maps a name to a function `(repeat) => parsed JSON` (one process); returns
+ * `{ fresh: {side: samples}, repeated: ... }`.
  */
-export function measureForms(sides) {
+export function measureForms(sides, repeats = REPEATS) {
   const result = {};
   for (const form of FORMS) {
     const samples = Object.fromEntries(Object.keys(sides).map((name) => [name, []]));
-    for (let i = 0; i < REPEATS; i++) {
+    for (let i = 0; i < repeats; i++) {
       for (const [name, run] of Object.entries(sides)) {
         if (!run) continue;
         const { runs } = run(form === 'fresh' ? 1 : INNER);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { hasPython, PYTHON } from './anchors.mjs';
 import {
-  describeRun, FORMS, fmt, measureForms, printTable, progress, ratio, runCase, spread, statsOf,
+  describeRun, FORMS, fmt, measureForms, printTable, progress, ratio, REPEATS, runCase, spread, statsOf,
 } from './harness.mjs';
 
 const here = import.meta.dirname;
@@ -24,6 +24,12 @@ const CASES = [
   ['dump', 'objects', 'none'], ['dump', 'objects', 'lz4'], ['dump', 'objects', 'zlib'], ['dump', 'objects', 'zstd'],
   ['hash', 'array', 'none'],
 ];
+/**
+ * Processes a side for the raw array rows: each takes ~0.1 s, and a first touch of memory the
+ * VM's host has reclaimed adds up to ~0.5 s to either side at random, so 3 samples of the fresh
+ * form gave medians from 0.5x to 5x across runs the same day.
+ */
+const RAW_REPEATS = 9;
 /** Methods joblib 1.2 does not have: measured for us alone. */
 const OURS_ONLY = new Set(['zstd-1', 'zstd']);
 const hasZstd = typeof zlib.zstdCompress === 'function';
@@ -72,7 +78,7 @@ export function persistence() {
       const result = measureForms({
         ours: ours(op, dataset, method, ourFile),
         joblib: withAnchor ? theirs(op, dataset, method, theirFile) : undefined,
-      });
+      }, dataset === 'array' && method === 'none' ? Math.max(REPEATS, RAW_REPEATS) : REPEATS);
       for (const form of FORMS) {
         const us = result[form].ours;
         const them = result[form].joblib;
@@ -98,7 +104,8 @@ export function persistence() {
   const arrayMb = Number(process.env.BENCH_ARRAY_MB ?? 200);
   const objects = Number(process.env.BENCH_OBJECTS ?? 200_000).toLocaleString('en-US');
   console.log(`\n### Persistence: ${arrayMb} MB Float64Array of rounded normals; ${objects} objects {id, name, score}\n`);
-  console.log(`${describeRun(anchor ? 'anchor: joblib 1.2 via /usr/bin/python3' : 'anchor absent (apt-get install python3-joblib python3-numpy python3-lz4)')}.`);
+  console.log(`${describeRun(anchor ? 'anchor: joblib 1.2 via /usr/bin/python3' : 'anchor absent (apt-get install python3-joblib python3-numpy python3-lz4)')}; ` +
+    `the raw array rows: ${Math.max(REPEATS, RAW_REPEATS)} processes a side.`);
   console.log('Times: median (lowest–highest). Speed-up = joblib\'s median / ours. Faults: minor page faults per operation. ' +
     'RSS over data: peak RSS beyond the value itself, fresh processes only.' +
     `${process.env.GLIBC_TUNABLES ? ` GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES} for both.` : ''}\n`);
