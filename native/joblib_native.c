@@ -1,5 +1,5 @@
 // joblib-ts's optional native helpers, through Node-API (one binary serves every Node version).
-// Three things JavaScript cannot do here:
+// Four things JavaScript cannot do here:
 //   adviseHugePages(view): asks the kernel for transparent huge pages over a big buffer that
 //     nothing has touched yet (madvise MADV_HUGEPAGE), as numpy does for its arrays. On this VM
 //     a fresh 200 MB buffer otherwise costs ~51,000 page faults on first touch; with huge pages
@@ -10,6 +10,9 @@
 //   lz4DecodeBlocks / lz4DecodeBlocksAsync: decodes independent LZ4 blocks straight into their
 //     place in one output buffer (lz4-napi returns a fresh buffer per block, which then has to
 //     be copied), several at a time on libuv's thread pool.
+//   inflateOpen / inflateStep / inflateStepAsync: Node's own zlib inflating a file a chunk at a
+//     time straight into one output buffer of ours (node:zlib allocates its own output, and
+//     wants its whole input at once).
 // Nothing here trusts its input: every read and write of a block is bounds-checked, and a
 // block that would read or write past its limits reports -1 instead of decoding.
 // When this binary is missing (another platform, no compiler at install), the library uses
