@@ -79,6 +79,19 @@ describe.runIf(stream)('zlib and gzip files inflated as they are read', () => {
     }
   };
 
+  it('refuse a zlib or gzip stream that does not hold a joblib-ts file as a whole read does, and tiny ones', async () => {
+    for (const content of [Buffer.from('not a joblib-ts file; '.repeat(50_000)), Buffer.from('tiny')]) {
+      for (const compressed of [zlib.deflateSync(content), zlib.gzipSync(content)]) {
+        const file = path.join(dir, 'foreign');
+        fs.writeFileSync(file, compressed);
+        const whole = await outcome(async () => same(await load(compressed)));
+        expect(whole).toMatch(/^FormatError/);
+        expect(await outcome(async () => same(await load(file)))).toBe(whole);
+        expect(await outcome(() => same(loadSync(file)))).toBe(whole);
+      }
+    }
+  });
+
   for (const method of ['zlib', 'gzip'] as const) {
     const file = path.join(dir, `rows.${method}`);
     dumpSync(value, file, { compress: [method, 1] });
