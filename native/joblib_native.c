@@ -87,6 +87,71 @@ static napi_value throw_type(napi_env env, const char* message) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Work on libuv's thread pool
+
+// A job run on libuv's thread pool behind a promise; the first member of a struct that holds
+// what `run` works on. The four arguments it was given stay alive until it is done.
+typedef struct Job {
+  void (*run)(struct Job* job);     // on the pool
+  void (*settled)(struct Job* job); // on the JS thread, before the promise settles; may be NULL
+  const char* what;                 // "the LZ4 decode": what a cancelled job's error names
+  napi_ref values[4];
+  napi_deferred deferred;
+  napi_async_work work;
+} Job;
+
+static void execute_job(napi_env env, void* data) {
+  (void)env;
+  Job* job = (Job*)data;
+  job->run(job);
+}
+
+static void complete_job(napi_env env, napi_status status, void* data) {
+  Job* job = (Job*)data;
+  if (job->settled != NULL) job->settled(job);
+  for (int i = 0; i < 4; i++) napi_delete_reference(env, job->values[i]);
+  if (status == napi_ok) {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, job->deferred, undefined);
+  } else {
+    char text[128];
+    snprintf(text, sizeof text, "%s was cancelled", job->what);
+    napi_value message, error;
+    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &error);
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+// Queues `job` (calloc'd, its run and what set) holding argv[0..3]: the promise, or NULL after
+// throwing, with the job freed.
+static napi_value queue_job(napi_env env, Job* job, napi_value* argv, const char* name) {
+  for (int i = 0; i < 4; i++) {
+    if (napi_create_reference(env, argv[i], 1, &job->values[i]) != napi_ok) {
+      for (int j = 0; j < i; j++) napi_delete_reference(env, job->values[j]);
+      free(job);
+      return NULL;
+    }
+  }
+  napi_value promise, resource;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource) != napi_ok ||
+      napi_create_async_work(env, NULL, resource, execute_job, complete_job, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    for (int i = 0; i < 4; i++) napi_delete_reference(env, job->values[i]);
+    char text[128];
+    snprintf(text, sizeof text, "could not queue %s", job->what);
+    free(job);
+    napi_throw_error(env, NULL, text);
+    return NULL;
+  }
+  return promise;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Huge pages
 
 // adviseHugePages(view): true when the kernel accepted the advice for the whole 2 MiB pages
@@ -334,32 +399,12 @@ static napi_value lz4_decode_blocks(napi_env env, napi_callback_info info) {
 }
 
 typedef struct {
+  Job job; // first: the Job is the whole struct
   Blocks blocks;
-  napi_ref buffers[4]; // source, output, layout, results: alive until the work is done
-  napi_deferred deferred;
-  napi_async_work work;
-} DecodeWork;
+} DecodeJob;
 
-static void execute_decode(napi_env env, void* data) {
-  (void)env;
-  decode_blocks(&((DecodeWork*)data)->blocks);
-}
-
-static void complete_decode(napi_env env, napi_status status, void* data) {
-  DecodeWork* work = (DecodeWork*)data;
-  napi_value undefined;
-  napi_get_undefined(env, &undefined);
-  for (int i = 0; i < 4; i++) napi_delete_reference(env, work->buffers[i]);
-  if (status == napi_ok) {
-    napi_resolve_deferred(env, work->deferred, undefined);
-  } else {
-    napi_value message, error;
-    napi_create_string_utf8(env, "the LZ4 decode was cancelled", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &error);
-    napi_reject_deferred(env, work->deferred, error);
-  }
-  napi_delete_async_work(env, work->work);
-  free(work);
+static void run_decode(Job* job) {
+  decode_blocks(&((DecodeJob*)job)->blocks);
 }
 
 // lz4DecodeBlocksAsync(source, output, layout, results, first, count): a promise, settled when
@@ -369,33 +414,18 @@ static napi_value lz4_decode_blocks_async(napi_env env, napi_callback_info info)
   size_t argc = 6;
   napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  DecodeWork* work = (DecodeWork*)calloc(1, sizeof(DecodeWork));
-  if (work == NULL) {
+  DecodeJob* decode = (DecodeJob*)calloc(1, sizeof(DecodeJob));
+  if (decode == NULL) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
-  if (!blocks_of(env, argv, argc, &work->blocks)) {
-    free(work);
+  if (!blocks_of(env, argv, argc, &decode->blocks)) {
+    free(decode);
     return NULL;
   }
-  napi_value promise, name;
-  for (int i = 0; i < 4; i++) {
-    if (napi_create_reference(env, argv[i], 1, &work->buffers[i]) != napi_ok) {
-      for (int j = 0; j < i; j++) napi_delete_reference(env, work->buffers[j]);
-      free(work);
-      return NULL;
-    }
-  }
-  if (napi_create_promise(env, &work->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "joblib-ts:lz4", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, execute_decode, complete_decode, work, &work->work) != napi_ok ||
-      napi_queue_async_work(env, work->work) != napi_ok) {
-    for (int i = 0; i < 4; i++) napi_delete_reference(env, work->buffers[i]);
-    free(work);
-    napi_throw_error(env, NULL, "could not queue the LZ4 decode");
-    return NULL;
-  }
-  return promise;
+  decode->job.run = run_decode;
+  decode->job.what = "the LZ4 decode";
+  return queue_job(env, &decode->job, argv, "joblib-ts:lz4");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -541,33 +571,16 @@ static napi_value inflate_step(napi_env env, napi_callback_info info) {
 
 #if defined(__linux__)
 typedef struct {
+  Job job; // first: the Job is the whole struct
   Step step;
-  napi_ref values[4]; // the stream and the three buffers: alive until the work is done
-  napi_deferred deferred;
-  napi_async_work work;
-} StepWork;
+} StepJob;
 
-static void execute_step(napi_env env, void* data) {
-  (void)env;
-  run_step(&((StepWork*)data)->step);
+static void run_step_job(Job* job) {
+  run_step(&((StepJob*)job)->step);
 }
 
-static void complete_step(napi_env env, napi_status status, void* data) {
-  StepWork* work = (StepWork*)data;
-  work->step.inflater->busy = 0;
-  napi_value undefined;
-  napi_get_undefined(env, &undefined);
-  for (int i = 0; i < 4; i++) napi_delete_reference(env, work->values[i]);
-  if (status == napi_ok) {
-    napi_resolve_deferred(env, work->deferred, undefined);
-  } else {
-    napi_value message, error;
-    napi_create_string_utf8(env, "the inflate step was cancelled", NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &error);
-    napi_reject_deferred(env, work->deferred, error);
-  }
-  napi_delete_async_work(env, work->work);
-  free(work);
+static void step_settled(Job* job) {
+  ((StepJob*)job)->step.inflater->busy = 0;
 }
 #endif
 
@@ -578,33 +591,21 @@ static napi_value inflate_step_async(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 #if defined(__linux__)
-  StepWork* work = (StepWork*)calloc(1, sizeof(StepWork));
-  if (work == NULL) {
+  StepJob* step = (StepJob*)calloc(1, sizeof(StepJob));
+  if (step == NULL) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
-  if (!step_of(env, argv, argc, &work->step)) {
-    free(work);
+  if (!step_of(env, argv, argc, &step->step)) {
+    free(step);
     return NULL;
   }
-  for (int i = 0; i < 4; i++) {
-    if (napi_create_reference(env, argv[i], 1, &work->values[i]) != napi_ok) {
-      for (int j = 0; j < i; j++) napi_delete_reference(env, work->values[j]);
-      free(work);
-      return NULL;
-    }
-  }
-  napi_value promise, name;
-  if (napi_create_promise(env, &work->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "joblib-ts:inflate", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, execute_step, complete_step, work, &work->work) != napi_ok ||
-      napi_queue_async_work(env, work->work) != napi_ok) {
-    for (int i = 0; i < 4; i++) napi_delete_reference(env, work->values[i]);
-    free(work);
-    napi_throw_error(env, NULL, "could not queue the inflate step");
-    return NULL;
-  }
-  work->step.inflater->busy = 1;
+  step->job.run = run_step_job;
+  step->job.settled = step_settled;
+  step->job.what = "the inflate step";
+  Inflater* inflater = step->step.inflater; // the job may be freed once queued
+  napi_value promise = queue_job(env, &step->job, argv, "joblib-ts:inflate");
+  if (promise != NULL) inflater->busy = 1;
   return promise;
 #else
   return throw_type(env, "inflateStepAsync: no inflate stream here");
