@@ -55,27 +55,28 @@ class Inflation {
     return this.output.subarray(this.produced);
   }
 
+  /**
+   * Where the next step of `chunk` from `at` writes; null when the chunk is done, the stream
+   * ended, or something failed (marked so).
+   */
+  private next(chunk: Uint8Array, at: number): Uint8Array | null {
+    if (at >= chunk.byteLength || this.ended || this.failed) return null;
+    const target = this.target();
+    if (target === null) this.failed = true;
+    return target;
+  }
+
   /** Inflates all of `chunk` (or up to the stream's end) through `step`. */
   async feed(chunk: Uint8Array, step: Step): Promise<void> {
-    for (let at = 0; at < chunk.byteLength && !this.ended && !this.failed;) {
-      const target = this.target();
-      if (target === null) {
-        this.failed = true;
-        return;
-      }
+    for (let at = 0, target = this.next(chunk, at); target; target = this.next(chunk, at)) {
       await step(chunk.subarray(at), target);
       at += this.advance();
     }
   }
 
-  /** feedSync: the same, each step on this thread. */
+  /** feed, each step on this thread. */
   feedSync(chunk: Uint8Array, step: (input: Uint8Array, output: Uint8Array) => void): void {
-    for (let at = 0; at < chunk.byteLength && !this.ended && !this.failed;) {
-      const target = this.target();
-      if (target === null) {
-        this.failed = true;
-        return;
-      }
+    for (let at = 0, target = this.next(chunk, at); target; target = this.next(chunk, at)) {
       step(chunk.subarray(at), target);
       at += this.advance();
     }
